@@ -1,0 +1,7 @@
+import { LoginForm } from "@/components/auth/LoginForm";
+
+export const metadata = { title: "Sign in" };
+
+export default function LoginPage() {
+  return <LoginForm />;
+}

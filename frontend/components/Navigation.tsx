@@ -1,0 +1,71 @@
+"use client";
+
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { useState } from "react";
+import toast from "react-hot-toast";
+import { ThemeToggle } from "@/components/ThemeToggle";
+import { useAuth } from "@/lib/auth/context";
+
+function NavLink({ href, children }: { href: string; children: React.ReactNode }) {
+  const pathname = usePathname();
+  const active = pathname === href;
+  return (
+    <Link href={href} className={`nav-link${active ? " nav-link-active" : ""}`} aria-current={active ? "page" : undefined}>
+      {children}
+    </Link>
+  );
+}
+
+export function Navigation() {
+  const { user, isAuthenticated, isLoading, logout } = useAuth();
+  const [signingOut, setSigningOut] = useState(false);
+
+  async function onSignOut() {
+    setSigningOut(true);
+    try {
+      await logout();
+      toast.success("Logged out successfully");
+    } finally {
+      setSigningOut(false);
+    }
+  }
+
+  return (
+    <header className="site-header">
+      <nav className="container nav" aria-label="Main">
+        <Link href="/" className="brand">
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+            <rect x="2" y="2" width="20" height="20" rx="6" fill="currentColor" />
+            <path d="M7 12.5l3.2 3.2L17 9" fill="none" stroke="var(--brand-contrast)" strokeWidth="2.4" strokeLinecap="round" strokeLinejoin="round" />
+          </svg>
+          <span>Todo</span>
+        </Link>
+        <div className="nav-right">
+          {isAuthenticated && user ? (
+            <>
+              <NavLink href="/tasks">Tasks</NavLink>
+              <NavLink href="/account">Account</NavLink>
+              <span className="user-label" title={user.email} data-testid="nav-user">
+                {user.name || user.email}
+              </span>
+              <button type="button" className="btn btn-secondary btn-sm" onClick={onSignOut} disabled={signingOut}>
+                {signingOut ? "Signing out…" : "Sign out"}
+              </button>
+            </>
+          ) : !isLoading ? (
+            <>
+              <Link href="/login" className="btn btn-ghost btn-sm">
+                Sign in
+              </Link>
+              <Link href="/register" className="btn btn-primary btn-sm">
+                Sign up
+              </Link>
+            </>
+          ) : null}
+          <ThemeToggle />
+        </div>
+      </nav>
+    </header>
+  );
+}

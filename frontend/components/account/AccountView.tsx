@@ -1,0 +1,183 @@
+"use client";
+
+import { useRef, useState } from "react";
+import toast from "react-hot-toast";
+import { ConfirmDialog } from "@/components/ConfirmDialog";
+import { FormError, InputField } from "@/components/FormField";
+import { errorMessage } from "@/lib/api";
+import { useAuth } from "@/lib/auth/context";
+import { formatDate } from "@/lib/format";
+import { focusFirstError, splitApiError } from "@/lib/forms";
+import { hasErrors, PASSWORD_MAX, validatePassword, type FieldErrors } from "@/lib/validation";
+
+const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
+
+export function AccountView() {
+  const { user } = useAuth();
+  if (!user) return null;
+  return (
+    <div className="account-page">
+      <header className="page-header">
+        <div>
+          <h1>Account</h1>
+          <p className="muted">Manage your password and where you are signed in.</p>
+        </div>
+      </header>
+      <div className="account-grid">
+        <section className="card" aria-labelledby="profile-title">
+          <h2 id="profile-title">Profile</h2>
+          <dl className="profile">
+            <dt>Name</dt>
+            <dd>{user.name || <span className="muted">Not set</span>}</dd>
+            <dt>Email</dt>
+            <dd>{user.email}</dd>
+            <dt>Member since</dt>
+            <dd>{formatDate(user.created_at)}</dd>
+          </dl>
+        </section>
+        <ChangePasswordForm />
+        <SignOutEverywhere />
+      </div>
+    </div>
+  );
+}
+
+function ChangePasswordForm() {
+  const { changePassword } = useAuth();
+  const formRef = useRef<HTMLFormElement>(null);
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (pending) return;
+    const found: FieldErrors = {
+      current_password: current ? undefined : "Current password is required",
+      new_password: validatePassword(next, "New password"),
+      confirm_new_password: !confirm
+        ? "Please confirm your new password"
+        : confirm !== next
+          ? "Passwords do not match"
+          : undefined,
+    };
+    setErrors(found);
+    setFormError(null);
+    if (hasErrors(found)) {
+      focusFirstError(formRef.current, found, FIELDS);
+      return;
+    }
+    setPending(true);
+    try {
+      await changePassword(current, next);
+      setCurrent("");
+      setNext("");
+      setConfirm("");
+      toast.success("Password changed. Other sessions have been signed out.");
+    } catch (err) {
+      const { fieldErrors, formError: message } = splitApiError(err, FIELDS);
+      if (message && /current password/i.test(message)) fieldErrors.current_password = message;
+      setErrors(fieldErrors);
+      setFormError(message);
+      toast.error(message ?? Object.values(fieldErrors)[0] ?? "Could not change the password");
+      focusFirstError(formRef.current, fieldErrors, FIELDS);
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="change-password-title">
+      <h2 id="change-password-title">Change password</h2>
+      <p className="muted">Your other sessions are signed out; this one stays signed in.</p>
+      <form ref={formRef} onSubmit={onSubmit} noValidate>
+        <FormError id="change-password-error" message={formError} />
+        {/* lets password managers pair the new password with the account */}
+        <input type="hidden" name="username" autoComplete="username" value="" readOnly />
+        <InputField
+          id="current_password"
+          label="Current password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+          error={errors.current_password}
+        />
+        <InputField
+          id="new_password"
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          maxLength={PASSWORD_MAX}
+          hint="At least 8 characters."
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+          error={errors.new_password}
+        />
+        <InputField
+          id="confirm_new_password"
+          label="Confirm new password"
+          type="password"
+          autoComplete="new-password"
+          required
+          maxLength={PASSWORD_MAX}
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+          error={errors.confirm_new_password}
+        />
+        <button type="submit" className="btn btn-primary" disabled={pending}>
+          {pending ? "Changing password…" : "Change password"}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function SignOutEverywhere() {
+  const { logoutAll } = useAuth();
+  const [open, setOpen] = useState(false);
+  const [pending, setPending] = useState(false);
+
+  async function onConfirm() {
+    setPending(true);
+    try {
+      await logoutAll();
+      toast.success("Signed out everywhere. Please sign in again.");
+    } catch (err) {
+      toast.error(errorMessage(err));
+      setOpen(false);
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="sign-out-everywhere-title">
+      <h2 id="sign-out-everywhere-title">Sign out everywhere</h2>
+      <p className="muted">
+        Ends every session of your account, on every device and browser — this one included. Use it if you signed
+        in on a computer you do not trust or lost a device.
+      </p>
+      <button type="button" className="btn btn-danger" onClick={() => setOpen(true)}>
+        Sign out everywhere
+      </button>
+      <ConfirmDialog
+        open={open}
+        title="Sign out everywhere?"
+        message={<p>Every session of your account will end, including this one. You will need to sign in again.</p>}
+        confirmLabel="Sign out everywhere"
+        pendingLabel="Signing out…"
+        pending={pending}
+        danger
+        onConfirm={onConfirm}
+        onCancel={() => setOpen(false)}
+      />
+    </section>
+  );
+}

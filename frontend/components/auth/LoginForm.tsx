@@ -1,0 +1,90 @@
+"use client";
+
+import Link from "next/link";
+import { useSearchParams } from "next/navigation";
+import { useRef, useState } from "react";
+import toast from "react-hot-toast";
+import { FormError, InputField } from "@/components/FormField";
+import { useAuth } from "@/lib/auth/context";
+import { focusFirstError, splitApiError } from "@/lib/forms";
+import { sanitizeNext } from "@/lib/navigation";
+import { hasErrors, validateEmail, validatePassword, type FieldErrors } from "@/lib/validation";
+
+const FIELDS = ["email", "password"] as const;
+
+export function LoginForm() {
+  const { login } = useAuth();
+  const params = useSearchParams();
+  const next = sanitizeNext(params.get("next"));
+  const formRef = useRef<HTMLFormElement>(null);
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (pending) return;
+    const found: FieldErrors = { email: validateEmail(email), password: validatePassword(password) };
+    setErrors(found);
+    setFormError(null);
+    if (hasErrors(found)) {
+      focusFirstError(formRef.current, found, FIELDS);
+      return;
+    }
+    setPending(true);
+    try {
+      await login(email, password);
+      toast.success("Logged in successfully");
+      // The (auth) layout now sends us on to ?next= or /tasks.
+    } catch (err) {
+      const { fieldErrors, formError: message } = splitApiError(err, FIELDS);
+      setErrors(fieldErrors);
+      setFormError(message);
+      toast.error(message ?? Object.values(fieldErrors)[0] ?? "Sign in failed");
+      focusFirstError(formRef.current, fieldErrors, FIELDS);
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <section className="card auth-card" aria-labelledby="login-title">
+      <h1 id="login-title">Sign in</h1>
+      <p className="muted">{next ? "Sign in to continue where you were." : "Welcome back. Sign in to see your tasks."}</p>
+      <form ref={formRef} onSubmit={onSubmit} noValidate aria-describedby="login-form-error">
+        <FormError id="login-form-error" message={formError} />
+        <InputField
+          id="email"
+          label="Email"
+          type="email"
+          autoComplete="email"
+          inputMode="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={errors.email}
+        />
+        <InputField
+          id="password"
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          required
+          minLength={8}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={errors.password}
+        />
+        <button type="submit" className="btn btn-primary btn-block" disabled={pending}>
+          {pending ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      <p className="auth-switch">
+        No account yet?{" "}
+        <Link href={next ? `/register?next=${encodeURIComponent(next)}` : "/register"}>Create one</Link>
+      </p>
+    </section>
+  );
+}

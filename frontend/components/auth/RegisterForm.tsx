@@ -1,0 +1,133 @@
+"use client";
+
+import Link from "next/link";
+import { useSearchParams } from "next/navigation";
+import { useRef, useState } from "react";
+import toast from "react-hot-toast";
+import { FormError, InputField } from "@/components/FormField";
+import { useAuth } from "@/lib/auth/context";
+import { focusFirstError, splitApiError } from "@/lib/forms";
+import { sanitizeNext } from "@/lib/navigation";
+import {
+  hasErrors,
+  NAME_MAX,
+  PASSWORD_MAX,
+  validateEmail,
+  validatePassword,
+  type FieldErrors,
+} from "@/lib/validation";
+
+const FIELDS = ["name", "email", "password", "confirm_password"] as const;
+
+export function RegisterForm() {
+  const { register } = useAuth();
+  const params = useSearchParams();
+  const next = sanitizeNext(params.get("next"));
+  const formRef = useRef<HTMLFormElement>(null);
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (pending) return;
+    const found: FieldErrors = {
+      name: name.trim().length > NAME_MAX ? `Name must be at most ${NAME_MAX} characters` : undefined,
+      email: validateEmail(email),
+      password: validatePassword(password),
+      confirm_password: !confirm
+        ? "Please confirm your password"
+        : confirm !== password
+          ? "Passwords do not match"
+          : undefined,
+    };
+    setErrors(found);
+    setFormError(null);
+    if (hasErrors(found)) {
+      focusFirstError(formRef.current, found, FIELDS);
+      return;
+    }
+    setPending(true);
+    try {
+      await register(email, password, name);
+      toast.success("Account created successfully");
+    } catch (err) {
+      const { fieldErrors, formError: message } = splitApiError(err, FIELDS);
+      // "Email already registered" belongs next to the email field as well
+      if (message && /already registered/i.test(message)) fieldErrors.email = message;
+      setErrors(fieldErrors);
+      setFormError(message);
+      toast.error(message ?? Object.values(fieldErrors)[0] ?? "Sign up failed");
+      focusFirstError(formRef.current, fieldErrors, FIELDS);
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <section className="card auth-card" aria-labelledby="register-title">
+      <h1 id="register-title">Create your account</h1>
+      <p className="muted">It takes a few seconds. All you need is an email address.</p>
+      <form ref={formRef} onSubmit={onSubmit} noValidate aria-describedby="register-form-error">
+        <FormError id="register-form-error" message={formError} />
+        <InputField
+          id="name"
+          label="Name"
+          optional
+          type="text"
+          autoComplete="name"
+          maxLength={NAME_MAX}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={errors.name}
+        />
+        <InputField
+          id="email"
+          label="Email"
+          type="email"
+          autoComplete="email"
+          inputMode="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={errors.email}
+        />
+        <InputField
+          id="password"
+          label="Password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          maxLength={PASSWORD_MAX}
+          hint="At least 8 characters."
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={errors.password}
+        />
+        <InputField
+          id="confirm_password"
+          label="Confirm password"
+          type="password"
+          autoComplete="new-password"
+          required
+          maxLength={PASSWORD_MAX}
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+          error={errors.confirm_password}
+        />
+        <button type="submit" className="btn btn-primary btn-block" disabled={pending}>
+          {pending ? "Creating account…" : "Sign up"}
+        </button>
+      </form>
+      <p className="auth-switch">
+        Already have an account?{" "}
+        <Link href={next ? `/login?next=${encodeURIComponent(next)}` : "/login"}>Sign in</Link>
+      </p>
+    </section>
+  );
+}

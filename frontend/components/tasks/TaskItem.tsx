@@ -1,0 +1,179 @@
+"use client";
+
+import { useState } from "react";
+import toast from "react-hot-toast";
+import { FormError, InputField, TextAreaField } from "@/components/FormField";
+import { errorMessage, tasksApi } from "@/lib/api";
+import { formatDateTime, parseApiDate } from "@/lib/format";
+import { splitApiError } from "@/lib/forms";
+import type { Task } from "@/lib/types";
+import {
+  DESCRIPTION_MAX,
+  hasErrors,
+  TITLE_MAX,
+  validateDescription,
+  validateTitle,
+  type FieldErrors,
+} from "@/lib/validation";
+
+interface Props {
+  task: Task;
+  onChanged: (task: Task) => void;
+  onDelete: (task: Task) => void;
+}
+
+export function TaskItem({ task, onChanged, onDelete }: Props) {
+  const [editing, setEditing] = useState(false);
+  const [toggling, setToggling] = useState(false);
+
+  async function onToggle() {
+    setToggling(true);
+    try {
+      const updated = await tasksApi.toggle(task.id);
+      onChanged(updated);
+      toast.success(updated.is_completed ? "Task marked as completed" : "Task marked as pending");
+    } catch (err) {
+      toast.error(errorMessage(err));
+    } finally {
+      setToggling(false);
+    }
+  }
+
+  const edited = Math.abs(parseApiDate(task.updated_at).getTime() - parseApiDate(task.created_at).getTime()) > 1000;
+
+  if (editing) {
+    return (
+      <li className="task task-editing">
+        <EditTask
+          task={task}
+          onCancel={() => setEditing(false)}
+          onSaved={(t) => {
+            onChanged(t);
+            setEditing(false);
+          }}
+        />
+      </li>
+    );
+  }
+
+  return (
+    <li className={`task${task.is_completed ? " task-done" : ""}`} data-testid="task-item">
+      <input
+        type="checkbox"
+        className="task-check"
+        checked={task.is_completed}
+        onChange={onToggle}
+        disabled={toggling}
+        aria-label={`Mark "${task.title}" as ${task.is_completed ? "pending" : "completed"}`}
+      />
+      <div className="task-body">
+        <h3 className="task-title">{task.title}</h3>
+        {task.description ? <p className="task-desc">{task.description}</p> : null}
+        <p className="task-meta">
+          <span className={`badge ${task.is_completed ? "badge-done" : "badge-pending"}`}>
+            {task.is_completed ? "Completed" : "Pending"}
+          </span>
+          <span>
+            Created <time dateTime={parseApiDate(task.created_at).toISOString()}>{formatDateTime(task.created_at)}</time>
+          </span>
+          {edited ? (
+            <span>
+              · Updated <time dateTime={parseApiDate(task.updated_at).toISOString()}>{formatDateTime(task.updated_at)}</time>
+            </span>
+          ) : null}
+        </p>
+      </div>
+      <div className="task-actions">
+        <button type="button" className="btn btn-ghost btn-sm" onClick={() => setEditing(true)} aria-label={`Edit "${task.title}"`}>
+          Edit
+        </button>
+        <button
+          type="button"
+          className="btn btn-ghost btn-sm btn-ghost-danger"
+          onClick={() => onDelete(task)}
+          aria-label={`Delete "${task.title}"`}
+        >
+          Delete
+        </button>
+      </div>
+    </li>
+  );
+}
+
+function EditTask({ task, onCancel, onSaved }: { task: Task; onCancel: () => void; onSaved: (t: Task) => void }) {
+  const [title, setTitle] = useState(task.title);
+  const [description, setDescription] = useState(task.description ?? "");
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+  const idBase = `edit-${task.id}`;
+
+  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (pending) return;
+    const found: FieldErrors = { title: validateTitle(title), description: validateDescription(description) };
+    setErrors(found);
+    setFormError(null);
+    if (hasErrors(found)) return;
+    setPending(true);
+    try {
+      const updated = await tasksApi.update(task.id, { title: title.trim(), description: description.trim() || null });
+      toast.success("Task updated successfully");
+      onSaved(updated);
+    } catch (err) {
+      const { fieldErrors, formError: message } = splitApiError(err, ["title", "description"]);
+      setErrors(fieldErrors);
+      setFormError(message);
+      toast.error(message ?? Object.values(fieldErrors)[0] ?? "Could not update the task");
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <form
+      className="task-edit"
+      onSubmit={onSubmit}
+      noValidate
+      aria-label={`Edit task "${task.title}"`}
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && !pending) onCancel();
+      }}
+    >
+      <FormError id={`${idBase}-error`} message={formError} />
+      <InputField
+        id={`${idBase}-title`}
+        label="Title"
+        type="text"
+        required
+        autoFocus
+        maxLength={TITLE_MAX}
+        max={TITLE_MAX}
+        length={title.length}
+        value={title}
+        onChange={(e) => setTitle(e.target.value)}
+        error={errors.title}
+      />
+      <TextAreaField
+        id={`${idBase}-description`}
+        label="Description"
+        optional
+        rows={3}
+        maxLength={DESCRIPTION_MAX}
+        max={DESCRIPTION_MAX}
+        length={description.length}
+        value={description}
+        onChange={(e) => setDescription(e.target.value)}
+        error={errors.description}
+      />
+      <div className="row-actions">
+        <button type="button" className="btn btn-secondary btn-sm" onClick={onCancel} disabled={pending}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary btn-sm" disabled={pending}>
+          {pending ? "Saving…" : "Save"}
+        </button>
+      </div>
+    </form>
+  );
+}

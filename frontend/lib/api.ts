@@ -1,0 +1,223 @@
+// The only module that calls fetch(). Every request to the backend goes through `request()`, which
+// adds the Bearer token, turns every failure into an ApiError with a message a person can read, and
+// ends the session on a 401.
+import { API_URL } from "@/lib/config";
+import { clearSession, getStoredToken } from "@/lib/auth/storage";
+import { currentPath, loginUrl, navigate } from "@/lib/navigation";
+import type {
+  ChangePasswordRequest,
+  LoginRequest,
+  LogoutAllResponse,
+  RegisterRequest,
+  Task,
+  TaskCreateRequest,
+  TaskListResponse,
+  TaskStatus,
+  TaskUpdateRequest,
+  TokenResponse,
+  User,
+  ValidationIssue,
+} from "@/lib/types";
+
+export class ApiError extends Error {
+  /** HTTP status, or 0 when the server could not be reached. */
+  readonly status: number;
+  /** 422 messages keyed by the field the backend named (`loc`'s last element), e.g. {email: "..."} */
+  readonly fieldErrors: Readonly<Record<string, string>>;
+  /** Seconds to wait, for 429/503, from Retry-After or the message. */
+  readonly retryAfter: number | null;
+
+  constructor(status: number, message: string, fieldErrors: Record<string, string> = {}, retryAfter: number | null = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.fieldErrors = fieldErrors;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export const UNREACHABLE_MESSAGE = `Cannot reach the server at ${API_URL}. Check your connection and try again.`;
+
+const FIELD_LABELS: Record<string, string> = {
+  email: "Email",
+  password: "Password",
+  name: "Name",
+  title: "Title",
+  description: "Description",
+  current_password: "Current password",
+  new_password: "New password",
+};
+
+function defaultMessage(status: number): string {
+  if (status === 400) return "The request was not accepted.";
+  if (status === 401) return "Your session has ended. Please sign in again.";
+  if (status === 403) return "You are not allowed to do that.";
+  if (status === 404) return "Not found.";
+  if (status === 413) return "That is too large.";
+  if (status === 429) return "Too many attempts. Please wait a moment and try again.";
+  if (status >= 500) return "The server had a problem. Please try again.";
+  return `Request failed (${status}).`;
+}
+
+/** Parses Retry-After (delta-seconds or an HTTP date) into whole seconds. */
+export function parseRetryAfter(value: string | null, nowMs: number = Date.now()): number | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return null;
+  return Math.max(0, Math.ceil((date - nowMs) / 1000));
+}
+
+function cleanMsg(msg: string): string {
+  // pydantic style "Value error, ..." prefixes say nothing to a user
+  return msg.replace(/^Value error,\s*/i, "").trim();
+}
+
+/** Field name a 422 item refers to: ["body","email"] -> "email"; ["body"] -> null. */
+function fieldOf(loc: unknown): string | null {
+  if (!Array.isArray(loc) || loc.length < 2) return null;
+  const last = loc[loc.length - 1];
+  return typeof last === "string" ? last : null;
+}
+
+function isIssue(value: unknown): value is ValidationIssue {
+  return !!value && typeof value === "object" && typeof (value as ValidationIssue).msg === "string";
+}
+
+/** Turns any `detail` into text and per-field messages; never "[object Object]". */
+export function describeDetail(detail: unknown, status: number): { message: string; fieldErrors: Record<string, string> } {
+  const fieldErrors: Record<string, string> = {};
+  if (typeof detail === "string" && detail.trim()) return { message: detail, fieldErrors };
+  if (Array.isArray(detail)) {
+    const parts: string[] = [];
+    for (const item of detail) {
+      if (isIssue(item)) {
+        const msg = cleanMsg(item.msg);
+        const field = fieldOf(item.loc);
+        if (field && !(field in fieldErrors)) fieldErrors[field] = msg;
+        parts.push(field ? `${FIELD_LABELS[field] ?? field}: ${msg}` : msg);
+      } else if (typeof item === "string") {
+        parts.push(item);
+      }
+    }
+    if (parts.length) return { message: parts.join(" "), fieldErrors };
+    return { message: "Some fields are not valid. Please check the form.", fieldErrors };
+  }
+  if (isIssue(detail)) return describeDetail([detail], status);
+  return { message: defaultMessage(status), fieldErrors };
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    const text = await res.text();
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  const detail = body && typeof body === "object" ? (body as { detail?: unknown }).detail : undefined;
+  let { message } = describeDetail(detail, res.status);
+  const { fieldErrors } = describeDetail(detail, res.status);
+
+  let retryAfter = parseRetryAfter(res.headers.get("Retry-After"));
+  if (res.status === 429 || res.status === 503) {
+    const fromText = /(\d+)\s*seconds?/i.exec(message);
+    if (retryAfter === null && fromText?.[1]) retryAfter = Number(fromText[1]);
+    if (retryAfter !== null && !fromText) {
+      message = `${message.replace(/\.?\s*$/, ".")} Try again in ${retryAfter} second${retryAfter === 1 ? "" : "s"}.`;
+    }
+  }
+  return new ApiError(res.status, message, fieldErrors, retryAfter);
+}
+
+export interface RequestOptions {
+  method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+  body?: unknown;
+  /** Send the stored token (default true). */
+  auth?: boolean;
+  /** Token to send instead of the stored one. */
+  token?: string;
+  /** On a 401 for a request that carried a token: clear the session and go to /login?next= (default true). */
+  redirectOn401?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const { method = "GET", body, auth = true, redirectOn401 = true, signal } = options;
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const token = options.token ?? (auth ? getStoredToken() : null);
+  if (token) headers.Authorization = `Bearer ${token}`;
+
+  let res: Response;
+  try {
+    res = await fetch(`${API_URL}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+      signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(0, UNREACHABLE_MESSAGE);
+  }
+
+  if (!res.ok) {
+    const error = await toApiError(res);
+    if (res.status === 401 && token && redirectOn401) {
+      // Only end the session if it is still the one that was rejected (a new sign-in may have raced us).
+      if (getStoredToken() === token) {
+        clearSession("unauthorized");
+        navigate(loginUrl(currentPath()));
+      }
+    }
+    throw error;
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(res.status, "The server sent a response that could not be read.");
+  }
+}
+
+// ---- Auth ----------------------------------------------------------------------------------------
+
+export const authApi = {
+  login: (data: LoginRequest) =>
+    request<TokenResponse>("/api/auth/login", { method: "POST", body: data, auth: false }),
+  register: (data: RegisterRequest) =>
+    request<TokenResponse>("/api/auth/register", { method: "POST", body: data, auth: false }),
+  /** Checks a token; a 401 is left to the caller (the auth state clears it without a redirect). */
+  me: (token: string, signal?: AbortSignal) =>
+    request<User>("/api/auth/me", { token, redirectOn401: false, signal }),
+  /** Revokes the presented token. A 401 means it is already dead, which is what we want anyway. */
+  logout: (token: string) =>
+    request<void>("/api/auth/logout", { method: "POST", token, redirectOn401: false }),
+  logoutAll: () => request<LogoutAllResponse>("/api/auth/logout-all", { method: "POST" }),
+  changePassword: (data: ChangePasswordRequest) =>
+    request<TokenResponse>("/api/auth/change-password", { method: "POST", body: data }),
+};
+
+// ---- Tasks ---------------------------------------------------------------------------------------
+
+export const tasksApi = {
+  list: (status: TaskStatus = "all", signal?: AbortSignal) =>
+    request<TaskListResponse>(`/api/tasks?status=${encodeURIComponent(status)}`, { signal }),
+  create: (data: TaskCreateRequest) => request<Task>("/api/tasks", { method: "POST", body: data }),
+  update: (id: string, data: TaskUpdateRequest) =>
+    request<Task>(`/api/tasks/${encodeURIComponent(id)}`, { method: "PATCH", body: data }),
+  toggle: (id: string) => request<Task>(`/api/tasks/${encodeURIComponent(id)}/toggle`, { method: "POST" }),
+  remove: (id: string) => request<void>(`/api/tasks/${encodeURIComponent(id)}`, { method: "DELETE" }),
+};
+
+/** The text to show for any thrown value. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error && err.message) return err.message;
+  return "Something went wrong. Please try again.";
+}

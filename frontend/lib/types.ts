@@ -1,0 +1,69 @@
+// Shapes exactly as the API sends them (snake_case), see shared/contract.md.
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+  created_at: string;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: "bearer";
+  user: User;
+}
+
+export interface Task {
+  id: string;
+  user_id: string;
+  title: string;
+  description: string | null;
+  is_completed: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TaskListResponse {
+  tasks: Task[];
+  total: number;
+}
+
+export type TaskStatus = "all" | "pending" | "completed";
+
+export interface RegisterRequest {
+  email: string;
+  password: string;
+  name?: string | null;
+}
+
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+
+export interface TaskCreateRequest {
+  title: string;
+  description?: string | null;
+}
+
+export interface TaskUpdateRequest {
+  title?: string;
+  description?: string | null;
+}
+
+export interface ChangePasswordRequest {
+  current_password: string;
+  new_password: string;
+}
+
+export interface LogoutAllResponse {
+  message: string;
+  reauthenticate: boolean;
+}
+
+/** One item of a 422 body: {"detail": [{"loc": [...], "msg": "...", "type": "..."}]} */
+export interface ValidationIssue {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
