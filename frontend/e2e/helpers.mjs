@@ -1,0 +1,213 @@
+// Shared setup for the browser journeys: Debian's Chromium driven by playwright-core, pages that fail
+// the test on any console error, page error or request to a host other than the web app and the API.
+import assert from "node:assert/strict";
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the browser tests with scripts/e2e.sh`);
+  return value;
+}
+
+export const WEB_URL = required("E2E_WEB_URL").replace(/\/+$/, "");
+export const API_URL = required("E2E_API_URL").replace(/\/+$/, "");
+export const JWT_SECRET = required("E2E_JWT_SECRET");
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+export const SCREENSHOT_DIR = process.env.E2E_SCREENSHOT_DIR || "";
+export const PASSWORD = "correct-horse-battery";
+
+const ALLOWED_ORIGINS = new Set([new URL(WEB_URL).origin, new URL(API_URL).origin]);
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
+/** Launches Chromium; any failure is thrown (scripts/e2e.sh decides nothing is skipped under CI). */
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * A fresh browser context (its own localStorage, like another browser) with a watched first page.
+ * `guard.allow(re)` lets a test accept a console message it provokes on purpose (e.g. the browser's own
+ * "Failed to load resource: ... 401" line when a wrong password is tried).
+ */
+export async function newSession(
+  browser,
+  { viewport = { width: 1280, height: 800 }, colorScheme = "light", timezoneId = "America/New_York", locale = "en-US" } = {},
+) {
+  const context = await browser.newContext({ viewport, colorScheme, timezoneId, locale, baseURL: WEB_URL });
+  context.setDefaultTimeout(15_000);
+  context.setDefaultNavigationTimeout(30_000);
+  const guard = makeGuard();
+  const page = await context.newPage();
+  guard.watch(page);
+  return { context, page, guard, newPage: async () => guard.watch(await context.newPage()) };
+}
+
+function makeGuard() {
+  const problems = [];
+  const allowed = [];
+  const isAllowed = (text) => allowed.some((re) => re.test(text));
+  return {
+    problems,
+    allow(re) {
+      allowed.push(re);
+    },
+    watch(page) {
+      page.on("console", (msg) => {
+        if (msg.type() !== "error") return;
+        const text = msg.text();
+        if (!isAllowed(text)) problems.push(`console error on ${page.url()}: ${text}`);
+      });
+      page.on("pageerror", (err) => problems.push(`page error on ${page.url()}: ${err.message}`));
+      page.on("request", (req) => {
+        const url = req.url();
+        if (url.startsWith("data:") || url.startsWith("blob:")) return;
+        let origin;
+        try {
+          origin = new URL(url).origin;
+        } catch {
+          return;
+        }
+        if (!ALLOWED_ORIGINS.has(origin)) problems.push(`request to a foreign host: ${req.method()} ${url}`);
+      });
+      return page;
+    },
+    assertClean() {
+      assert.deepEqual(problems, [], `the browser reported problems:\n${problems.join("\n")}`);
+    },
+  };
+}
+
+let counter = 0;
+export function uniqueEmail(label = "user") {
+  counter += 1;
+  return `e2e-${label}-${Date.now().toString(36)}-${counter}-${randomBytes(3).toString("hex")}@example.com`;
+}
+
+/** Direct call to the API from node (not the browser), for checking what the server thinks. */
+export async function api(pathname, { method = "GET", token, body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(`${API_URL}${pathname}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, body: json, headers: res.headers };
+}
+
+export async function registerViaApi(email, password = PASSWORD, name = null) {
+  const res = await api("/api/auth/register", { method: "POST", body: { email, password, name } });
+  assert.equal(res.status, 201, `register via API: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** HS256 JWT, for tokens the server must refuse (wrong secret, expired). */
+export function mintJwt(claims, secret) {
+  const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString("base64url");
+  const head = b64({ alg: "HS256", typ: "JWT" });
+  const payload = b64(claims);
+  const sig = createHmac("sha256", secret).update(`${head}.${payload}`).digest("base64url");
+  return `${head}.${payload}.${sig}`;
+}
+
+export async function storedToken(page) {
+  return page.evaluate(() => localStorage.getItem("auth_token"));
+}
+
+/** Puts a token (and user) into localStorage for the web origin before any app code runs. */
+export async function seedStorage(context, token, user) {
+  await context.addInitScript(
+    ([t, u]) => {
+      if (!sessionStorage.getItem("__seeded")) {
+        localStorage.setItem("auth_token", t);
+        localStorage.setItem("auth_user", JSON.stringify(u));
+        sessionStorage.setItem("__seeded", "1");
+      }
+    },
+    [token, user],
+  );
+}
+
+export async function signUp(page, { email, password = PASSWORD, name = "" }) {
+  await page.goto("/register");
+  if (name) await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByLabel("Confirm password").fill(password);
+  await page.getByRole("button", { name: "Sign up" }).click();
+}
+
+export async function signIn(page, email, password = PASSWORD, { path: loginPath = "/login" } = {}) {
+  if (loginPath) await page.goto(loginPath);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+}
+
+/** Waits for the URL to be exactly `pathAndQuery` on the web origin. */
+export async function waitForPath(page, pathAndQuery) {
+  await page.waitForURL((url) => `${url.pathname}${url.search}` === pathAndQuery);
+}
+
+export async function screenshot(page, name) {
+  if (!SCREENSHOT_DIR) return;
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  // let toasts finish fading so the picture shows the page, not a notification
+  await page.waitForTimeout(0);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
+}
+
+/**
+ * Records, from before the first paint, whether a protected heading ever appears in the DOM of this
+ * tab (in sessionStorage, so the flag survives both client-side and full-page redirects).
+ */
+export async function watchForProtectedPaint(context) {
+  await context.addInitScript(() => {
+    const check = () => {
+      const h1 = document.querySelector("h1");
+      if (h1 && /^(Your tasks|Account)$/.test((h1.textContent || "").trim())) {
+        sessionStorage.setItem("__protectedPainted", "1");
+      }
+    };
+    new MutationObserver(check).observe(document, { childList: true, subtree: true, characterData: true });
+  });
+}
+
+/** True when a protected heading was ever in this tab's DOM since watchForProtectedPaint. */
+export async function protectedWasPainted(page) {
+  return page.evaluate(() => sessionStorage.getItem("__protectedPainted") === "1");
+}
+
+/** Waits until no toast is on screen (so a screenshot shows the page itself). */
+export async function waitForToastsGone(page, timeout = 12_000) {
+  await page.waitForFunction(() => document.querySelectorAll('[data-rht-toaster] [role="status"]').length === 0, null, {
+    timeout,
+  });
+}
+
+/** The toast (react-hot-toast, role=status) with this text. */
+export function toast(page, text) {
+  return page.locator('[data-rht-toaster] [role="status"]').filter({ hasText: text }).first();
+}

@@ -1,0 +1,207 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ApiError, authApi, describeDetail, parseRetryAfter, request, tasksApi, UNREACHABLE_MESSAGE } from "@/lib/api";
+import { API_URL } from "@/lib/config";
+import { resetSessionStoreForTests, saveSession, TOKEN_KEY, USER_KEY } from "@/lib/auth/storage";
+import { setNavigator } from "@/lib/navigation";
+import { headerOf, jsonResponse, mockFetch, validToken } from "./helpers";
+
+const user = { id: "u1", email: "ada@example.com", name: "Ada", created_at: "2026-01-01T00:00:00Z" };
+
+let navigations: string[];
+
+beforeEach(() => {
+  localStorage.clear();
+  resetSessionStoreForTests();
+  navigations = [];
+  setNavigator((url) => navigations.push(url));
+  window.history.replaceState(null, "", "/tasks?filter=pending");
+});
+
+afterEach(() => {
+  setNavigator(null);
+});
+
+async function caught(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApiError);
+    return err as ApiError;
+  }
+  throw new Error("expected the request to fail");
+}
+
+describe("request", () => {
+  it("calls the configured base URL with the stored Bearer token", async () => {
+    const token = validToken();
+    saveSession(token, user);
+    const fetchMock = mockFetch(() => jsonResponse(200, { tasks: [], total: 0 }));
+    await tasksApi.list("pending");
+    expect(API_URL).toBe("http://localhost:8000");
+    const [url, init] = fetchMock.mock.calls[0]!;
+    expect(url).toBe("http://localhost:8000/api/tasks?status=pending");
+    expect(headerOf(init, "Authorization")).toBe(`Bearer ${token}`);
+  });
+
+  it("sends JSON bodies", async () => {
+    saveSession(validToken(), user);
+    const fetchMock = mockFetch(() => jsonResponse(201, { id: "t1" }));
+    await tasksApi.create({ title: "Buy milk", description: null });
+    const [, init] = fetchMock.mock.calls[0]!;
+    expect(init.method).toBe("POST");
+    expect(headerOf(init, "Content-Type")).toBe("application/json");
+    expect(JSON.parse(String(init.body))).toEqual({ title: "Buy milk", description: null });
+  });
+
+  it("does not send a token to login", async () => {
+    saveSession(validToken(), user);
+    const fetchMock = mockFetch(() => jsonResponse(200, { access_token: "x", token_type: "bearer", user }));
+    await authApi.login({ email: "ada@example.com", password: "password123" });
+    expect(headerOf(fetchMock.mock.calls[0]![1], "Authorization")).toBeUndefined();
+  });
+
+  it("handles 204 No Content", async () => {
+    saveSession(validToken(), user);
+    mockFetch(() => new Response(null, { status: 204 }));
+    await expect(tasksApi.remove("t1")).resolves.toBeUndefined();
+  });
+
+  it("turns an unreachable server into a clear message", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
+    const err = await caught(request("/api/tasks"));
+    expect(err.status).toBe(0);
+    expect(err.message).toBe(UNREACHABLE_MESSAGE);
+    expect(err.message).toContain("Cannot reach the server");
+  });
+
+  it("uses the backend's detail as the message", async () => {
+    mockFetch(() => jsonResponse(400, { detail: "Email already registered" }));
+    const err = await caught(authApi.register({ email: "ada@example.com", password: "password123" }));
+    expect(err.status).toBe(400);
+    expect(err.message).toBe("Email already registered");
+  });
+
+  it("answers an unreadable error body with a generic message", async () => {
+    mockFetch(() => new Response("<html>Bad gateway</html>", { status: 502 }));
+    const err = await caught(request("/api/tasks"));
+    expect(err.message).toBe("The server had a problem. Please try again.");
+  });
+});
+
+describe("401 handling", () => {
+  it("clears both keys and goes to /login?next=<current path>", async () => {
+    saveSession(validToken(), user);
+    mockFetch(() => jsonResponse(401, { detail: "Token has expired" }, { "WWW-Authenticate": "Bearer" }));
+    const err = await caught(tasksApi.list());
+    expect(err.status).toBe(401);
+    expect(localStorage.getItem(TOKEN_KEY)).toBeNull();
+    expect(localStorage.getItem(USER_KEY)).toBeNull();
+    expect(navigations).toEqual(["/login?next=/tasks%3Ffilter%3Dpending"]);
+  });
+
+  it("does not redirect when a wrong password is rejected (no token was sent)", async () => {
+    mockFetch(() => jsonResponse(401, { detail: "Invalid email or password" }));
+    const err = await caught(authApi.login({ email: "ada@example.com", password: "wrong-password" }));
+    expect(err.message).toBe("Invalid email or password");
+    expect(navigations).toEqual([]);
+  });
+
+  it("leaves a newer session alone when an old token is rejected", async () => {
+    const oldToken = validToken("old");
+    saveSession(oldToken, user);
+    const newToken = validToken("new");
+    mockFetch(() => {
+      saveSession(newToken, user); // another tab signed in while the request was in flight
+      return jsonResponse(401, { detail: "Invalid authentication token" });
+    });
+    await caught(tasksApi.list());
+    expect(localStorage.getItem(TOKEN_KEY)).toBe(newToken);
+    expect(navigations).toEqual([]);
+  });
+
+  it("lets logout ignore a 401 (the token is dead either way)", async () => {
+    const token = validToken();
+    saveSession(token, user);
+    mockFetch(() => jsonResponse(401, { detail: "Invalid authentication token" }));
+    await caught(authApi.logout(token));
+    expect(navigations).toEqual([]);
+  });
+});
+
+describe("422 mapping", () => {
+  it("maps each item to the field its loc names, never [object Object]", async () => {
+    mockFetch(() =>
+      jsonResponse(422, {
+        detail: [
+          { loc: ["body", "email"], msg: "value is not a valid email address", type: "value_error" },
+          { loc: ["body", "password"], msg: "String should have at least 8 characters", type: "string_too_short" },
+        ],
+      }),
+    );
+    const err = await caught(authApi.register({ email: "nope", password: "short" }));
+    expect(err.status).toBe(422);
+    expect(err.fieldErrors).toEqual({
+      email: "value is not a valid email address",
+      password: "String should have at least 8 characters",
+    });
+    expect(err.message).toContain("Email: value is not a valid email address");
+    expect(err.message).not.toContain("[object Object]");
+  });
+
+  it("keeps body-level items in the message", () => {
+    const { message, fieldErrors } = describeDetail(
+      [{ loc: ["body"], msg: "Value error, JSON decode error", type: "json_invalid" }],
+      422,
+    );
+    expect(fieldErrors).toEqual({});
+    expect(message).toBe("JSON decode error");
+  });
+
+  it.each([
+    ["an object", { weird: true }],
+    ["a list of objects without msg", [{ loc: ["body", "x"] }]],
+    ["a number", 42],
+    ["nothing", undefined],
+  ])("never shows [object Object] for %s", (_label, detail) => {
+    const { message } = describeDetail(detail, 422);
+    expect(message).not.toContain("[object Object]");
+    expect(message.length).toBeGreaterThan(0);
+  });
+});
+
+describe("429 and 503", () => {
+  it("shows the wait time from the backend's message and Retry-After", async () => {
+    mockFetch(() =>
+      jsonResponse(429, { detail: "Too many attempts. Try again in 42 seconds." }, { "Retry-After": "42" }),
+    );
+    const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
+    expect(err.status).toBe(429);
+    expect(err.retryAfter).toBe(42);
+    expect(err.message).toBe("Too many attempts. Try again in 42 seconds.");
+  });
+
+  it("adds the wait time when only the Retry-After header has it", async () => {
+    mockFetch(() => jsonResponse(429, { detail: "Slow down" }, { "Retry-After": "7" }));
+    const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
+    expect(err.message).toBe("Slow down. Try again in 7 seconds.");
+  });
+
+  it("reads the wait time from the message when the header is not exposed", async () => {
+    mockFetch(() => jsonResponse(429, { detail: "Too many attempts. Try again in 900 seconds." }));
+    const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
+    expect(err.retryAfter).toBe(900);
+  });
+
+  it("shows 503 with its wait time", async () => {
+    mockFetch(() => jsonResponse(503, { detail: "Service temporarily unavailable" }, { "Retry-After": "1" }));
+    const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
+    expect(err.message).toBe("Service temporarily unavailable. Try again in 1 second.");
+  });
+
+  it("parses Retry-After dates", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", now)).toBe(30);
+    expect(parseRetryAfter("soon", now)).toBeNull();
+    expect(parseRetryAfter(null, now)).toBeNull();
+  });
+});
