@@ -1,0 +1,490 @@
+//! Typed settings, read once at start-up from the environment and an optional `.env` file.
+//!
+//! The variable names are the seed's (`DATABASE_URL`, `JWT_SECRET`, `JWT_ALGORITHM`,
+//! `ACCESS_TOKEN_EXPIRE_MINUTES`, `CORS_ORIGINS`) so a seed deployment's environment works unchanged;
+//! the rest are ours. Every variable is listed once, in [`VARIABLES`], which is what `--help` prints.
+//! A bad value stops start-up with a message naming the variable: a typo must never silently fall back
+//! to a default in production.
+
+use std::{collections::HashMap, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use jsonwebtoken::Algorithm;
+
+/// One documented variable: name, default (as text; empty = unset) and what it does.
+pub struct Variable {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// Every variable the API reads. `--help` prints this table; the README mirrors it.
+pub const VARIABLES: &[Variable] = &[
+    Variable { name: "DATABASE_URL", default: "sqlite:///data/app.db", help: "sqlite:///relative.db, sqlite:////absolute.db (SQLAlchemy's form) or postgres://… / postgresql://…; the SQLite folder is created" },
+    Variable { name: "JWT_SECRET", default: "", help: "HMAC key, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.jwt_secret)" },
+    Variable { name: "JWT_ALGORITHM", default: "HS256", help: "HS256, HS384 or HS512; tokens signed with any other algorithm are refused" },
+    Variable { name: "ACCESS_TOKEN_EXPIRE_MINUTES", default: "1440", help: "token lifetime in minutes" },
+    Variable { name: "CORS_ORIGINS", default: "http://localhost:3000", help: "allowed browser origins: a JSON list (the seed's form) or a comma-separated list; * allows any origin" },
+    Variable { name: "API_HOST", default: "127.0.0.1", help: "address to listen on (0.0.0.0 for every interface)" },
+    Variable { name: "API_PORT", default: "8000", help: "port to listen on (0 picks a free one)" },
+    Variable { name: "BCRYPT_COST", default: "12", help: "bcrypt work factor for new hashes, 4..=31 (the seed uses 12)" },
+    Variable { name: "RUST_LOG", default: "info", help: "log filter (tracing EnvFilter syntax), e.g. warn or todo_auth=debug" },
+    Variable { name: "DB_MAX_CONNECTIONS", default: "10", help: "connection pool size" },
+    Variable { name: "DB_ACQUIRE_TIMEOUT_SECONDS", default: "3", help: "how long a request waits for a pooled connection before answering 503" },
+    Variable { name: "DB_STATEMENT_TIMEOUT_SECONDS", default: "5", help: "PostgreSQL statement_timeout and SQLite busy timeout" },
+    Variable { name: "HASH_WORKERS", default: "", help: "bcrypt computations run at once (default: the number of CPUs)" },
+    Variable { name: "HASH_QUEUE", default: "64", help: "bcrypt jobs allowed to wait; beyond it a login answers 503 with Retry-After at once" },
+    Variable { name: "LOGIN_FAILURES_PER_EMAIL_CLIENT", default: "5", help: "failed logins per (email, client) per window before 429; 0 = no limit" },
+    Variable { name: "LOGIN_FAILURES_PER_CLIENT", default: "50", help: "failed logins per client (any email) per window before 429; 0 = no limit" },
+    Variable { name: "LOGINS_PER_EMAIL", default: "30", help: "login attempts per email from all clients per window before 429; 0 = no limit" },
+    Variable { name: "REGISTRATIONS_PER_CLIENT", default: "10", help: "registrations per client per window before 429; 0 = no limit" },
+    Variable { name: "RATE_LIMIT_WINDOW_SECONDS", default: "900", help: "length of the sliding window of every limit above" },
+    Variable { name: "TRUSTED_PROXIES", default: "", help: "comma list of proxy IPs whose X-Forwarded-For is believed; empty = use the socket address" },
+    Variable { name: "MAX_BODY_BYTES", default: "65536", help: "largest request body; larger answers 413" },
+    Variable { name: "MAX_HEADER_BYTES", default: "16384", help: "largest request head (request line + headers); larger closes the connection with 431" },
+    Variable { name: "REQUEST_TIMEOUT_SECONDS", default: "15", help: "a request still running after this answers 503" },
+    Variable { name: "HEADER_READ_TIMEOUT_SECONDS", default: "10", help: "a client must send its request head within this time (slow or idle connections are closed)" },
+    Variable { name: "SHUTDOWN_GRACE_SECONDS", default: "20", help: "on SIGINT/SIGTERM, in-flight requests get this long to finish" },
+];
+
+/// Example secrets that appear in our docs or the seed's: refused at start-up, since anyone can read them.
+const EXAMPLE_SECRETS: &[&str] = &[
+    "your-super-secret-32-char-minimum-key",
+    "change-me-to-a-long-random-string-of-32-bytes-or-more",
+    "some-32-byte-or-longer-secret-value",
+];
+const ENV_EXAMPLE: &str = include_str!("../../.env.example");
+
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (created if missing) or `:memory:`.
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct RateLimits {
+    pub login_failures_per_email_client: u32,
+    pub login_failures_per_client: u32,
+    pub logins_per_email: u32,
+    pub registrations_per_client: u32,
+    pub window: Duration,
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database: DatabaseUrl,
+    pub jwt_secret: Secret,
+    /// Where the secret came from, for the start-up log line.
+    pub jwt_secret_source: String,
+    pub jwt_algorithm: Algorithm,
+    pub access_token_expire: Duration,
+    pub cors_origins: Vec<String>,
+    pub host: IpAddr,
+    pub port: u16,
+    pub bcrypt_cost: u32,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
+    pub db_statement_timeout: Duration,
+    pub hash_workers: usize,
+    pub hash_queue: usize,
+    pub rate_limits: RateLimits,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub max_body_bytes: usize,
+    pub max_header_bytes: usize,
+    pub request_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+/// A secret that never prints itself (Debug shows a placeholder), so it cannot reach a log by accident.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn invalid(name: &str, value: &str, why: impl std::fmt::Display) -> ConfigError {
+    ConfigError(format!("invalid {name}={value:?}: {why}"))
+}
+
+/// The variables as one map: the process environment, over an optional `.env` in the working directory
+/// (like pydantic-settings, the environment wins).
+pub fn environment() -> HashMap<String, String> {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    if let Ok(iter) = dotenvy::from_path_iter(".env") {
+        for (k, v) in iter.flatten() {
+            vars.insert(k, v);
+        }
+    }
+    vars.extend(std::env::vars());
+    vars
+}
+
+struct Reader<'a>(&'a HashMap<String, String>);
+
+impl Reader<'_> {
+    /// The trimmed value, or the documented default; `None` when neither is set.
+    fn raw(&self, name: &str) -> Option<String> {
+        match self.0.get(name).map(|v| v.trim()) {
+            Some(v) if !v.is_empty() => Some(v.to_string()),
+            _ => VARIABLES
+                .iter()
+                .find(|v| v.name == name)
+                .map(|v| v.default.to_string())
+                .filter(|d| !d.is_empty()),
+        }
+    }
+
+    fn parse<T: FromStr>(&self, name: &str) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let raw = self
+            .raw(name)
+            .ok_or_else(|| ConfigError(format!("{name} must be set")))?;
+        raw.parse::<T>().map_err(|e| invalid(name, &raw, e))
+    }
+
+    fn ranged<T>(&self, name: &str, min: T, max: T) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display + Copy,
+        T::Err: std::fmt::Display,
+    {
+        let v: T = self.parse(name)?;
+        if v < min || v > max {
+            return Err(invalid(name, &v.to_string(), format!("must be between {min} and {max}")));
+        }
+        Ok(v)
+    }
+
+    fn seconds(&self, name: &str, min: u64, max: u64) -> Result<Duration, ConfigError> {
+        self.ranged::<u64>(name, min, max).map(Duration::from_secs)
+    }
+}
+
+impl Settings {
+    /// Reads and checks every variable. `vars` is normally [`environment()`]; tests pass their own map.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Settings, ConfigError> {
+        let r = Reader(vars);
+        let database = parse_database_url(&r.raw("DATABASE_URL").unwrap_or_default())?;
+        let jwt_algorithm = match r.raw("JWT_ALGORITHM").as_deref() {
+            Some("HS256") | None => Algorithm::HS256,
+            Some("HS384") => Algorithm::HS384,
+            Some("HS512") => Algorithm::HS512,
+            Some(other) => return Err(invalid("JWT_ALGORITHM", other, "must be HS256, HS384 or HS512")),
+        };
+        let (jwt_secret, jwt_secret_source) = match r.raw("JWT_SECRET") {
+            Some(secret) => {
+                check_secret(&secret)?;
+                (Secret::new(secret), "JWT_SECRET".to_string())
+            }
+            None => local_secret(&database)?,
+        };
+        let cors_origins = parse_origins(&r.raw("CORS_ORIGINS").unwrap_or_default())?;
+        let trusted_proxies = match r.raw("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<IpAddr>().map_err(|e| invalid("TRUSTED_PROXIES", s, e)))
+                .collect::<Result<_, _>>()?,
+        };
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hash_workers = match r.raw("HASH_WORKERS") {
+            None => cpus,
+            Some(_) => r.ranged("HASH_WORKERS", 1usize, 1024)?,
+        };
+        Ok(Settings {
+            database,
+            jwt_secret,
+            jwt_secret_source,
+            jwt_algorithm,
+            access_token_expire: Duration::from_secs(
+                60 * r.ranged::<u64>("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 60 * 24 * 366)?,
+            ),
+            cors_origins,
+            host: r.parse("API_HOST")?,
+            port: r.parse("API_PORT")?,
+            bcrypt_cost: r.ranged("BCRYPT_COST", 4, 31)?,
+            db_max_connections: r.ranged("DB_MAX_CONNECTIONS", 1, 1000)?,
+            db_acquire_timeout: r.seconds("DB_ACQUIRE_TIMEOUT_SECONDS", 1, 300)?,
+            db_statement_timeout: r.seconds("DB_STATEMENT_TIMEOUT_SECONDS", 1, 3600)?,
+            hash_workers,
+            hash_queue: r.ranged("HASH_QUEUE", 0usize, 1_000_000)?,
+            rate_limits: RateLimits {
+                login_failures_per_email_client: r.parse("LOGIN_FAILURES_PER_EMAIL_CLIENT")?,
+                login_failures_per_client: r.parse("LOGIN_FAILURES_PER_CLIENT")?,
+                logins_per_email: r.parse("LOGINS_PER_EMAIL")?,
+                registrations_per_client: r.parse("REGISTRATIONS_PER_CLIENT")?,
+                window: r.seconds("RATE_LIMIT_WINDOW_SECONDS", 1, 7 * 24 * 3600)?,
+            },
+            trusted_proxies,
+            max_body_bytes: r.ranged("MAX_BODY_BYTES", 1024usize, 64 << 20)?,
+            max_header_bytes: r.ranged("MAX_HEADER_BYTES", 8192usize, 1 << 20)?,
+            request_timeout: r.seconds("REQUEST_TIMEOUT_SECONDS", 1, 3600)?,
+            header_read_timeout: r.seconds("HEADER_READ_TIMEOUT_SECONDS", 1, 3600)?,
+            shutdown_grace: r.seconds("SHUTDOWN_GRACE_SECONDS", 0, 3600)?,
+        })
+    }
+}
+
+/// The `--help` text: every variable with its default.
+pub fn help_text() -> String {
+    let mut out = String::from(
+        "todo-auth-api — the Rust (axum) drop-in for the seed's FastAPI auth + tasks backend\n\n\
+         Usage: todo-auth-api [--help]\n\n\
+         Configuration comes from the environment and an optional .env file in the working directory\n\
+         (the environment wins). A bad value stops start-up with a message naming the variable.\n\n",
+    );
+    for v in VARIABLES {
+        let default = if v.default.is_empty() { "unset" } else { v.default };
+        out.push_str(&format!("  {:<34} (default: {default})\n      {}\n", v.name, v.help));
+    }
+    out
+}
+
+/// Accepts SQLAlchemy's SQLite URLs (`sqlite:///rel.db`, `sqlite:////abs.db`), sqlx's (`sqlite://rel.db`,
+/// `sqlite:rel.db`) and PostgreSQL URLs, including the `postgresql+psycopg2://` driver suffix a seed
+/// deployment may carry.
+pub fn parse_database_url(url: &str) -> Result<DatabaseUrl, ConfigError> {
+    let err = |why: &str| invalid("DATABASE_URL", url, why);
+    let (scheme, rest) = url.split_once(':').ok_or_else(|| err("expected sqlite:… or postgres://…"))?;
+    let scheme = scheme.split('+').next().unwrap_or(scheme);
+    match scheme {
+        "sqlite" => {
+            let path = rest.split('?').next().unwrap_or(rest);
+            let path = if let Some(abs) = path.strip_prefix("////") {
+                format!("/{abs}")
+            } else if let Some(rel) = path.strip_prefix("///") {
+                rel.to_string()
+            } else if let Some(rel) = path.strip_prefix("//") {
+                rel.to_string()
+            } else {
+                path.to_string()
+            };
+            if path.is_empty() {
+                return Err(err("no database file in the URL"));
+            }
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+        }
+        "postgres" | "postgresql" => {
+            if !rest.starts_with("//") {
+                return Err(err("expected postgres://user@host/db"));
+            }
+            Ok(DatabaseUrl::Postgres(format!("postgres:{rest}")))
+        }
+        _ => Err(err("only sqlite and postgres/postgresql URLs are supported")),
+    }
+}
+
+fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
+    let origins: Vec<String> = if raw.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<String>>(raw)
+            .map_err(|e| invalid("CORS_ORIGINS", raw, format!("not a JSON list of strings ({e})")))?
+    } else {
+        raw.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    for o in &origins {
+        if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+            return Err(invalid("CORS_ORIGINS", o, "each origin must start with http:// or https:// (or be *)"));
+        }
+        if o != "*" && axum::http::HeaderValue::from_str(o).is_err() {
+            return Err(invalid("CORS_ORIGINS", o, "not a valid header value"));
+        }
+    }
+    Ok(origins.into_iter().map(|o| o.trim_end_matches('/').to_string()).collect())
+}
+
+/// Example values from `.env.example` and our docs: known to the world, so never accepted as a key.
+fn example_secrets() -> impl Iterator<Item = String> {
+    let from_env_example = ENV_EXAMPLE.lines().filter_map(|line| {
+        let line = line.trim_start_matches('#').trim();
+        line.strip_prefix("JWT_SECRET=")
+            .map(|v| v.trim().trim_matches('"').to_string())
+            .filter(|v| !v.is_empty())
+    });
+    EXAMPLE_SECRETS.iter().map(|s| s.to_string()).chain(from_env_example)
+}
+
+pub fn check_secret(secret: &str) -> Result<(), ConfigError> {
+    const HOW: &str = "generate one with: openssl rand -hex 32";
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(ConfigError(format!(
+            "JWT_SECRET is {} bytes; at least {MIN_SECRET_BYTES} are required ({HOW})",
+            secret.len()
+        )));
+    }
+    if example_secrets().any(|example| example == secret) {
+        return Err(ConfigError(format!(
+            "JWT_SECRET is an example value from the documentation and must not be used ({HOW})"
+        )));
+    }
+    Ok(())
+}
+
+/// For a fresh clone on SQLite: a random secret, made once and kept beside the database file, so tokens
+/// survive restarts without anyone editing a file. PostgreSQL deployments run several processes that
+/// must share one key, so there the secret has to be configured.
+fn local_secret(database: &DatabaseUrl) -> Result<(Secret, String), ConfigError> {
+    let DatabaseUrl::Sqlite(path) = database else {
+        return Err(ConfigError(
+            "JWT_SECRET must be set when DATABASE_URL is PostgreSQL (every API process needs the same key; \
+             generate one with: openssl rand -hex 32)"
+                .into(),
+        ));
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != ":memory:" => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file = dir.join(".jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&file) {
+        let existing = existing.trim().to_string();
+        check_secret(&existing).map_err(|e| ConfigError(format!("{}: {e}", file.display())))?;
+        return Ok((Secret::new(existing), format!("{} (generated earlier for local use)", file.display())));
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ConfigError(format!("cannot create {}: {e}", dir.display())))?;
+    let mut bytes = [0u8; 32];
+    rand::Rng::fill(&mut rand::rngs::OsRng, &mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&file, &secret).map_err(|e| ConfigError(format!("cannot write {}: {e}", file.display())))?;
+    Ok((Secret::new(secret), format!("{} (just generated for local use)", file.display())))
+}
+
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(content.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef-test";
+
+    #[test]
+    fn sqlalchemy_and_sqlx_sqlite_urls_are_understood() {
+        let cases = [
+            ("sqlite:///data/app.db", "data/app.db"),
+            ("sqlite:////tmp/seed.db", "/tmp/seed.db"),
+            ("sqlite://./data/app.db", "./data/app.db"),
+            ("sqlite:app.db", "app.db"),
+            ("sqlite+pysqlite:///x.db", "x.db"),
+        ];
+        for (url, path) in cases {
+            assert_eq!(parse_database_url(url).unwrap(), DatabaseUrl::Sqlite(path.into()), "{url}");
+        }
+        assert_eq!(
+            parse_database_url("postgresql+psycopg2://u:p@h/db").unwrap(),
+            DatabaseUrl::Postgres("postgres://u:p@h/db".into())
+        );
+        assert!(parse_database_url("mysql://x").is_err());
+        assert!(parse_database_url("sqlite://").is_err());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("JWT_ALGORITHM", "RS256"),
+            ("API_PORT", "eighty"),
+            ("BCRYPT_COST", "3"),
+            ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
+            ("CORS_ORIGINS", "[not json"),
+            ("CORS_ORIGINS", "localhost:3000"),
+            ("TRUSTED_PROXIES", "10.0.0.300"),
+        ] {
+            let err = Settings::from_vars(&vars(&[("JWT_SECRET", SECRET), (name, value)]))
+                .err()
+                .unwrap_or_else(|| panic!("{name}={value} was accepted"));
+            assert!(err.0.contains(name), "{err} should name {name}");
+        }
+    }
+
+    #[test]
+    fn cors_origins_accept_the_seed_json_list_and_a_comma_list() {
+        let json = Settings::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("CORS_ORIGINS", r#"["http://a.test:3000", "https://b.test/"]"#),
+        ]))
+        .unwrap();
+        assert_eq!(json.cors_origins, ["http://a.test:3000", "https://b.test"]);
+        let comma = Settings::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("CORS_ORIGINS", "http://a.test:3000, https://b.test"),
+        ]))
+        .unwrap();
+        assert_eq!(comma.cors_origins, ["http://a.test:3000", "https://b.test"]);
+    }
+
+    #[test]
+    fn short_and_example_secrets_are_refused_with_advice() {
+        let short = check_secret("too-short").unwrap_err();
+        assert!(short.0.contains("at least 32") && short.0.contains("openssl rand"), "{short}");
+        for example in example_secrets() {
+            let err = check_secret(&example).unwrap_err();
+            assert!(err.0.contains("example value"), "{example}: {err}");
+        }
+        // README examples must be among the refused ones.
+        let readme = include_str!("../../README.md");
+        for line in readme.lines() {
+            if let Some(v) = line.trim().strip_prefix("JWT_SECRET=") {
+                let v = v.split_whitespace().next().unwrap_or("").trim_matches('"');
+                if v.len() >= MIN_SECRET_BYTES && !v.starts_with('$') {
+                    assert!(check_secret(v).is_err(), "README example {v} is accepted");
+                }
+            }
+        }
+        check_secret(SECRET).unwrap();
+    }
+
+    #[test]
+    fn a_missing_secret_is_generated_once_beside_the_sqlite_file() {
+        let dir = std::env::temp_dir().join(format!("cfg-secret-{}", uuid::Uuid::new_v4()));
+        // `dir` is absolute, so this is SQLAlchemy's four-slash form.
+        let url = format!("sqlite:///{}/app.db", dir.display());
+        let first = Settings::from_vars(&vars(&[("DATABASE_URL", &url)])).unwrap();
+        let second = Settings::from_vars(&vars(&[("DATABASE_URL", &url)])).unwrap();
+        assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
+        assert!(first.jwt_secret.expose().len() >= MIN_SECRET_BYTES);
+        assert!(dir.join(".jwt_secret").exists());
+        assert!(format!("{:?}", first.jwt_secret).contains('…'), "Debug must not print the secret");
+        std::fs::remove_dir_all(dir).ok();
+        let pg = Settings::from_vars(&vars(&[("DATABASE_URL", "postgres://u@h/db")]));
+        assert!(pg.err().unwrap().0.contains("JWT_SECRET"));
+    }
+}

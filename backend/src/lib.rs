@@ -1,0 +1,133 @@
+//! The API as a library: [`app`] builds exactly the router `main` serves, so the integration tests run
+//! the real thing; [`server::serve`] runs it on a listener with the connection limits and graceful
+//! shutdown.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod email;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod schemas;
+pub mod server;
+pub mod state;
+pub mod validate;
+
+use std::time::Duration;
+
+use axum::{
+    extract::{DefaultBodyLimit, Request, State},
+    http::{header, HeaderName, HeaderValue, Method, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    Router,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowHeaders, AllowMethods, AllowOrigin, Any, CorsLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+    LatencyUnit,
+};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    error::{detail_response, ApiError, INTERNAL_ERROR},
+    state::AppState,
+};
+
+pub use crate::{config::Settings, db::Db};
+
+/// Connects to the database, runs the migrations and builds the shared state.
+pub async fn prepare(settings: Settings) -> Result<AppState, Box<dyn std::error::Error + Send + Sync>> {
+    let db = Db::connect(&settings).await?;
+    db.migrate().await?;
+    Ok(AppState::new(settings, db))
+}
+
+/// Every route, error shape and cross-cutting layer of the API.
+pub fn app(state: AppState) -> Router {
+    let settings = &state.settings;
+    let router = Router::new()
+        .merge(routes::health::router())
+        .nest("/api/auth", routes::auth::router())
+        .nest("/api/tasks", routes::tasks::router())
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::document()))
+        .fallback(|| async { detail_response(StatusCode::NOT_FOUND, "Not Found") })
+        .method_not_allowed_fallback(|| async { detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed") })
+        .with_state(state.clone());
+
+    let headers = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let router = headers.into_iter().fold(router, |r, (name, value): (HeaderName, &'static str)| {
+        r.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
+    });
+
+    router.layer(
+        ServiceBuilder::new()
+            // Outermost first. A panic anywhere still answers 500 in the contract's shape.
+            .layer(CatchPanicLayer::custom(|panic: Box<dyn std::any::Any + Send>| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(panic = %what, "handler panicked");
+                detail_response(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_ERROR)
+            }))
+            // One line per request: method, path (never the query or headers: no tokens in logs),
+            // status and latency.
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|req: &Request| {
+                        tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    })
+                    .on_request(())
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros))
+                    .on_failure(()),
+            )
+            .layer(cors(&settings.cors_origins))
+            .layer(middleware::from_fn_with_state(settings.request_timeout, request_timeout))
+            .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
+    )
+}
+
+/// A request still running after `REQUEST_TIMEOUT_SECONDS` is answered 503 (and its work dropped).
+async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!("request timed out");
+            ApiError::Unavailable { retry_after: Some(1) }.into_response()
+        }
+    }
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let exposed = [header::RETRY_AFTER, header::WWW_AUTHENTICATE];
+    if origins.iter().any(|o| o == "*") {
+        // Credentials cannot be combined with a wildcard; the API uses bearer headers, not cookies.
+        return CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any).expose_headers(exposed);
+    }
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods(AllowMethods::list([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ]))
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers(exposed)
+        .max_age(Duration::from_secs(600))
+}

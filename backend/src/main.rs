@@ -1,0 +1,97 @@
+//! Start-up only: configuration → logging → database (migrations) → serve, with graceful shutdown.
+
+use std::process::ExitCode;
+
+use todo_auth::{app, config, prepare, server};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{}", config::help_text());
+        return ExitCode::SUCCESS;
+    }
+    if let Some(arg) = args.first() {
+        eprintln!("unknown argument {arg:?}; try --help");
+        return ExitCode::from(2);
+    }
+    let vars = config::environment();
+    let filter = vars.get("RUST_LOG").map(String::as_str).unwrap_or("info");
+    let filter = match EnvFilter::try_new(filter) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("configuration error: invalid RUST_LOG={filter:?}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).init();
+    let settings = match config::Settings::from_vars(&vars) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(settings: config::Settings) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let database = match &settings.database {
+        config::DatabaseUrl::Sqlite(path) => format!("SQLite at {}", path.display()),
+        config::DatabaseUrl::Postgres(_) => "PostgreSQL".to_string(),
+    };
+    if settings.jwt_secret_source != "JWT_SECRET" {
+        tracing::warn!(
+            "JWT_SECRET is not set: signing tokens with a random secret made for local use, kept in {}. \
+             Set JWT_SECRET (openssl rand -hex 32) for any shared or production deployment.",
+            settings.jwt_secret_source
+        );
+    }
+    let limits = server::Limits::from(&settings);
+    let addr = (settings.host, settings.port);
+    let state = prepare(settings).await.map_err(|e| format!("database ({database}): {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", addr.0, addr.1))?;
+    let local = listener.local_addr()?;
+    tracing::info!("listening on http://{local} ({database}); docs at http://{local}/docs");
+    state.spawn_maintenance();
+    server::serve(listener, app(state.clone()), limits, shutdown_signal()).await;
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

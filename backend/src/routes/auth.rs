@@ -1,0 +1,184 @@
+//! /api/auth (seed: routes/auth.py): register, login, me — and, beyond the seed, logout, logout-all and
+//! change-password.
+
+use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::post, Json, Router};
+
+use crate::{
+    auth::{throttle, ClientIp, CurrentUser},
+    db::{NewUser, Ts},
+    error::{ApiError, ApiResult},
+    schemas::{
+        ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
+        UserResponse, ValidationErrorResponse,
+    },
+    state::AppState,
+    validate::Valid,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/register", post(register))
+        .route("/login", post(login))
+        .route("/me", axum::routing::get(me))
+        .route("/logout", post(logout))
+        .route("/logout-all", post(logout_all))
+        .route("/change-password", post(change_password))
+}
+
+fn token_response(state: &AppState, user: UserResponse, token_version: i32) -> ApiResult<TokenResponse> {
+    let access_token = state.tokens.issue(&user.id, &user.email, token_version).map_err(ApiError::internal)?;
+    Ok(TokenResponse { access_token, token_type: "bearer", user })
+}
+
+/// Create an account and sign it in.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created", body = TokenResponse),
+        (status = 400, description = "Email already registered", body = ErrorResponse),
+        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
+        (status = 429, description = "Too many registrations from this client", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 503, description = "Database or hashing capacity unavailable", body = ErrorResponse),
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    client: ClientIp,
+    Valid(body): Valid<RegisterRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let limits = &state.settings.rate_limits;
+    let per_client = [throttle::registrations_per_client(limits, client)];
+    let now = state.clock.now();
+    throttle::check(&state.db, &per_client, limits.window, now).await?;
+    throttle::record(&state.db, &per_client, now).await?;
+
+    let hashed = state.hasher.hash(&body.password).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    match state.db.create_user(&id, &body.email, &hashed, body.name.as_deref(), Ts::now()).await? {
+        NewUser::Created(user) => {
+            tracing::info!(user_id = %user.id, "user registered");
+            let response = token_response(&state, UserResponse::from(&user), user.token_version)?;
+            Ok((StatusCode::CREATED, Json(response)))
+        }
+        NewUser::EmailTaken => Err(ApiError::bad_request("Email already registered")),
+    }
+}
+
+/// Sign in with email and password.
+///
+/// An unknown email and a wrong password get the same answer in the same time (one bcrypt
+/// verification either way). Throttled per (email, client), per client and per email.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Invalid email or password", body = ErrorResponse),
+        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
+        (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 503, description = "Database or hashing capacity unavailable", body = ErrorResponse),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    client: ClientIp,
+    Valid(body): Valid<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let limits = &state.settings.rate_limits;
+    let pair = throttle::failures_per_email_client(limits, &body.email, client);
+    let failures = [pair.clone(), throttle::failures_per_client(limits, client)];
+    let attempts = [throttle::logins_per_email(limits, &body.email)];
+    let now = state.clock.now();
+    let all: Vec<_> = failures.iter().chain(attempts.iter()).cloned().collect();
+    // Decided before any bcrypt work: a refused flood costs one indexed query per request.
+    throttle::check(&state.db, &all, limits.window, now).await?;
+    throttle::record(&state.db, &attempts, now).await?;
+
+    let user = state.db.user_by_email(&body.email).await?;
+    let verified = match &user {
+        Some(user) => state.hasher.verify(&body.password, &user.hashed_password).await?,
+        None => {
+            state.hasher.verify_dummy(&body.password).await?;
+            false
+        }
+    };
+    match user {
+        Some(user) if verified => {
+            throttle::clear(&state.db, &pair).await?;
+            Ok(Json(token_response(&state, UserResponse::from(&user), user.token_version)?))
+        }
+        _ => {
+            throttle::record(&state.db, &failures, now).await?;
+            Err(ApiError::Unauthorized("Invalid email or password"))
+        }
+    }
+}
+
+/// The signed-in user (lets a client check a stored token).
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = UserResponse),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+    ))]
+pub async fn me(current: CurrentUser) -> Json<UserResponse> {
+    Json(UserResponse::from(&current.user))
+}
+
+/// Sign out: the token that makes this call stops working, here and on every other API process.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Token revoked"),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+    ))]
+pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<StatusCode> {
+    let expires_at = Ts::from_unix(current.token.expires_at);
+    state.db.revoke_token(&current.token.token_id, &current.user.id, expires_at).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sign out everywhere: every token of this user, including the one making the call and tokens made
+/// by the seed, stops working. The client should forget its token and sign in again.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every token revoked; sign in again", body = LogoutAllResponse),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+    ))]
+pub async fn logout_all(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Json<LogoutAllResponse>> {
+    state.db.bump_token_version(&current.user.id).await?;
+    tracing::info!(user_id = %current.user.id, "signed out everywhere");
+    Ok(Json(LogoutAllResponse {
+        message: "Signed out on every device. Sign in again to continue.",
+        reauthenticate: true,
+    }))
+}
+
+/// Change password: needs the current one; every other token of the user is revoked and a fresh token
+/// is returned, so this client stays signed in.
+#[utoipa::path(post, path = "/api/auth/change-password", tag = "auth", security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Password changed; a fresh token", body = TokenResponse),
+        (status = 400, description = "Current password is incorrect", body = ErrorResponse),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
+        (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    client: ClientIp,
+    current: CurrentUser,
+    Valid(body): Valid<ChangePasswordRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let limits = &state.settings.rate_limits;
+    let email = current.user.email.to_lowercase();
+    let pair = throttle::failures_per_email_client(limits, &email, client);
+    let failures = [pair.clone(), throttle::failures_per_client(limits, client)];
+    let now = state.clock.now();
+    throttle::check(&state.db, &failures, limits.window, now).await?;
+
+    let user = state.db.user_by_id(&current.user.id).await?.ok_or(ApiError::Unauthorized("User not found"))?;
+    if !state.hasher.verify(&body.current_password, &user.hashed_password).await? {
+        throttle::record(&state.db, &failures, now).await?;
+        return Err(ApiError::bad_request("Current password is incorrect"));
+    }
+    throttle::clear(&state.db, &pair).await?;
+    let hashed = state.hasher.hash(&body.new_password).await?;
+    let version = state.db.set_password(&user.id, &hashed, Ts::now()).await?;
+    tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
+    Ok(Json(token_response(&state, UserResponse::from(&user), version)?))
+}

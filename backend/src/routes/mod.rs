@@ -1,0 +1,5 @@
+//! HTTP routes, one module per area (seed: routes/auth.py, routes/tasks.py, main.py's / and /health).
+
+pub mod auth;
+pub mod health;
+pub mod tasks;

@@ -1,0 +1,225 @@
+//! Request and response bodies (seed: schemas.py). Request types are validated by [`FromJson`] with the
+//! seed's rules; all of them describe themselves to the OpenAPI document.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    db::{self, Ts},
+    validate::{Fields, FromJson, Text},
+};
+
+/// RFC 3339 UTC with a `Z`: browsers read it as UTC (the seed's naive strings are read as local time).
+pub fn timestamp(ts: Ts) -> String {
+    ts.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+const PASSWORD: Text = Text { min: 8, max: 100, strip: false };
+const NAME: Text = Text { min: 0, max: 100, strip: false };
+const TITLE: Text = Text { min: 1, max: 200, strip: true };
+const DESCRIPTION: Text = Text { min: 0, max: 1000, strip: true };
+/// Login and current-password fields take any string (the seed has no length rule there), within reason.
+const ANY_PASSWORD: Text = Text { min: 0, max: 4096, strip: false };
+
+// ---------- auth ----------
+
+#[derive(Debug, ToSchema)]
+pub struct RegisterRequest {
+    /// Trimmed and lower-cased; must be a deliverable-looking address (as pydantic's EmailStr).
+    #[schema(format = Email, example = "ada@example.com")]
+    pub email: String,
+    #[schema(min_length = 8, max_length = 100, example = "correct horse battery")]
+    pub password: String,
+    #[schema(max_length = 100, example = "Ada Lovelace")]
+    pub name: Option<String>,
+}
+
+impl FromJson for RegisterRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let email = f.email("email");
+        let password = f.required("password", PASSWORD);
+        let name = f.optional("name", NAME);
+        Some(RegisterRequest { email: email?, password: password?, name: name.flatten() })
+    }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct LoginRequest {
+    #[schema(format = Email, example = "ada@example.com")]
+    pub email: String,
+    #[schema(max_length = 4096, example = "correct horse battery")]
+    pub password: String,
+}
+
+impl FromJson for LoginRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let email = f.email("email");
+        let password = f.required("password", ANY_PASSWORD);
+        Some(LoginRequest { email: email?, password: password? })
+    }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct ChangePasswordRequest {
+    #[schema(max_length = 4096)]
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 100)]
+    pub new_password: String,
+}
+
+impl FromJson for ChangePasswordRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let current = f.required("current_password", ANY_PASSWORD);
+        let new = f.required("new_password", PASSWORD);
+        Some(ChangePasswordRequest { current_password: current?, new_password: new? })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    #[schema(example = "898679e8-0bb5-4b43-8216-ebfea7a26508")]
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    #[schema(example = "2026-11-26T11:36:54.829173Z")]
+    pub created_at: String,
+}
+
+impl From<&db::User> for UserResponse {
+    fn from(u: &db::User) -> Self {
+        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: timestamp(u.created_at) }
+    }
+}
+
+impl From<&db::SessionUser> for UserResponse {
+    fn from(u: &db::SessionUser) -> Self {
+        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: timestamp(u.created_at) }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `bearer`.
+    #[schema(example = "bearer")]
+    pub token_type: &'static str,
+    pub user: UserResponse,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogoutAllResponse {
+    pub message: &'static str,
+    /// Always true: the token that made this call is revoked too, so the client must sign in again.
+    pub reauthenticate: bool,
+}
+
+// ---------- tasks ----------
+
+#[derive(Debug, ToSchema)]
+pub struct TaskCreate {
+    /// Stripped of surrounding whitespace, then 1..200 characters.
+    #[schema(min_length = 1, max_length = 200, example = "Buy milk")]
+    pub title: String,
+    /// Stripped; an empty description is stored as null.
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+}
+
+impl FromJson for TaskCreate {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let title = f.required("title", TITLE);
+        let description = f.optional("description", DESCRIPTION);
+        Some(TaskCreate { title: title?, description: description.flatten().filter(|d| !d.is_empty()) })
+    }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct TaskUpdate {
+    /// Omitted or null: unchanged.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    /// Omitted or null: unchanged; empty string: cleared.
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+}
+
+impl TaskUpdate {
+    pub fn into_patch(self) -> db::TaskPatch {
+        db::TaskPatch {
+            title: self.title,
+            description: self.description.map(|d| if d.is_empty() { None } else { Some(d) }),
+        }
+    }
+}
+
+impl FromJson for TaskUpdate {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let title = f.optional("title", TITLE);
+        let description = f.optional("description", DESCRIPTION);
+        Some(TaskUpdate { title: title.flatten(), description: description.flatten() })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskResponse {
+    pub id: String,
+    pub user_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub is_completed: bool,
+    #[schema(example = "2026-11-26T11:36:54.837034Z")]
+    pub created_at: String,
+    #[schema(example = "2026-11-26T11:36:54.837034Z")]
+    pub updated_at: String,
+}
+
+impl From<db::Task> for TaskResponse {
+    fn from(t: db::Task) -> Self {
+        TaskResponse {
+            id: t.id,
+            user_id: t.user_id,
+            title: t.title,
+            description: t.description,
+            is_completed: t.is_completed,
+            created_at: timestamp(t.created_at),
+            updated_at: timestamp(t.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskListResponse {
+    pub tasks: Vec<TaskResponse>,
+    pub total: usize,
+}
+
+// ---------- errors and ops ----------
+
+/// `{"detail": "..."}`: every error except 422.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    #[schema(example = "Task not found")]
+    pub detail: String,
+}
+
+/// 422: FastAPI's list of problems.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationErrorResponse {
+    pub detail: Vec<crate::error::FieldError>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageResponse {
+    #[schema(example = "Todo API is running")]
+    pub message: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthResponse {
+    /// `healthy`, or `unhealthy` when the database does not answer.
+    #[schema(example = "healthy")]
+    pub status: &'static str,
+    /// `ok` or `unavailable` (GET /health only; /health/live never touches the database).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+}

@@ -1,0 +1,241 @@
+//! Request bodies, validated the way FastAPI + pydantic validate them, so a client written for the seed
+//! gets the same 422s: every problem of a body at once, as `{"loc", "msg", "type"}` entries.
+//!
+//! A body type implements [`FromJson`] by reading its fields through [`Fields`]; handlers take
+//! `Valid<T>` as their last argument. Parsing into a `serde_json` map first (rather than deriving
+//! `Deserialize`) is what lets us report *all* bad fields with pydantic's wording instead of serde's
+//! first error.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+    http::header::CONTENT_TYPE,
+};
+use serde_json::{json, Map, Value};
+
+use crate::error::{ApiError, FieldError};
+
+pub trait FromJson: Sized {
+    fn from_json(fields: &mut Fields<'_>) -> Option<Self>;
+}
+
+/// A validated body. Rejections: 413 for an oversized body, 422 for everything else.
+pub struct Valid<T>(pub T);
+
+impl<S, T> FromRequest<S> for Valid<T>
+where
+    S: Send + Sync,
+    T: FromJson,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_content = match req.headers().get(CONTENT_TYPE) {
+            None => true,
+            Some(ct) => is_json_content_type(ct.to_str().unwrap_or("")),
+        };
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::Detail(rejection.status(), "Request body too large".into())
+            } else {
+                ApiError::Detail(rejection.status(), "Could not read the request body".into())
+            }
+        })?;
+        let map = parse_object(&bytes, json_content).map_err(|e| ApiError::Validation(vec![e]))?;
+        let mut fields = Fields { map: &map, errors: Vec::new() };
+        let value = T::from_json(&mut fields);
+        match value {
+            Some(v) if fields.errors.is_empty() => Ok(Valid(v)),
+            _ => Err(ApiError::Validation(fields.errors)),
+        }
+    }
+}
+
+fn is_json_content_type(ct: &str) -> bool {
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn parse_object(bytes: &[u8], json_content: bool) -> Result<Map<String, Value>, FieldError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(FieldError::body(None, "missing", "Field required"));
+    }
+    if !json_content {
+        return Err(FieldError::body(None, "content_type", "Content-Type must be application/json"));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(FieldError::body(
+            None,
+            "model_attributes_type",
+            "Input should be a valid dictionary or object to extract fields from",
+        )),
+        Err(e) => {
+            let position = byte_offset(bytes, e.line(), e.column());
+            Err(FieldError {
+                loc: vec![Value::from("body"), Value::from(position)],
+                msg: "JSON decode error".into(),
+                kind: "json_invalid",
+                ctx: Some(json!({ "error": json_error_text(&e) })),
+            })
+        }
+    }
+}
+
+/// serde_json reports line/column; FastAPI reports a byte offset into the body.
+fn byte_offset(bytes: &[u8], line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in bytes.split(|&b| b == b'\n').enumerate() {
+        if i + 1 == line {
+            return offset + column.saturating_sub(1).min(l.len());
+        }
+        offset += l.len() + 1;
+    }
+    bytes.len()
+}
+
+fn json_error_text(e: &serde_json::Error) -> String {
+    // serde_json's message ends with " at line L column C"; the position is already in `loc`.
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// The rules of one string field.
+#[derive(Clone, Copy)]
+pub struct Text {
+    pub min: usize,
+    pub max: usize,
+    /// Strip surrounding whitespace before checking the length.
+    pub strip: bool,
+}
+
+/// Reads fields of a JSON object, recording pydantic-style errors as it goes.
+pub struct Fields<'a> {
+    map: &'a Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl Fields<'_> {
+    /// A required string.
+    pub fn required(&mut self, name: &'static str, rule: Text) -> Option<String> {
+        match self.map.get(name) {
+            None => {
+                self.errors.push(FieldError::body(Some(name), "missing", "Field required"));
+                None
+            }
+            Some(v) => self.string(name, v, rule),
+        }
+    }
+
+    /// An optional string: absent → `None`, `null` → `Some(None)`.
+    pub fn optional(&mut self, name: &'static str, rule: Text) -> Option<Option<String>> {
+        match self.map.get(name) {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(v) => self.string(name, v, rule).map(Some),
+        }
+    }
+
+    /// A required email address, normalised (trimmed, lower-cased).
+    pub fn email(&mut self, name: &'static str) -> Option<String> {
+        let raw = self.required(name, Text { min: 0, max: usize::MAX, strip: false })?;
+        match crate::email::normalize(&raw) {
+            Ok(email) => Some(email),
+            Err(reason) => {
+                self.errors.push(
+                    FieldError::body(
+                        Some(name),
+                        "value_error",
+                        format!("value is not a valid email address: {reason}"),
+                    )
+                    .with_ctx(json!({ "reason": reason })),
+                );
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, name: &'static str, value: &Value, rule: Text) -> Option<String> {
+        let Value::String(s) = value else {
+            self.errors.push(FieldError::body(Some(name), "string_type", "Input should be a valid string"));
+            return None;
+        };
+        // PostgreSQL text cannot hold NUL, and no field of ours has a use for it.
+        if s.contains('\0') {
+            self.errors.push(FieldError::body(
+                Some(name),
+                "string_nul",
+                "Value error, the string must not contain NUL characters",
+            ));
+            return None;
+        }
+        let s = if rule.strip { s.trim() } else { s.as_str() };
+        let len = s.chars().count();
+        if len < rule.min {
+            self.errors.push(
+                FieldError::body(
+                    Some(name),
+                    "string_too_short",
+                    format!("String should have at least {} character{}", rule.min, plural(rule.min)),
+                )
+                .with_ctx(json!({ "min_length": rule.min })),
+            );
+            return None;
+        }
+        if len > rule.max {
+            self.errors.push(
+                FieldError::body(
+                    Some(name),
+                    "string_too_long",
+                    format!("String should have at most {} character{}", rule.max, plural(rule.max)),
+                )
+                .with_ctx(json!({ "max_length": rule.max })),
+            );
+            return None;
+        }
+        Some(s.to_string())
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_point_at_the_byte() {
+        let err = parse_object(b"{\n \"a\": }", true).unwrap_err();
+        assert_eq!(err.kind, "json_invalid");
+        assert_eq!(err.loc, vec![Value::from("body"), Value::from(8)]);
+    }
+
+    #[test]
+    fn bodies_that_are_not_objects_are_refused() {
+        assert_eq!(parse_object(b"", true).unwrap_err().kind, "missing");
+        assert_eq!(parse_object(b"[1]", true).unwrap_err().kind, "model_attributes_type");
+        assert_eq!(parse_object(b"\"x\"", true).unwrap_err().kind, "model_attributes_type");
+        assert_eq!(parse_object(b"{}", false).unwrap_err().kind, "content_type");
+        assert_eq!(parse_object(&[b'{', 0xff, b'}'], true).unwrap_err().kind, "json_invalid");
+        let deep = "[".repeat(10_000);
+        assert_eq!(parse_object(deep.as_bytes(), true).unwrap_err().kind, "json_invalid");
+    }
+
+    #[test]
+    fn content_types() {
+        assert!(is_json_content_type("application/json"));
+        assert!(is_json_content_type("Application/JSON; charset=utf-8"));
+        assert!(is_json_content_type("application/merge-patch+json"));
+        assert!(!is_json_content_type("text/plain"));
+        assert!(!is_json_content_type("application/x-www-form-urlencoded"));
+    }
+}

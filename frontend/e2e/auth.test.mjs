@@ -1,0 +1,258 @@
+// Sign-in and sign-up behaviour in the browser: backend messages, client-side checks, rejected and
+// expired stored tokens, `next` sanitising, keyboard-only use, throttling, theme, CSP.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import {
+  API_URL,
+  JWT_SECRET,
+  launchBrowser,
+  mintJwt,
+  newSession,
+  PASSWORD,
+  protectedWasPainted,
+  registerViaApi,
+  screenshot,
+  seedStorage,
+  signIn,
+  storedToken,
+  toast,
+  uniqueEmail,
+  waitForPath,
+  waitForToastsGone,
+  watchForProtectedPaint,
+  WEB_URL,
+} from "./helpers.mjs";
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const FAILED_401 = /Failed to load resource: the server responded with a status of 401/;
+
+test("a wrong password shows the backend's message and stays on /login", async () => {
+  const { context, page, guard } = await newSession(browser);
+  guard.allow(FAILED_401);
+  const email = uniqueEmail("wrongpw");
+  await registerViaApi(email);
+  await signIn(page, email, "not-the-password");
+  const alert = page.locator("#login-form-error");
+  await alert.getByText("Invalid email or password").waitFor();
+  await toast(page, "Invalid email or password").waitFor();
+  assert.equal(new URL(page.url()).pathname, "/login");
+  assert.equal(await storedToken(page), null);
+  assert.equal(await page.getByRole("button", { name: "Sign in", exact: true }).isEnabled(), true);
+
+  await waitForToastsGone(page);
+  await page.getByLabel("Password").fill("");
+  await page.locator("#login-form-error").evaluate((el) => (el.textContent = ""));
+  await screenshot(page, "login");
+
+  guard.assertClean();
+  await context.close();
+});
+
+test("an already registered email shows 'Email already registered'", async () => {
+  const { context, page, guard } = await newSession(browser);
+  guard.allow(/Failed to load resource: the server responded with a status of 400/);
+  const email = uniqueEmail("dupe");
+  await registerViaApi(email);
+  await page.goto("/register");
+  await page.getByLabel("Email").fill(email.toUpperCase());
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Confirm password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.locator("#email-error").getByText("Email already registered").waitFor();
+  await toast(page, "Email already registered").waitFor();
+  assert.equal(new URL(page.url()).pathname, "/register");
+  assert.equal(await page.getByLabel("Email").getAttribute("aria-invalid"), "true");
+  guard.assertClean();
+  await context.close();
+});
+
+test("sign-up checks the form before sending it", async () => {
+  const { context, page, guard } = await newSession(browser);
+  let registerCalls = 0;
+  page.on("request", (req) => {
+    if (req.url() === `${API_URL}/api/auth/register`) registerCalls += 1;
+  });
+  await page.goto("/register");
+  assert.equal(await page.getByLabel("Email").getAttribute("type"), "email");
+  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  await page.getByLabel("Confirm password").fill("different");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.locator("#email-error").getByText("Enter a valid email address").waitFor();
+  await page.locator("#password-error").getByText("Password must be at least 8 characters").waitFor();
+  await page.locator("#confirm_password-error").getByText("Passwords do not match").waitFor();
+  // focus moves to the first field in error
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "email");
+  assert.equal(registerCalls, 0);
+  guard.assertClean();
+  await context.close();
+});
+
+async function assertRejectedStoredToken(makeToken) {
+  const { context, page, guard } = await newSession(browser);
+  guard.allow(FAILED_401);
+  const email = uniqueEmail("stored");
+  const { user } = await registerViaApi(email);
+  await seedStorage(context, makeToken(user), user);
+  await watchForProtectedPaint(context);
+  await page.goto("/tasks");
+  await waitForPath(page, "/login?next=/tasks");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  assert.equal(await storedToken(page), null, "the rejected token must be removed");
+  assert.equal(await page.evaluate(() => localStorage.getItem("auth_user")), null);
+  assert.equal(await protectedWasPainted(page), false, "protected content was painted with a rejected token");
+  // and signing in from there returns to /tasks
+  await signIn(page, email, PASSWORD, { path: null });
+  await waitForPath(page, "/tasks");
+  await page.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
+  guard.assertClean();
+  await context.close();
+}
+
+test("a stored token signed with another secret sends the user to /login", async () => {
+  await assertRejectedStoredToken((user) => {
+    const now = Math.floor(Date.now() / 1000);
+    return mintJwt({ sub: user.id, email: user.email, iat: now, exp: now + 3600 }, "another-secret-".repeat(4));
+  });
+});
+
+test("an expired stored token sends the user to /login", async () => {
+  await assertRejectedStoredToken((user) => {
+    const now = Math.floor(Date.now() / 1000);
+    return mintJwt({ sub: user.id, email: user.email, iat: now - 7200, exp: now - 3600 }, JWT_SECRET);
+  });
+});
+
+test("`next` only ever leads to a page of this site", async () => {
+  const { context, page, guard } = await newSession(browser);
+  const email = uniqueEmail("next");
+  await registerViaApi(email);
+  for (const evil of ["//evil.example/tasks", "https://evil.example/", "/\\evil.example"]) {
+    await signIn(page, email, PASSWORD, { path: `/login?next=${encodeURIComponent(evil)}` });
+    await waitForPath(page, "/tasks");
+    assert.equal(new URL(page.url()).origin, new URL(WEB_URL).origin);
+    await page.evaluate(() => localStorage.clear());
+  }
+  // a same-origin next is honoured, query included
+  await signIn(page, email, PASSWORD, { path: "/login?next=/tasks%3Ffilter%3Dcompleted" });
+  await waitForPath(page, "/tasks?filter=completed");
+  guard.assertClean();
+  await context.close();
+});
+
+test("keyboard only: sign in, add a task and complete it", async () => {
+  const { context, page, guard } = await newSession(browser);
+  const email = uniqueEmail("keys");
+  await registerViaApi(email);
+  await page.goto("/login");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  const focusedId = () => page.evaluate(() => document.activeElement?.id ?? "");
+  for (let i = 0; i < 15 && (await focusedId()) !== "email"; i += 1) await page.keyboard.press("Tab");
+  assert.equal(await focusedId(), "email", "Tab never reached the email field");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, "none", "the focused field has no visible focus indicator");
+  await page.keyboard.type(email);
+  await page.keyboard.press("Tab");
+  assert.equal(await focusedId(), "password");
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await waitForPath(page, "/tasks");
+  await page.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
+
+  // Add a task with the keyboard
+  for (let i = 0; i < 25 && (await focusedId()) !== "title"; i += 1) await page.keyboard.press("Tab");
+  assert.equal(await focusedId(), "title", "Tab never reached the task title field");
+  await page.keyboard.type("Typed without a mouse");
+  await page.keyboard.press("Enter");
+  const box = page.getByRole("checkbox", { name: 'Mark "Typed without a mouse" as completed' });
+  await box.waitFor();
+  // Reach the checkbox by Tab and tick it with Space
+  for (let i = 0; i < 25 && !(await box.evaluate((el) => el === document.activeElement)); i += 1) {
+    await page.keyboard.press("Tab");
+  }
+  assert.equal(await box.evaluate((el) => el === document.activeElement), true, "Tab never reached the checkbox");
+  await page.keyboard.press("Space");
+  await page.getByRole("checkbox", { name: 'Mark "Typed without a mouse" as pending' }).waitFor();
+  guard.assertClean();
+  await context.close();
+});
+
+test("repeated wrong passwords show the wait time of the API's 429", async () => {
+  const { context, page, guard } = await newSession(browser);
+  guard.allow(FAILED_401);
+  guard.allow(/Failed to load resource: the server responded with a status of 429/);
+  const email = uniqueEmail("throttle");
+  await registerViaApi(email);
+  await page.goto("/login");
+  const alert = page.locator("#login-form-error");
+  let throttled = "";
+  for (let attempt = 1; attempt <= 8 && !throttled; attempt += 1) {
+    await signIn(page, email, `wrong-password-${attempt}`, { path: null });
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    await page.waitForFunction(() => !document.querySelector('button[type="submit"]')?.disabled);
+    await alert.filter({ hasText: /./ }).waitFor();
+    const text = await alert.innerText();
+    if (/Too many attempts/.test(text)) throttled = text;
+    else assert.match(text, /Invalid email or password/);
+  }
+  assert.match(throttled, /Too many attempts\. Try again in \d+ seconds?\./);
+  guard.assertClean();
+  await context.close();
+});
+
+test("the theme toggle persists across reloads", async () => {
+  const { context, page, guard } = await newSession(browser);
+  await page.goto("/");
+  await page.getByRole("heading", { level: 1 }).waitFor();
+  const theme = () => page.evaluate(() => document.documentElement.getAttribute("data-theme"));
+  assert.equal(await theme(), "light");
+  await page.getByRole("button", { name: "Switch to dark theme" }).click();
+  assert.equal(await theme(), "dark");
+  await page.reload();
+  await page.getByRole("button", { name: "Switch to light theme" }).waitFor();
+  assert.equal(await theme(), "dark");
+  await page.getByRole("button", { name: "Switch to light theme" }).click();
+  assert.equal(await theme(), "light");
+  guard.assertClean();
+  await context.close();
+});
+
+test("unknown pages get the not-found page", async () => {
+  const { context, page, guard } = await newSession(browser);
+  guard.allow(/Failed to load resource: the server responded with a status of 404/);
+  const res = await page.goto("/no-such-page");
+  assert.equal(res.status(), 404);
+  await page.getByRole("heading", { name: "Page not found" }).waitFor();
+  guard.assertClean();
+  await context.close();
+});
+
+test("pages are served with a Content-Security-Policy that blocks injected scripts", async () => {
+  const { context, page, guard } = await newSession(browser);
+  guard.allow(/Content Security Policy/);
+  const res = await page.goto("/login");
+  const csp = res.headers()["content-security-policy"] ?? "";
+  assert.match(csp, /script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
+  assert.doesNotMatch(csp.match(/script-src[^;]*/)[0], /unsafe-inline|unsafe-eval/);
+  assert.match(csp, new RegExp(`connect-src 'self' ${new URL(API_URL).origin.replace(/[.]/g, "\\.")}`));
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(res.headers()["x-frame-options"], "DENY");
+  assert.equal(res.headers()["x-content-type-options"], "nosniff");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  // An injected inline script does not run
+  await page.evaluate(() => {
+    const s = document.createElement("script");
+    s.textContent = "window.__injected = true";
+    document.head.appendChild(s);
+  });
+  assert.equal(await page.evaluate(() => window.__injected === true), false);
+  guard.assertClean();
+  await context.close();
+});
