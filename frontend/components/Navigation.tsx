@@ -34,18 +34,22 @@ export function Navigation() {
   return (
     <header className="site-header">
       <nav className="container nav" aria-label="Main">
-        <Link href="/" className="brand">
+        <Link href="/" className="brand" aria-label="Todo home">
           <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
             <rect x="2" y="2" width="20" height="20" rx="6" fill="currentColor" />
             <path d="M7 12.5l3.2 3.2L17 9" fill="none" stroke="var(--brand-contrast)" strokeWidth="2.4" strokeLinecap="round" strokeLinejoin="round" />
           </svg>
           <span>Todo</span>
         </Link>
+        {isAuthenticated && user ? (
+          <div className="nav-links">
+            <NavLink href="/tasks">Tasks</NavLink>
+            <NavLink href="/account">Account</NavLink>
+          </div>
+        ) : null}
         <div className="nav-right">
           {isAuthenticated && user ? (
             <>
-              <NavLink href="/tasks">Tasks</NavLink>
-              <NavLink href="/account">Account</NavLink>
               <span className="user-label" title={user.email} data-testid="nav-user">
                 {user.name || user.email}
               </span>

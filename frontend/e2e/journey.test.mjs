@@ -189,6 +189,12 @@ test("sign up, manage tasks, reload, sign out, and come back to /tasks after sig
   await taskItem(page, "Buy milk").waitFor();
   await toast(page, "Logged in successfully").waitFor();
 
+  // A signed-in user is sent on from the sign-in and sign-up pages
+  await page.goto("/login");
+  await waitForPath(page, "/tasks");
+  await page.goto("/register?next=/account");
+  await waitForPath(page, "/account");
+
   guard.assertClean();
   await context.close();
 });
