@@ -152,11 +152,7 @@ impl Reader<'_> {
     fn raw(&self, name: &str) -> Option<String> {
         match self.0.get(name).map(|v| v.trim()) {
             Some(v) if !v.is_empty() => Some(v.to_string()),
-            _ => VARIABLES
-                .iter()
-                .find(|v| v.name == name)
-                .map(|v| v.default.to_string())
-                .filter(|d| !d.is_empty()),
+            _ => VARIABLES.iter().find(|v| v.name == name).map(|v| v.default.to_string()).filter(|d| !d.is_empty()),
         }
     }
 
@@ -164,9 +160,7 @@ impl Reader<'_> {
     where
         T::Err: std::fmt::Display,
     {
-        let raw = self
-            .raw(name)
-            .ok_or_else(|| ConfigError(format!("{name} must be set")))?;
+        let raw = self.raw(name).ok_or_else(|| ConfigError(format!("{name} must be set")))?;
         raw.parse::<T>().map_err(|e| invalid(name, &raw, e))
     }
 
@@ -325,9 +319,7 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
 fn example_secrets() -> impl Iterator<Item = String> {
     let from_env_example = ENV_EXAMPLE.lines().filter_map(|line| {
         let line = line.trim_start_matches('#').trim();
-        line.strip_prefix("JWT_SECRET=")
-            .map(|v| v.trim().trim_matches('"').to_string())
-            .filter(|v| !v.is_empty())
+        line.strip_prefix("JWT_SECRET=").map(|v| v.trim().trim_matches('"').to_string()).filter(|v| !v.is_empty())
     });
     EXAMPLE_SECRETS.iter().map(|s| s.to_string()).chain(from_env_example)
 }
@@ -369,8 +361,7 @@ fn local_secret(database: &DatabaseUrl) -> Result<(Secret, String), ConfigError>
         check_secret(&existing).map_err(|e| ConfigError(format!("{}: {e}", file.display())))?;
         return Ok((Secret::new(existing), format!("{} (generated earlier for local use)", file.display())));
     }
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| ConfigError(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(|e| ConfigError(format!("cannot create {}: {e}", dir.display())))?;
     let mut bytes = [0u8; 32];
     rand::Rng::fill(&mut rand::rngs::OsRng, &mut bytes);
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

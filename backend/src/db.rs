@@ -259,8 +259,7 @@ impl Db {
 
     /// "Sign out everywhere": every token issued so far carries an older version from now on.
     pub async fn bump_token_version(&self, user_id: &str) -> Result<i32, sqlx::Error> {
-        const SQL: &str =
-            "UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version";
+        const SQL: &str = "UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version";
         on_pool!(self, pool => sqlx::query_scalar::<_, i32>(SQL).bind(user_id).fetch_one(pool).await)
     }
 
@@ -279,9 +278,8 @@ impl Db {
             TaskFilter::Pending => " AND is_completed = false",
             TaskFilter::Completed => " AND is_completed = true",
         };
-        let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = $1{condition} ORDER BY created_at DESC, id DESC"
-        );
+        let sql =
+            format!("SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = $1{condition} ORDER BY created_at DESC, id DESC");
         on_pool!(self, pool => sqlx::query_as::<_, Task>(&sql).bind(user_id).fetch_all(pool).await)
     }
 

@@ -53,10 +53,7 @@ fn check_local(local: &str) -> Result<(), String> {
     if !bad.is_empty() {
         let mut uniq = bad;
         uniq.dedup();
-        return Err(format!(
-            "The email address contains invalid characters before the @-sign: {}.",
-            uniq.join(", ")
-        ));
+        return Err(format!("The email address contains invalid characters before the @-sign: {}.", uniq.join(", ")));
     }
     if local.starts_with('.') {
         return Err("An email address cannot start with a period.".into());
@@ -130,7 +127,7 @@ fn check_domain(domain: &str) -> Result<String, String> {
     }
     if SPECIAL_USE_DOMAINS.iter().any(|s| ascii == *s || ascii.ends_with(&format!(".{s}"))) {
         return Err(
-            "The part after the @-sign is a special-use or reserved name that cannot be used with email.".into(),
+            "The part after the @-sign is a special-use or reserved name that cannot be used with email.".into()
         );
     }
     Ok(ascii)
@@ -183,7 +180,7 @@ mod tests {
         }
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert!(normalize(&long_local).unwrap_err().contains("too long before the @-sign"));
-        let long_domain = format!("a@{}.com", ["b".repeat(60); 5].join("."));
+        let long_domain = format!("a@{}.com", vec!["b".repeat(60); 5].join("."));
         assert!(normalize(&long_domain).is_err());
     }
 }

@@ -49,7 +49,6 @@ pub async fn prepare(settings: Settings) -> Result<AppState, Box<dyn std::error:
 
 /// Every route, error shape and cross-cutting layer of the API.
 pub fn app(state: AppState) -> Router {
-    let settings = &state.settings;
     let router = Router::new()
         .merge(routes::health::router())
         .nest("/api/auth", routes::auth::router())
@@ -58,7 +57,12 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { detail_response(StatusCode::NOT_FOUND, "Not Found") })
         .method_not_allowed_fallback(|| async { detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed") })
         .with_state(state.clone());
+    with_middleware(router, &state.settings)
+}
 
+/// The cross-cutting layers, outermost first: panic → 500, request log, CORS, timeout, body limit,
+/// security headers. Public so tests can wrap a deliberately panicking route in exactly these.
+pub fn with_middleware(router: Router, settings: &Settings) -> Router {
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

@@ -87,13 +87,23 @@ pub struct UserResponse {
 
 impl From<&db::User> for UserResponse {
     fn from(u: &db::User) -> Self {
-        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: timestamp(u.created_at) }
+        UserResponse {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            created_at: timestamp(u.created_at),
+        }
     }
 }
 
 impl From<&db::SessionUser> for UserResponse {
     fn from(u: &db::SessionUser) -> Self {
-        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: timestamp(u.created_at) }
+        UserResponse {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            created_at: timestamp(u.created_at),
+        }
     }
 }
 

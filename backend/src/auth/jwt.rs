@@ -98,8 +98,10 @@ impl Tokens {
     }
 
     pub fn verify(&self, token: &str) -> Result<TokenInfo, TokenError> {
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &self.validation).map_err(|e| match e
+                .kind()
+            {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
             })?;
@@ -111,15 +113,17 @@ impl Tokens {
             Some(_) => return Err(TokenError::Invalid),
         };
         let user_id = match subject {
+            // No id of ours contains NUL, and PostgreSQL cannot even compare one.
+            Some(s) if s.contains('\0') => return Err(TokenError::Invalid),
             Some(s) => s,
             None => match claims.get("userId") {
-                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                Some(Value::String(s)) if !s.is_empty() && !s.contains('\0') => s.clone(),
                 Some(Value::String(_)) | Some(Value::Null) | None => return Err(TokenError::MissingSubject),
                 Some(_) => return Err(TokenError::Invalid),
             },
         };
         let token_id = match claims.get("jti") {
-            Some(Value::String(j)) if !j.is_empty() && j.len() <= 128 => j.clone(),
+            Some(Value::String(j)) if !j.is_empty() && j.len() <= 128 && !j.contains('\0') => j.clone(),
             _ => token_hash(token),
         };
         let token_version = match claims.get("tv") {
@@ -167,8 +171,7 @@ mod tests {
     fn our_tokens_round_trip_with_the_seed_claims() {
         let t = tokens();
         let token = t.issue("user-1", "ada@example.com", 3).unwrap();
-        let payload: Value =
-            serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        let payload: Value = serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
         for claim in ["sub", "email", "iat", "exp", "jti", "tv"] {
             assert!(payload.get(claim).is_some(), "missing {claim}");
         }
@@ -197,15 +200,47 @@ mod tests {
         let t = tokens();
         let ok = json!({"sub": "u", "email": "e", "iat": 1, "exp": far()});
         let cases: Vec<(&str, String, TokenError)> = vec![
-            ("other key", sign(json!({}), ok.clone(), "another-secret-another-secret-0000", Algorithm::HS256), TokenError::Invalid),
-            ("HS512 when HS256 is configured", sign(json!({}), ok.clone(), SECRET, Algorithm::HS512), TokenError::Invalid),
-            ("expired", sign(json!({}), json!({"sub": "u", "exp": 1000}), SECRET, Algorithm::HS256), TokenError::Expired),
+            (
+                "other key",
+                sign(json!({}), ok.clone(), "another-secret-another-secret-0000", Algorithm::HS256),
+                TokenError::Invalid,
+            ),
+            (
+                "HS512 when HS256 is configured",
+                sign(json!({}), ok.clone(), SECRET, Algorithm::HS512),
+                TokenError::Invalid,
+            ),
+            (
+                "expired",
+                sign(json!({}), json!({"sub": "u", "exp": 1000}), SECRET, Algorithm::HS256),
+                TokenError::Expired,
+            ),
             ("no exp", sign(json!({}), json!({"sub": "u"}), SECRET, Algorithm::HS256), TokenError::Invalid),
-            ("exp not a number", sign(json!({}), json!({"sub": "u", "exp": "soon"}), SECRET, Algorithm::HS256), TokenError::Invalid),
-            ("not yet valid", sign(json!({}), json!({"sub": "u", "exp": far(), "nbf": far() - 1}), SECRET, Algorithm::HS256), TokenError::Invalid),
-            ("no subject", sign(json!({}), json!({"email": "e", "exp": far()}), SECRET, Algorithm::HS256), TokenError::MissingSubject),
-            ("empty subject", sign(json!({}), json!({"sub": "", "exp": far()}), SECRET, Algorithm::HS256), TokenError::MissingSubject),
-            ("numeric subject", sign(json!({}), json!({"sub": 42, "exp": far()}), SECRET, Algorithm::HS256), TokenError::Invalid),
+            (
+                "exp not a number",
+                sign(json!({}), json!({"sub": "u", "exp": "soon"}), SECRET, Algorithm::HS256),
+                TokenError::Invalid,
+            ),
+            (
+                "not yet valid",
+                sign(json!({}), json!({"sub": "u", "exp": far(), "nbf": far() - 1}), SECRET, Algorithm::HS256),
+                TokenError::Invalid,
+            ),
+            (
+                "no subject",
+                sign(json!({}), json!({"email": "e", "exp": far()}), SECRET, Algorithm::HS256),
+                TokenError::MissingSubject,
+            ),
+            (
+                "empty subject",
+                sign(json!({}), json!({"sub": "", "exp": far()}), SECRET, Algorithm::HS256),
+                TokenError::MissingSubject,
+            ),
+            (
+                "numeric subject",
+                sign(json!({}), json!({"sub": 42, "exp": far()}), SECRET, Algorithm::HS256),
+                TokenError::Invalid,
+            ),
             ("garbage", "not.a.token".to_string(), TokenError::Invalid),
             ("empty", String::new(), TokenError::Invalid),
         ];

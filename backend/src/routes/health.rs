@@ -9,10 +9,7 @@ use crate::{
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(root))
-        .route("/health", get(health))
-        .route("/health/live", get(live))
+    Router::new().route("/", get(root)).route("/health", get(health)).route("/health/live", get(live))
 }
 
 /// The seed's greeting.

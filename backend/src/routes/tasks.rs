@@ -90,10 +90,7 @@ pub async fn create_task(
     Valid(body): Valid<TaskCreate>,
 ) -> ApiResult<(StatusCode, Json<TaskResponse>)> {
     let id = uuid::Uuid::new_v4().to_string();
-    let task = state
-        .db
-        .create_task(&id, &current.user.id, &body.title, body.description.as_deref(), Ts::now())
-        .await?;
+    let task = state.db.create_task(&id, &current.user.id, &body.title, body.description.as_deref(), Ts::now()).await?;
     Ok((StatusCode::CREATED, Json(task.into())))
 }
 
@@ -138,11 +135,8 @@ pub async fn update_task(
         state.db.get_task(&id, &current.user.id).await?.ok_or(ApiError::not_found(NOT_FOUND))?;
         return Err(ApiError::bad_request("At least one field (title or description) must be provided"));
     }
-    let task = state
-        .db
-        .update_task(&id, &current.user.id, &patch, Ts::now())
-        .await?
-        .ok_or(ApiError::not_found(NOT_FOUND))?;
+    let task =
+        state.db.update_task(&id, &current.user.id, &patch, Ts::now()).await?.ok_or(ApiError::not_found(NOT_FOUND))?;
     Ok(Json(task.into()))
 }
 
@@ -160,8 +154,7 @@ pub async fn toggle_task(
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<TaskResponse>> {
     let id = task_id(path)?;
-    let task =
-        state.db.toggle_task(&id, &current.user.id, Ts::now()).await?.ok_or(ApiError::not_found(NOT_FOUND))?;
+    let task = state.db.toggle_task(&id, &current.user.id, Ts::now()).await?.ok_or(ApiError::not_found(NOT_FOUND))?;
     Ok(Json(task.into()))
 }
 

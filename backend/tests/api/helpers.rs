@@ -1,0 +1,326 @@
+//! The test harness: the real server (the same `app()` main serves) on port 0, over a fresh database
+//! per test — a new SQLite file, or a new PostgreSQL database on the machine's server — driven through
+//! HTTP with reqwest.
+
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, sync::OnceLock};
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor, PgConnection};
+use todo_auth::{app, config::Settings, prepare, server, state::AppState};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+pub const SECRET: &str = "seed-fixture-secret-please-change-0123456789";
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per database from one body: `both!(async fn name(app: TestApp) { ... })` makes
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both {
+    ($(#[$meta:meta])* async fn $name:ident($kind:ident: Kind) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::helpers::*;
+            async fn run($kind: Kind) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(Kind::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_available().await {
+                    run(Kind::Postgres).await
+                }
+            }
+        }
+    };
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Whether PostgreSQL can be used. Locally a missing server skips (loudly); under `CI` it fails.
+pub async fn postgres_available() -> bool {
+    static CHECKED: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = match CHECKED.get() {
+        Some(r) => r.clone(),
+        None => {
+            let r = PgConnection::connect(&admin_url()).await.map(|_| ()).map_err(|e| e.to_string());
+            CHECKED.get_or_init(|| r).clone()
+        }
+    };
+    match result {
+        Ok(()) => true,
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!("PostgreSQL at {} is required under CI: {e}", admin_url())
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: PostgreSQL at {} is not reachable ({e}); set CI=1 to make this fatal", admin_url());
+            false
+        }
+    }
+}
+
+/// A database made for one test, removed when the test ends.
+pub struct TestDb {
+    pub kind: Kind,
+    pub url: String,
+    pub name: String,
+    dir: Option<PathBuf>,
+}
+
+impl TestDb {
+    pub async fn new(kind: Kind) -> TestDb {
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        match kind {
+            Kind::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("todo-auth-{name}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite:///{}", dir.join("app.db").display());
+                TestDb { kind, url, name, dir: Some(dir) }
+            }
+            Kind::Postgres => {
+                let mut admin = PgConnection::connect(&admin_url()).await.expect("connect to PostgreSQL");
+                admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+                let base = admin_url();
+                let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+                TestDb { kind, url, name, dir: None }
+            }
+        }
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.dir.as_ref().expect("a SQLite test database").join("app.db")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if self.kind == Kind::Postgres {
+            let name = self.name.clone();
+            // Drop runs outside any runtime we may block, so use a thread with its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
+                        let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    // Declared last: dropped after the server has stopped.
+    pub db: std::sync::Arc<TestDb>,
+}
+
+/// The settings every test starts from: the seed fixtures' secret, cheap bcrypt, port 0.
+pub fn base_vars(db_url: &str) -> HashMap<String, String> {
+    [
+        ("DATABASE_URL", db_url),
+        ("JWT_SECRET", SECRET),
+        ("BCRYPT_COST", "4"),
+        ("API_HOST", "127.0.0.1"),
+        ("API_PORT", "0"),
+        ("RUST_LOG", "warn"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+impl TestApp {
+    pub async fn start(kind: Kind) -> TestApp {
+        Self::start_with(kind, &[]).await
+    }
+
+    pub async fn start_with(kind: Kind, overrides: &[(&str, &str)]) -> TestApp {
+        let db = std::sync::Arc::new(TestDb::new(kind).await);
+        Self::start_on(db, overrides).await
+    }
+
+    /// Another API process on the same database (as two replicas behind a load balancer).
+    pub async fn start_on(db: std::sync::Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
+        let mut vars = base_vars(&db.url);
+        for (k, v) in overrides {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let settings = Settings::from_vars(&vars).expect("test settings");
+        let limits = server::Limits::from(&settings);
+        let state = prepare(settings).await.expect("database ready");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let router = app(state.clone());
+        let task = tokio::spawn(async move {
+            server::serve(listener, router, limits, async {
+                let _ = rx.await;
+            })
+            .await
+        });
+        let client = reqwest::Client::builder().pool_max_idle_per_host(8).build().unwrap();
+        TestApp { addr, client, state, shutdown: Some(tx), task: Some(task), db }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.state.db.close().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// A request with a raw body and headers, for malformed input.
+    pub async fn raw(&self, method: Method, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Response {
+        let mut req = self.client.request(method, self.url(path)).body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::POST, path, Some(token), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PATCH, path, Some(token), Some(body)).await
+    }
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn register(&self, email: &str, password: &str, name: Option<&str>) -> Response {
+        self.request(
+            Method::POST,
+            "/api/auth/register",
+            None,
+            Some(json!({ "email": email, "password": password, "name": name })),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.request(Method::POST, "/api/auth/login", None, Some(json!({ "email": email, "password": password }))).await
+    }
+
+    /// Registers a user and returns (token, user id).
+    pub async fn signup(&self, email: &str) -> (String, String) {
+        let res = self.register(email, PASSWORD, Some("Test User")).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "register {email}");
+        let body: Value = res.json().await.unwrap();
+        (body["access_token"].as_str().unwrap().to_string(), body["user"]["id"].as_str().unwrap().to_string())
+    }
+
+    pub async fn create_task(&self, token: &str, title: &str) -> Value {
+        let res = self.post("/api/tasks", token, json!({ "title": title })).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Status and JSON body of a response.
+pub async fn parts(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    (status, body)
+}
+
+/// Asserts a `{"detail": "..."}` error.
+pub async fn expect_detail(res: Response, status: StatusCode, detail: &str) {
+    let (got, body) = parts(res).await;
+    assert_eq!((got, &body["detail"]), (status, &json!(detail)), "body: {body}");
+}
+
+/// Asserts a 422 whose list names `field` (under `body`) with pydantic type `kind`.
+pub async fn expect_422(res: Response, field: Option<&str>, kind: &str) -> Value {
+    let (status, body) = parts(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "body: {body}");
+    let errors = body["detail"].as_array().unwrap_or_else(|| panic!("422 detail must be a list: {body}"));
+    let found = errors.iter().any(|e| {
+        let loc = e["loc"].as_array().unwrap();
+        loc[0] == "body"
+            && match field {
+                Some(f) => loc.get(1) == Some(&json!(f)),
+                None => true,
+            }
+            && e["type"] == kind
+            && e["msg"].is_string()
+    });
+    assert!(found, "no {kind} error for {field:?} in {body}");
+    body
+}
+
+/// The seed's fixture description (`../shared/seed-db/fixture.json`).
+pub fn fixture() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/seed-db/fixture.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("../shared/seed-db/fixture.json")).unwrap()
+}
+
+pub fn seed_db_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/seed-db"))
+}
+
+/// Mints a token with the given claims and key (HS256 unless `alg` says otherwise).
+pub fn mint(claims: Value, key: &str, alg: jsonwebtoken::Algorithm) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
+    )
+    .unwrap()
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,10 @@
+//! One integration-test binary: the real server on port 0, a fresh database per test, every test on
+//! SQLite and on PostgreSQL (`<test>::sqlite`, `<test>::postgres`).
+
+mod helpers;
+
+mod bad_input;
+mod contract;
+mod fixtures;
+mod security;
+mod tokens;

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on a fresh machine. Builds the API (release) and the web app, starts the
+# API on :8000 (SQLite in ./data by default) and the web app on :3000, prints both URLs and stops both
+# on Ctrl-C. Every API variable (DATABASE_URL, JWT_SECRET, …) is honoured; see `make api ARGS=--help`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export API_PORT="${API_PORT:-8000}"
+export WEB_PORT="${WEB_PORT:-3000}"
+export NEXT_PUBLIC_API_URL="${NEXT_PUBLIC_API_URL:-http://localhost:$API_PORT}"
+export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:$WEB_PORT,http://127.0.0.1:$WEB_PORT}"
+
+echo "==> building the API (cargo build --release)"
+cargo build --release --locked --manifest-path backend/Cargo.toml
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+set -m # each child in its own process group, so Ctrl-C handling stops all of its children too
+backend/target/release/todo-auth-api &
+pids+=($!)
+
+if [ -f frontend/scripts/web.sh ]; then
+  echo "==> preparing the web app (npm ci and next build on first run)"
+  bash frontend/scripts/web.sh &
+  pids+=($!)
+fi
+set +m
+
+node_ok() { node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$1" 2>/dev/null; }
+for _ in $(seq 1 600); do
+  api_up=0; web_up=0
+  node_ok "http://127.0.0.1:$API_PORT/health" && api_up=1
+  { [ ! -f frontend/scripts/web.sh ] || node_ok "http://127.0.0.1:$WEB_PORT/"; } && web_up=1
+  [ $api_up = 1 ] && [ $web_up = 1 ] && break
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "a process exited during start-up" >&2; exit 1; }; done
+  sleep 1
+done
+echo
+echo "  API      http://localhost:$API_PORT   (docs: http://localhost:$API_PORT/docs)"
+[ -f frontend/scripts/web.sh ] && echo "  Web app  http://localhost:$WEB_PORT"
+echo "  Ctrl-C stops both."
+echo
+wait -n "${pids[@]}" || true
