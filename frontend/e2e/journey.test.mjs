@@ -169,7 +169,7 @@ test("sign up, manage tasks, reload, sign out, and come back to /tasks after sig
   assert.equal(await storedToken(page), token);
 
   // Sign out: the API is told, storage is cleared, the old token is dead
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await waitForPath(page, "/login");
   await toast(page, "Logged out successfully").waitFor();
   assert.equal(await storedToken(page), null);

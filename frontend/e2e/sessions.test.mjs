@@ -40,7 +40,7 @@ test("signing out in one tab signs out the other, and signing in signs it in", a
   await tab2.goto("/tasks");
   await tab2.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
 
-  await tab1.getByRole("button", { name: "Sign out" }).click();
+  await tab1.getByRole("button", { name: "Sign out", exact: true }).click();
   await waitForPath(tab1, "/login");
   // the other tab follows without a reload, and will come back to /tasks
   await waitForPath(tab2, "/login?next=/tasks");
@@ -137,7 +137,7 @@ test("changing the password: wrong current password, then old password out, new 
   await waitForPath(b.page, "/login?next=/tasks");
 
   // Old password no longer works, the new one does
-  await a.page.getByRole("button", { name: "Sign out" }).click();
+  await a.page.getByRole("button", { name: "Sign out", exact: true }).click();
   await waitForPath(a.page, "/login");
   await signIn(a.page, email, PASSWORD, { path: null });
   await a.page.locator("#login-form-error").getByText("Invalid email or password").waitFor();
