@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Both directions of the drop-in promise, with the seed's real backend (../shared/peers/fastapi-seed).
+
+On a copy of the seed's own database (SQLite, then PostgreSQL):
+  1. our API opens it (running its migrations), signs in a seed user, registers a user and adds a task;
+  2. the seed's backend, on the database we have migrated, still starts, signs in its own user *and ours*
+     (our bcrypt hash), lists our task (our timestamp format), registers a user and adds a task;
+  3. our API again signs in the user the seed registered and lists everyone's tasks intact.
+Standard library only. Exit status 0 only if every check passed.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
+SEED_DB = os.path.join(SHARED, "seed-db")
+SEED_RUN = os.path.join(SHARED, "peers", "fastapi-seed", "run.sh")
+OURS = os.path.join(ROOT, "backend", "target", "release", "todo-auth-api")
+FIXTURE = json.load(open(os.path.join(SEED_DB, "fixture.json")))
+SECRET = FIXTURE["jwt_secret"]
+PG = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
+
+passed = 0
+failed = 0
+
+
+def check(what, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"  ok    {what}")
+    else:
+        failed += 1
+        print(f"  FAIL  {what} {detail}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(port, method, path, body=None, token=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, data, timeout=30) as res:
+            text = res.read()
+            return res.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        return e.code, (json.loads(text) if text else None)
+
+
+class Server:
+    def __init__(self, name, cmd, env):
+        self.name, self.port = name, free_port()
+        env = {**os.environ, **env, "API_PORT": str(self.port), "API_HOST": "127.0.0.1"}
+        self.log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(cmd + ([str(self.port)] if name == "seed" else []), env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 300  # the seed's first start creates its virtualenv
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if call(self.port, "GET", "/health")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        sys.stdout.write(open(self.log.name).read()[-3000:])
+        raise SystemExit(f"{name} did not start")
+
+    def stop(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def ours(url):
+    return Server("ours", [OURS], {"DATABASE_URL": url, "JWT_SECRET": SECRET, "RUST_LOG": "warn",
+                                   "REGISTRATIONS_PER_CLIENT": "0"})
+
+
+def seed(url):
+    return Server("seed", ["bash", SEED_RUN], {"DATABASE_URL": url, "JWT_SECRET": SECRET, "ROUTE_STYLE": "sync"})
+
+
+def login(port, email, password):
+    status, body = call(port, "POST", "/api/auth/login", {"email": email, "password": password})
+    return status, (body or {}).get("access_token")
+
+
+def round_trip(kind, url, fx):
+    ada = fx["users"][0]
+    tag = uuid.uuid4().hex[:8]
+    ours_email, seed_email = f"ours-{tag}@example.com", f"seed-{tag}@example.com"
+
+    print(f"{kind}: 1. our API on the seed's database")
+    s = ours(url)
+    try:
+        status, _ = login(s.port, ada["email"], ada["password"])
+        check("a seed user signs in on ours", status == 200, status)
+        status, body = call(s.port, "POST", "/api/auth/register", {"email": ours_email, "password": "made-by-ours-1", "name": "Ours"})
+        check("ours registers a user", status == 201, body)
+        token = body["access_token"]
+        status, _ = call(s.port, "POST", "/api/tasks", {"title": "made by ours", "description": "with our timestamps"}, token)
+        check("ours adds a task", status == 201, status)
+    finally:
+        s.stop()
+
+    print(f"{kind}: 2. the seed's backend on the database we migrated")
+    s = seed(url)
+    try:
+        status, _ = login(s.port, ada["email"], ada["password"])
+        check("the seed still signs in its own user", status == 200, status)
+        status, token = login(s.port, ours_email, "made-by-ours-1")
+        check("the seed signs in the user we registered (our bcrypt hash)", status == 200, status)
+        status, body = call(s.port, "GET", "/api/tasks", token=token)
+        titles = [t["title"] for t in (body or {}).get("tasks", [])]
+        check("the seed lists the task we wrote (our timestamp format)", status == 200 and titles == ["made by ours"], body)
+        status, body = call(s.port, "GET", "/api/tasks", token=fx["tokens"]["valid_until_2099"])
+        check("the seed's own token still works on the seed", status == 200 and body["total"] == 2, body)
+        status, body = call(s.port, "POST", "/api/auth/register", {"email": seed_email, "password": "made-by-seed-1"})
+        check("the seed registers a user (its INSERT leaves our new column to its default)", status == 201, body)
+        status, _ = call(s.port, "POST", "/api/tasks", {"title": "made by the seed"}, body["access_token"])
+        check("the seed adds a task", status == 201, status)
+    finally:
+        s.stop()
+
+    print(f"{kind}: 3. our API again")
+    s = ours(url)
+    try:
+        status, token = login(s.port, seed_email, "made-by-seed-1")
+        check("ours signs in the user the seed registered", status == 200, status)
+        status, body = call(s.port, "GET", "/api/tasks", token=token)
+        check("ours lists the seed's new task", status == 200 and [t["title"] for t in body["tasks"]] == ["made by the seed"], body)
+        status, body = call(s.port, "GET", "/api/tasks", token=fx["tokens"]["valid_until_2099"])
+        check("the fixture user's tasks are intact", status == 200 and body["total"] == 2, body)
+    finally:
+        s.stop()
+
+
+def psql(*args):
+    subprocess.run(["psql", "-h", PG, "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q", *args], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def main():
+    if not os.path.exists(OURS):
+        subprocess.run(["cargo", "build", "--release", "--locked", "--manifest-path",
+                        os.path.join(ROOT, "backend", "Cargo.toml")], check=True)
+    work = tempfile.mkdtemp(prefix="seed-compat-")
+    try:
+        db = os.path.join(work, "seed.db")
+        shutil.copy(os.path.join(SEED_DB, "seed-app.sqlite3"), db)
+        round_trip("sqlite", f"sqlite:///{db}", FIXTURE["sqlite"])
+
+        name = f"seed_compat_{uuid.uuid4().hex[:10]}"
+        psql("-d", "postgres", "-c", f"CREATE DATABASE {name}")
+        try:
+            psql("-d", name, "-f", os.path.join(SEED_DB, "seed-app.postgres.sql"))
+            round_trip("postgres", f"postgresql://postgres@{PG}:5432/{name}", FIXTURE["postgres"])
+        finally:
+            psql("-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"seed-compat: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
