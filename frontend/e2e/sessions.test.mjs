@@ -40,6 +40,8 @@ test("signing out in one tab signs out the other, and signing in signs it in", a
   await tab2.goto("/tasks");
   await tab2.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
 
+  // (a background tab's animation frames are throttled, which slows Playwright's clicks; act in front)
+  await tab1.bringToFront();
   await tab1.getByRole("button", { name: "Sign out", exact: true }).click();
   await waitForPath(tab1, "/login");
   // the other tab follows without a reload, and will come back to /tasks
