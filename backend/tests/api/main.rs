@@ -7,4 +7,5 @@ mod bad_input;
 mod contract;
 mod fixtures;
 mod security;
+mod startup;
 mod tokens;

@@ -1,0 +1,160 @@
+//! The binary itself: `--help`, refusing bad configuration, the generated local secret, the request log
+//! (and what it must never contain), and SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_todo-auth-api");
+
+fn temp_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("todo-auth-bin-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary with a clean environment (no inherited DATABASE_URL etc.) in its own working directory.
+fn command(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+#[test]
+fn help_lists_every_variable() {
+    let out = command(&temp_dir(), &[]).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for v in todo_auth::config::VARIABLES {
+        assert!(text.contains(v.name), "--help does not list {}", v.name);
+    }
+}
+
+#[test]
+fn bad_configuration_stops_start_up_naming_the_variable() {
+    let dir = temp_dir();
+    for (name, value) in [
+        ("JWT_ALGORITHM", "none"),
+        ("JWT_SECRET", "short"),
+        ("BCRYPT_COST", "twelve"),
+        ("API_PORT", "99999"),
+        ("DATABASE_URL", "mysql://localhost/db"),
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", "-5"),
+        ("CORS_ORIGINS", "[\"http://ok\", 5]"),
+    ] {
+        let out = command(&dir, &[(name, value), ("API_PORT", if name == "API_PORT" { value } else { "0" })])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{name}={value} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(name), "{name}={value}: {err}");
+    }
+    let example =
+        command(&dir, &[("JWT_SECRET", "your-super-secret-32-char-minimum-key"), ("API_PORT", "0")]).output().unwrap();
+    assert!(!example.status.success());
+    assert!(String::from_utf8_lossy(&example.stderr).contains("openssl rand"));
+}
+
+/// Starts the binary; returns it, its log so far, a reader of the rest, and the address it announced.
+fn spawn(
+    dir: &std::path::Path,
+    vars: &[(&str, &str)],
+) -> (std::process::Child, Vec<String>, std::sync::mpsc::Receiver<String>, String) {
+    let mut child = command(dir, vars).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut early = Vec::new();
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            let addr =
+                line.split("listening on http://").nth(1).map(|r| r.split_whitespace().next().unwrap().to_string());
+            early.push(line);
+            if let Some(addr) = addr {
+                return (child, early, rx, addr);
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the API did not announce its address");
+}
+
+#[tokio::test]
+async fn a_fresh_checkout_runs_with_a_generated_secret_logs_each_request_once_and_never_a_secret() {
+    let dir = temp_dir();
+    let (mut child, early, log, addr) = spawn(&dir, &[("API_PORT", "0"), ("BCRYPT_COST", "4"), ("RUST_LOG", "info")]);
+    assert!(dir.join("data/.jwt_secret").exists(), "secret kept beside the default SQLite file");
+    assert!(dir.join("data/app.db").exists());
+    let client = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    let password = "a-very-recognisable-password";
+    let reg: serde_json::Value = client
+        .post(format!("{base}/api/auth/register"))
+        .json(&json!({"email": "log@example.com", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = reg["access_token"].as_str().unwrap().to_string();
+    let res = client.get(format!("{base}/api/tasks?status=pending")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": "log@example.com", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    // SIGTERM: a clean, prompt exit.
+    // SAFETY: signalling a child process we own.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+    std::thread::sleep(Duration::from_millis(100));
+    let lines: Vec<String> = early.into_iter().chain(log.try_iter()).collect();
+    let all = lines.join("\n");
+    assert!(all.contains("JWT_SECRET is not set"), "the log says plainly that a local secret is used:\n{all}");
+    let secret = std::fs::read_to_string(dir.join("data/.jwt_secret")).unwrap();
+    for (what, needle) in
+        [("password", password), ("token", token.as_str()), ("secret", secret.trim()), ("query", "status=pending")]
+    {
+        assert!(!all.contains(needle), "the {what} reached the log:\n{all}");
+    }
+    for path in ["/api/auth/register", "/api/tasks", "/api/auth/login"] {
+        let n = lines.iter().filter(|l| l.contains(&format!("path={path}")) && l.contains("status=")).count();
+        assert_eq!(n, 1, "one line for {path}:\n{all}");
+    }
+    assert!(lines.iter().any(|l| l.contains("path=/api/tasks")
+        && l.contains("method=GET")
+        && l.contains("status=200")
+        && l.contains("latency=")));
+    let _ = std::fs::remove_dir_all(dir);
+}
