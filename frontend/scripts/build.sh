@@ -9,11 +9,14 @@ export NEXT_PUBLIC_API_URL="${NEXT_PUBLIC_API_URL:-http://localhost:8000}"
 export NEXT_DIST_DIR="${NEXT_DIST_DIR:-.next}"
 
 # What the build depends on: the API URL, Node's version and every source/config file.
+inputs=()
+for p in app components lib public proxy.ts next.config.ts package.json package-lock.json tsconfig.json; do
+  if [ -e "$p" ]; then inputs+=("$p"); fi
+done
 stamp="$({
   echo "api=$NEXT_PUBLIC_API_URL"
   node --version
-  find app components lib public proxy.ts next.config.ts package-lock.json tsconfig.json -type f -print0 2>/dev/null \
-    | sort -z | xargs -0 sha256sum
+  find "${inputs[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
 } | sha256sum | cut -d' ' -f1)"
 
 if [ "${FORCE_BUILD:-0}" != 1 ] && [ -f "$NEXT_DIST_DIR/BUILD_ID" ] \

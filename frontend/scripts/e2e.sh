@@ -35,7 +35,7 @@ if [ ! -x "$CHROMIUM_PATH" ]; then
     SUDO="sudo"
   fi
   $SUDO apt-get update || fail "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium \
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium \
     || fail "apt-get install chromium failed"
 fi
 [ -x "$CHROMIUM_PATH" ] || fail "no browser at $CHROMIUM_PATH"
