@@ -37,10 +37,20 @@ test("a wrong password shows the backend's message and stays on /login", async (
   guard.allow(FAILED_401);
   const email = uniqueEmail("wrongpw");
   await registerViaApi(email);
+  // hold the request a moment to see the pending state: the button is disabled and says so
+  const slow = async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await route.continue();
+  };
+  await context.route(`${API_URL}/api/auth/login`, slow);
   await signIn(page, email, "not-the-password");
+  const pending = page.getByRole("button", { name: "Signing in…" });
+  await pending.waitFor();
+  assert.equal(await pending.isDisabled(), true);
   const alert = page.locator("#login-form-error");
   await alert.getByText("Invalid email or password").waitFor();
   await toast(page, "Invalid email or password").waitFor();
+  await context.unroute(`${API_URL}/api/auth/login`, slow);
   assert.equal(new URL(page.url()).pathname, "/login");
   assert.equal(await storedToken(page), null);
   assert.equal(await page.getByRole("button", { name: "Sign in", exact: true }).isEnabled(), true);
@@ -260,6 +270,35 @@ test("pages are served with a Content-Security-Policy that blocks injected scrip
   await page.waitForTimeout(300);
   assert.equal(await page.evaluate(() => window.__injected === true), false, "an injected inline handler ran");
   assert.ok(refusals.length > 0, "the browser did not report refusing the inline handler");
+  guard.assertClean();
+  await context.close();
+});
+
+test("an API that cannot be reached gives a clear message, and the tasks page can retry", async () => {
+  const { context, page, guard } = await newSession(browser);
+  guard.allow(/Failed to load resource: net::ERR_FAILED/);
+  const email = uniqueEmail("offline");
+  await registerViaApi(email);
+  const cutOff = (route) => route.abort("failed");
+  // Signing in while the API is unreachable
+  await context.route(`${API_URL}/**`, cutOff);
+  await signIn(page, email);
+  await page.locator("#login-form-error").getByText("Cannot reach the server").waitFor();
+  await toast(page, "Cannot reach the server").waitFor();
+  await context.unroute(`${API_URL}/**`, cutOff);
+
+  await signIn(page, email, PASSWORD, { path: null });
+  await waitForPath(page, "/tasks");
+  await page.getByText("No tasks yet").waitFor();
+
+  // The task list fails to load: an error state with a way to try again, not a blank page
+  await context.route(`${API_URL}/api/tasks**`, cutOff);
+  await page.reload();
+  const error = page.getByRole("alert").filter({ hasText: "Could not load your tasks" });
+  await error.getByText("Cannot reach the server").waitFor();
+  await context.unroute(`${API_URL}/api/tasks**`, cutOff);
+  await error.getByRole("button", { name: "Try again" }).click();
+  await page.getByText("No tasks yet").waitFor();
   guard.assertClean();
   await context.close();
 });
