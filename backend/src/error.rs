@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 /// One entry of a 422 list, in pydantic's shape.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FieldError {
-    /// Where the problem is, e.g. `["body", "email"]`.
-    #[schema(value_type = Vec<Object>)]
+    /// Where the problem is, e.g. `["body", "email"]` or `["body", 17]` (a byte offset in bad JSON).
+    #[schema(schema_with = loc_schema)]
     pub loc: Vec<Value>,
     pub msg: String,
     #[serde(rename = "type")]
@@ -24,6 +24,16 @@ pub struct FieldError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub ctx: Option<Value>,
+}
+
+/// `loc` holds strings and integers (as pydantic's): described exactly, so clients and schemathesis can
+/// check 422 bodies against the document (`Vec<Object>` claimed objects, which no 422 ever held).
+fn loc_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    let item = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Integer));
+    ArrayBuilder::new().items(item).build()
 }
 
 impl FieldError {

@@ -14,6 +14,9 @@ pub fn timestamp(ts: Ts) -> String {
     ts.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+// The OpenAPI patterns below say what validation enforces beyond lengths, so generated clients and
+// schemathesis agree with us: no string may hold NUL (`string_nul`), and a title must keep a
+// non-whitespace character once stripped.
 const PASSWORD: Text = Text { min: 8, max: 100, strip: false };
 const NAME: Text = Text { min: 0, max: 100, strip: false };
 const TITLE: Text = Text { min: 1, max: 200, strip: true };
@@ -23,14 +26,36 @@ const ANY_PASSWORD: Text = Text { min: 0, max: 4096, strip: false };
 
 // ---------- auth ----------
 
+/// `format: email` plus what email.rs refuses beyond it: a special-use domain, in any letter case (the
+/// address is trimmed first). Without the pattern, clients (and schemathesis) take `x@y.test` for valid.
+/// The lookahead reads the same in ECMA and Python regexes.
+fn email_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
+    const SPECIAL_USE_EXCLUDED: &str = concat!(
+        r"^(?![\s\S]*\.(",
+        r"[Aa][Rr][Pp][Aa]|[Ii][Nn][Vv][Aa][Ll][Ii][Dd]|[Ll][Oo][Cc][Aa][Ll]|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|",
+        r"[Oo][Nn][Ii][Oo][Nn]|[Tt][Ee][Ss][Tt]",
+        r")\s*$)"
+    );
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::Custom("email".into())))
+        .pattern(Some(SPECIAL_USE_EXCLUDED))
+        .description(Some(
+            "Trimmed and lower-cased; must be a deliverable-looking address (as pydantic's EmailStr): the \
+             special-use domains .arpa, .invalid, .local, .localhost, .onion and .test are refused.",
+        ))
+        .examples(["ada@example.com"])
+        .build()
+}
+
 #[derive(Debug, ToSchema)]
 pub struct RegisterRequest {
-    /// Trimmed and lower-cased; must be a deliverable-looking address (as pydantic's EmailStr).
-    #[schema(format = Email, example = "ada@example.com")]
+    #[schema(schema_with = email_schema)]
     pub email: String,
-    #[schema(min_length = 8, max_length = 100, example = "correct horse battery")]
+    #[schema(min_length = 8, max_length = 100, pattern = "^[^\\u0000]*$", example = "correct horse battery")]
     pub password: String,
-    #[schema(max_length = 100, example = "Ada Lovelace")]
+    #[schema(max_length = 100, pattern = "^[^\\u0000]*$", example = "Ada Lovelace")]
     pub name: Option<String>,
 }
 
@@ -45,9 +70,9 @@ impl FromJson for RegisterRequest {
 
 #[derive(Debug, ToSchema)]
 pub struct LoginRequest {
-    #[schema(format = Email, example = "ada@example.com")]
+    #[schema(schema_with = email_schema)]
     pub email: String,
-    #[schema(max_length = 4096, example = "correct horse battery")]
+    #[schema(max_length = 4096, pattern = "^[^\\u0000]*$", example = "correct horse battery")]
     pub password: String,
 }
 
@@ -61,9 +86,9 @@ impl FromJson for LoginRequest {
 
 #[derive(Debug, ToSchema)]
 pub struct ChangePasswordRequest {
-    #[schema(max_length = 4096)]
+    #[schema(max_length = 4096, pattern = "^[^\\u0000]*$")]
     pub current_password: String,
-    #[schema(min_length = 8, max_length = 100)]
+    #[schema(min_length = 8, max_length = 100, pattern = "^[^\\u0000]*$")]
     pub new_password: String,
 }
 
@@ -128,10 +153,15 @@ pub struct LogoutAllResponse {
 #[derive(Debug, ToSchema)]
 pub struct TaskCreate {
     /// Stripped of surrounding whitespace, then 1..200 characters.
-    #[schema(min_length = 1, max_length = 200, example = "Buy milk")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+        example = "Buy milk"
+    )]
     pub title: String,
     /// Stripped; an empty description is stored as null.
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub description: Option<String>,
 }
 
@@ -143,13 +173,15 @@ impl FromJson for TaskCreate {
     }
 }
 
+/// At least one field must be given (an empty object is 400, as in the seed).
 #[derive(Debug, ToSchema)]
+#[schema(min_properties = 1)]
 pub struct TaskUpdate {
     /// Omitted or null: unchanged.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
     pub title: Option<String>,
     /// Omitted or null: unchanged; empty string: cleared.
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub description: Option<String>,
 }
 

@@ -172,7 +172,7 @@ impl Fields<'_> {
             ));
             return None;
         }
-        let s = if rule.strip { s.trim() } else { s.as_str() };
+        let s = if rule.strip { s.trim_matches(is_python_space) } else { s.as_str() };
         let len = s.chars().count();
         if len < rule.min {
             self.errors.push(
@@ -198,6 +198,13 @@ impl Fields<'_> {
         }
         Some(s.to_string())
     }
+}
+
+/// Python's `str.strip()` set (what pydantic strips): Unicode White_Space plus the four information
+/// separators U+001C..U+001F, which Rust's `trim` keeps. Without them a title of only U+001F would be
+/// stored as "blank-looking" text the seed (and the OpenAPI pattern, read by Python tools) refuses.
+fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
 fn plural(n: usize) -> &'static str {

@@ -45,7 +45,19 @@ pub struct ListParams {
 }
 
 fn filter(query: Result<Query<ListParams>, QueryRejection>) -> ApiResult<TaskFilter> {
-    let status = query.ok().and_then(|Query(q)| q.status);
+    // The only way this query fails to parse is `status` given more than once. That is not one string,
+    // so it is refused like any other non-string (listing everything instead would hide the mistake).
+    let status = match query {
+        Ok(Query(q)) => q.status,
+        Err(_) => {
+            return Err(ApiError::Validation(vec![FieldError {
+                loc: vec![Value::from("query"), Value::from("status")],
+                msg: "Input should be a valid string".into(),
+                kind: "string_type",
+                ctx: None,
+            }]))
+        }
+    };
     match status.as_deref() {
         None | Some("all") => Ok(TaskFilter::All),
         Some("pending") => Ok(TaskFilter::Pending),

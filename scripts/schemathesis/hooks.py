@@ -1,0 +1,34 @@
+"""Schemathesis hooks for scripts/test.d/30-schemathesis.sh: authentication that survives the API itself.
+
+A fixed `Authorization` header is not enough here: schemathesis calls POST /api/auth/logout and
+/logout-all like every other operation, and those revoke the very token it would keep sending, so every
+later protected call would be a 401 and test nothing. Instead every test case signs in afresh (cheap at
+BCRYPT_COST=4) as the user the script registered.
+"""
+
+import json
+import os
+import urllib.request
+
+import schemathesis
+
+API = os.environ["ST_API_URL"]
+EMAIL = os.environ["ST_EMAIL"]
+PASSWORD = os.environ["ST_PASSWORD"]
+
+
+@schemathesis.auth(refresh_interval=None)
+class FreshToken:
+    def get(self, case, context):
+        req = urllib.request.Request(
+            f"{API}/api/auth/login",
+            data=json.dumps({"email": EMAIL, "password": PASSWORD}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=10) as res:
+            return json.load(res)["access_token"]
+
+    def set(self, case, data, context):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"Bearer {data}"
