@@ -60,20 +60,10 @@ pub fn app(state: AppState) -> Router {
     with_middleware(router, &state.settings)
 }
 
-/// The cross-cutting layers, outermost first: panic → 500, request log, CORS, timeout, body limit,
-/// security headers. Public so tests can wrap a deliberately panicking route in exactly these.
+/// The cross-cutting layers, outermost first: security headers, panic → 500, request log, CORS, timeout,
+/// body limit. Public so tests can wrap a deliberately panicking route in exactly these.
 pub fn with_middleware(router: Router, settings: &Settings) -> Router {
-    let headers = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::CACHE_CONTROL, "no-store"),
-    ];
-    let router = headers.into_iter().fold(router, |r, (name, value): (HeaderName, &'static str)| {
-        r.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
-    });
-
-    router.layer(
+    let router = router.layer(
         ServiceBuilder::new()
             // Outermost first. A panic anywhere still answers 500 in the contract's shape.
             .layer(CatchPanicLayer::custom(|panic: Box<dyn std::any::Any + Send>| {
@@ -99,7 +89,18 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
             .layer(cors(&settings.cors_origins))
             .layer(middleware::from_fn_with_state(settings.request_timeout, request_timeout))
             .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
-    )
+    );
+    let headers = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    // Outermost of all, so that answers made by the layers themselves (the timeout's 503, the panic
+    // handler's 500) carry these headers too, not only the handlers' own.
+    headers.into_iter().fold(router, |r, (name, value): (HeaderName, &'static str)| {
+        r.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
+    })
 }
 
 /// A request still running after `REQUEST_TIMEOUT_SECONDS` is answered 503 (and its work dropped).

@@ -6,6 +6,7 @@ mod helpers;
 mod bad_input;
 mod contract;
 mod fixtures;
+mod robustness;
 mod security;
 mod startup;
 mod tokens;
