@@ -5,7 +5,11 @@ mod helpers;
 
 mod bad_input;
 mod contract;
+mod crash;
 mod fixtures;
+mod flood;
+mod outage;
+mod process;
 mod robustness;
 mod security;
 mod startup;
