@@ -173,9 +173,9 @@ impl FromJson for TaskCreate {
     }
 }
 
-/// At least one field must be given (an empty object is 400, as in the seed).
+/// At least one field must be given: `{}`, or only nulls, is 400 (as in the seed). Not written as
+/// `minProperties`: utoipa 5 emits `min_properties` as `maxProperties`, and nulls would pass it anyway.
 #[derive(Debug, ToSchema)]
-#[schema(min_properties = 1)]
 pub struct TaskUpdate {
     /// Omitted or null: unchanged.
     #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
