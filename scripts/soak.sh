@@ -48,11 +48,14 @@ for _ in $(seq 1 100); do
 done
 [ -n "$BASE" ] || { cat "$WORK/api.log"; echo "the API did not report its address"; exit 1; }
 echo "soak: release API pid $API_PID at $BASE on $DATABASE (BCRYPT_COST=${SOAK_BCRYPT_COST:-10})"
+# The machine is shared: a busy neighbour shows up in the figures, so say how busy it was.
+echo "soak: load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 
 set +e
 SOAK_URL="$BASE" SOAK_PID="$API_PID" backend/target/release/examples/soak
 rc=$?
 set -e
+echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 warnings=$(grep -cE ' (WARN|ERROR) ' "$WORK/api.log" || true)
 echo "  API log: $warnings warning/error lines"
 grep -E ' (WARN|ERROR) ' "$WORK/api.log" | sed 's/^/    /' | head -20 || true
