@@ -86,6 +86,7 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
                     .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros))
                     .on_failure(()),
             )
+            .layer(middleware::from_fn_with_state(settings.max_header_bytes, head_limit))
             .layer(cors(&settings.cors_origins))
             .layer(middleware::from_fn_with_state(settings.request_timeout, request_timeout))
             .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
@@ -101,6 +102,22 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
     headers.into_iter().fold(router, |r, (name, value): (HeaderName, &'static str)| {
         r.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
     })
+}
+
+/// `MAX_HEADER_BYTES` in the contract's shape: a URL or a request head over the cap is refused with
+/// `{"detail"}` (414 / 431). hyper's own buffer is twice the cap, so only heads beyond that get hyper's
+/// bare 431 and a closed connection (see server.rs).
+async fn head_limit(State(max): State<usize>, req: Request, next: Next) -> Response {
+    let uri = req.uri().path().len() + req.uri().query().map_or(0, |q| q.len() + 1);
+    if uri > max {
+        return detail_response(StatusCode::URI_TOO_LONG, "URI Too Long");
+    }
+    // As on the wire: "name: value\r\n" per header.
+    let head = uri + req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>();
+    if head > max {
+        return detail_response(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "Request header fields too large");
+    }
+    next.run(req).await
 }
 
 /// A request still running after `REQUEST_TIMEOUT_SECONDS` is answered 503 (and its work dropped).

@@ -37,7 +37,9 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(limits.max_header_bytes.max(8192))
+        // Twice the configured cap: heads between the two reach the app, which refuses them in the
+        // contract's shape (lib.rs `head_limit`); only beyond this does hyper answer a bare 431 and close.
+        .max_buf_size((limits.max_header_bytes * 2).max(8192))
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);

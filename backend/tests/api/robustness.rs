@@ -122,6 +122,31 @@ both!(
 );
 
 both!(
+    async fn heads_over_the_cap_but_within_hypers_buffer_are_refused_in_the_contracts_shape(kind: Kind) {
+        let app = TestApp::start(kind).await;
+        let (token, _) = app.signup("ada@example.com").await;
+        let head = |path: &str, extra: &str| {
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n{extra}Connection: close\r\n\r\n"
+            )
+            .into_bytes()
+        };
+        // MAX_HEADER_BYTES is 16384: 20 kB of headers in 50 lines, and a 20 kB URL.
+        let big: String = (0..50).map(|i| format!("X-Big-{i}: {}\r\n", "v".repeat(400))).collect();
+        for (why, bytes, status, detail) in [
+            ("20 kB of headers", head("/api/tasks", &big), 431, "Request header fields too large"),
+            ("a 20 kB URL", head(&format!("/api/tasks/{}", "a".repeat(20_000)), ""), 414, "URI Too Long"),
+        ] {
+            let (got, raw) = raw_exchange(app.addr, bytes).await;
+            assert_eq!(got, Some(status), "{why}: {raw}");
+            assert_eq!(json_body(&raw), json!({ "detail": detail }), "{why}: {raw}");
+            assert!(raw.to_ascii_lowercase().contains("x-content-type-options: nosniff"), "{why}: {raw}");
+            still_serving(&app).await;
+        }
+    }
+);
+
+both!(
     async fn a_10_mb_body_is_413_in_the_contracts_shape_whether_announced_or_streamed(kind: Kind) {
         let app = TestApp::start(kind).await;
         let (token, _) = app.signup("ada@example.com").await;
