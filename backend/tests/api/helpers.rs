@@ -268,6 +268,15 @@ impl Drop for TestApp {
     }
 }
 
+/// Serves test-only routes wrapped in exactly the app's middleware and server loop; returns the address.
+pub async fn serve_with_middleware(router: axum::Router, settings: &Settings) -> SocketAddr {
+    let router = todo_auth::with_middleware(router, settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server::serve(listener, router, server::Limits::from(settings), std::future::pending()));
+    addr
+}
+
 /// Status and JSON body of a response.
 pub async fn parts(res: Response) -> (StatusCode, Value) {
     let status = res.status();

@@ -44,10 +44,15 @@ impl ApiProcess {
             vars.retain(|(name, _)| name != k);
             vars.push((k.to_string(), v.to_string()));
         }
-        let dir = std::env::temp_dir();
+        Self::start_in(&std::env::temp_dir(), &vars)
+    }
+
+    /// Starts the binary in `dir` with exactly `vars` as its environment (and PATH): nothing inherited,
+    /// no defaults of ours, as a fresh checkout would run it.
+    pub fn start_in<K: AsRef<str>, V: AsRef<str>>(dir: &std::path::Path, vars: &[(K, V)]) -> ApiProcess {
         let mut cmd = Command::new(BIN);
         cmd.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
-        cmd.envs(vars);
+        cmd.envs(vars.iter().map(|(k, v)| (k.as_ref(), v.as_ref())));
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn the API binary");
         let (tx, rx) = mpsc::channel();
         for stream in [
@@ -101,6 +106,22 @@ impl ApiProcess {
             .and_then(|v| v.split_whitespace().next())
             .and_then(|n| n.parse().ok())
             .expect("VmRSS in /proc/<pid>/status")
+    }
+
+    /// SIGTERM, then the exit status (panics if the process is still there after 10 s).
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: signalling a child process we own.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the API") {
+                return status;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "no exit 10 s after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// SIGKILL: no shutdown code of ours runs, exactly as a crash or the OOM killer.

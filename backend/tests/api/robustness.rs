@@ -350,15 +350,7 @@ both!(
                 }),
             )
             .route("/ok", axum::routing::get(|| async { "ok" }));
-        let router = todo_auth::with_middleware(router, &settings);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(todo_auth::server::serve(
-            listener,
-            router,
-            todo_auth::server::Limits::from(&settings),
-            std::future::pending(),
-        ));
+        let addr = serve_with_middleware(router, &settings).await;
         let client = reqwest::Client::new();
         let started = Instant::now();
         let res = client.get(format!("http://{addr}/slow")).send().await.unwrap();

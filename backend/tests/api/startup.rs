@@ -1,13 +1,11 @@
 //! The binary itself: `--help`, refusing bad configuration, the generated local secret, the request log
 //! (and what it must never contain), and SIGTERM.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::{process::Command, time::Duration};
 
 use serde_json::json;
+
+use crate::process::ApiProcess;
 
 const BIN: &str = env!("CARGO_BIN_EXE_todo-auth-api");
 
@@ -62,49 +60,14 @@ fn bad_configuration_stops_start_up_naming_the_variable() {
     assert!(String::from_utf8_lossy(&example.stderr).contains("openssl rand"));
 }
 
-/// Starts the binary; returns it, its log so far, a reader of the rest, and the address it announced.
-fn spawn(
-    dir: &std::path::Path,
-    vars: &[(&str, &str)],
-) -> (std::process::Child, Vec<String>, std::sync::mpsc::Receiver<String>, String) {
-    let mut child = command(dir, vars).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut early = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            let addr =
-                line.split("listening on http://").nth(1).map(|r| r.split_whitespace().next().unwrap().to_string());
-            early.push(line);
-            if let Some(addr) = addr {
-                return (child, early, rx, addr);
-            }
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the API did not announce its address");
-}
-
 #[tokio::test]
 async fn a_fresh_checkout_runs_with_a_generated_secret_logs_each_request_once_and_never_a_secret() {
     let dir = temp_dir();
-    let (mut child, early, log, addr) = spawn(&dir, &[("API_PORT", "0"), ("BCRYPT_COST", "4"), ("RUST_LOG", "info")]);
+    let mut api = ApiProcess::start_in(&dir, &[("API_PORT", "0"), ("BCRYPT_COST", "4"), ("RUST_LOG", "info")]);
     assert!(dir.join("data/.jwt_secret").exists(), "secret kept beside the default SQLite file");
     assert!(dir.join("data/app.db").exists());
     let client = reqwest::Client::new();
-    let base = format!("http://{addr}");
+    let base = api.base.clone();
     let password = "a-very-recognisable-password";
     let reg: serde_json::Value = client
         .post(format!("{base}/api/auth/register"))
@@ -125,21 +88,10 @@ async fn a_fresh_checkout_runs_with_a_generated_secret_logs_each_request_once_an
         .await
         .unwrap();
     // SIGTERM: a clean, prompt exit.
-    // SAFETY: signalling a child process we own.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = api.terminate();
     assert!(status.success(), "exit status {status}");
     std::thread::sleep(Duration::from_millis(100));
-    let lines: Vec<String> = early.into_iter().chain(log.try_iter()).collect();
+    let lines = api.log();
     let all = lines.join("\n");
     assert!(all.contains("JWT_SECRET is not set"), "the log says plainly that a local secret is used:\n{all}");
     let secret = std::fs::read_to_string(dir.join("data/.jwt_secret")).unwrap();
