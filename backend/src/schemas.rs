@@ -10,8 +10,41 @@ use crate::{
 };
 
 /// RFC 3339 UTC with a `Z`: browsers read it as UTC (the seed's naive strings are read as local time).
+///
+/// Written digit by digit: chrono's `format` parses its pattern on every call, and a task list formats two
+/// timestamps per task (14–25% of `GET /api/tasks`, see BENCHMARKS.md). Same text as
+/// `format("%Y-%m-%dT%H:%M:%S%.6fZ")` (unit-tested), which remains the path for years outside 0..=9999.
 pub fn timestamp(ts: Ts) -> String {
-    ts.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    let t = ts.0;
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    }
+    // A leap second (nanoseconds >= 1e9) is left to chrono as well.
+    let nanos = t.nanosecond();
+    if nanos >= 1_000_000_000 {
+        return t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    }
+    let mut out = [0u8; 27];
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (0..width).rev() {
+            out[at + i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, year as u32);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    put(20, 6, nanos / 1000);
+    for (at, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.'), (26, b'Z')] {
+        out[at] = c;
+    }
+    // Only ASCII digits and separators were written.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 // The OpenAPI patterns below say what validation enforces beyond lengths, so generated clients and
@@ -264,4 +297,35 @@ pub struct HealthResponse {
     /// `ok` or `unavailable` (GET /health only; /health/live never touches the database).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<&'static str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_written_exactly_as_chronos_pattern_would() {
+        let cases = [
+            "2026-11-26 11:37:05.529698",
+            "2026-01-01 00:00:00",
+            "1999-12-31 23:59:59.999999",
+            "0001-02-03 04:05:06.000007",
+            "9999-12-31 23:59:59.1",
+        ];
+        for case in cases {
+            let t = chrono::NaiveDateTime::parse_from_str(case, "%Y-%m-%d %H:%M:%S%.f").unwrap();
+            assert_eq!(timestamp(Ts(t)), t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "{case}");
+        }
+        let t =
+            chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap().and_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap();
+        assert_eq!(timestamp(Ts(t)), t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "leap second");
+        let far = chrono::NaiveDate::from_ymd_opt(12026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        assert_eq!(timestamp(Ts(far)), far.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+        assert_eq!(
+            timestamp(Ts(
+                chrono::NaiveDateTime::parse_from_str("2026-11-26 11:37:05.529698", "%Y-%m-%d %H:%M:%S%.f").unwrap()
+            )),
+            "2026-11-26T11:37:05.529698Z"
+        );
+    }
 }
