@@ -172,7 +172,7 @@ def main():
     work = tempfile.mkdtemp(prefix="seed-compat-")
     try:
         db = os.path.join(work, "seed.db")
-        shutil.copy(os.path.join(SEED_DB, "seed-app.sqlite3"), db)
+        shutil.copyfile(os.path.join(SEED_DB, "seed-app.sqlite3"), db)  # not its read-only mode
         round_trip("sqlite", f"sqlite:///{db}", FIXTURE["sqlite"])
 
         name = f"seed_compat_{uuid.uuid4().hex[:10]}"

@@ -16,7 +16,11 @@ pub async fn seed_database(kind: Kind) -> TestDb {
     let db = TestDb::new(kind).await;
     match kind {
         Kind::Sqlite => {
+            // `copy` keeps the source's mode, and ../shared is read-only: make the copy writable.
             std::fs::copy(seed_db_dir().join("seed-app.sqlite3"), db.sqlite_path()).unwrap();
+            let mut perms = std::fs::metadata(db.sqlite_path()).unwrap().permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
+            std::fs::set_permissions(db.sqlite_path(), perms).unwrap();
         }
         Kind::Postgres => {
             let dump = std::fs::read_to_string(seed_db_dir().join("seed-app.postgres.sql")).unwrap();
