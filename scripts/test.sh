@@ -22,7 +22,7 @@ passed=$(grep -E '^test result: ok\.' "$LOG_DIR/cargo.log" | awk '{s+=$4} END {p
 echo "backend: $sqlite API tests passed on SQLite, $postgres on PostgreSQL ($passed Rust tests in all)"
 if [ -n "${CI:-}" ] && [ "$postgres" -eq 0 ]; then echo "no PostgreSQL test ran under CI"; exit 1; fi
 
-stages=1
+stages=2 # the two backend stages above
 for extra in scripts/test.d/*.sh; do
   [ -e "$extra" ] || continue
   stage "$(sed -n 2p "$extra" | sed 's/^# //')"
