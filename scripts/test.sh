@@ -31,5 +31,5 @@ for extra in scripts/test.d/*.sh; do
 done
 
 echo
-echo "backend: $passed Rust tests ($sqlite API tests on SQLite, $postgres on PostgreSQL); every stage below them passed too"
+echo "backend: $passed Rust tests passed ($sqlite API tests on SQLite, $postgres on PostgreSQL), and every later stage"
 echo "stages: $stages passed, 0 failed"
