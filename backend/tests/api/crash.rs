@@ -20,16 +20,7 @@ both!(
         let db = TestDb::new(kind).await;
         let api = ApiProcess::start(&db.url, &[]);
         let client = reqwest::Client::new();
-        let reg: Value = client
-            .post(api.url("/api/auth/register"))
-            .json(&json!({"email": "crash@example.com", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = reg["access_token"].as_str().unwrap().to_string();
+        let token = api.signup(&client, "crash@example.com", PASSWORD).await;
 
         // 8 writers create tasks as fast as they can; each 201 body is what the client was promised.
         let acknowledged: Arc<Mutex<Vec<Value>>> = Arc::default();

@@ -23,16 +23,7 @@ both!(
         // purpose, so the flood below is far beyond it.
         let api = ApiProcess::start(&db.url, &[("BCRYPT_COST", "10"), ("HASH_WORKERS", "1"), ("HASH_QUEUE", "4")]);
         let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
-        let reg: Value = client
-            .post(api.url("/api/auth/register"))
-            .json(&json!({"email": "flood@example.com", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = reg["access_token"].as_str().unwrap().to_string();
+        let token = api.signup(&client, "flood@example.com", PASSWORD).await;
         for i in 0..20 {
             client
                 .post(api.url("/api/tasks"))

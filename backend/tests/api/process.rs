@@ -93,6 +93,19 @@ impl ApiProcess {
         self.child.id()
     }
 
+    /// Registers a user through the process's API and returns the access token.
+    pub async fn signup(&self, client: &reqwest::Client, email: &str, password: &str) -> String {
+        let res = client
+            .post(self.url("/api/auth/register"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED, "register {email}");
+        let body: serde_json::Value = res.json().await.expect("a TokenResponse");
+        body["access_token"].as_str().expect("access_token").to_string()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

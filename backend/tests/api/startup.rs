@@ -69,16 +69,7 @@ async fn a_fresh_checkout_runs_with_a_generated_secret_logs_each_request_once_an
     let client = reqwest::Client::new();
     let base = api.base.clone();
     let password = "a-very-recognisable-password";
-    let reg: serde_json::Value = client
-        .post(format!("{base}/api/auth/register"))
-        .json(&json!({"email": "log@example.com", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = reg["access_token"].as_str().unwrap().to_string();
+    let token = api.signup(&client, "log@example.com", password).await;
     let res = client.get(format!("{base}/api/tasks?status=pending")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(res.status(), 200);
     client
