@@ -31,22 +31,13 @@ case "$DATABASE" in
   *) echo "SOAK_DATABASE must be sqlite or postgres"; exit 2 ;;
 esac
 
+# shellcheck source=lib/api.sh
+. scripts/lib/api.sh
 DATABASE_URL="$URL" \
 JWT_SECRET="soak-only-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
-BCRYPT_COST="${SOAK_BCRYPT_COST:-10}" \
-REGISTRATIONS_PER_CLIENT=0 LOGIN_FAILURES_PER_CLIENT=0 LOGIN_FAILURES_PER_EMAIL_CLIENT=0 LOGINS_PER_EMAIL=0 \
-API_HOST=127.0.0.1 API_PORT=0 RUST_LOG=warn,todo_auth_api=info NO_COLOR=1 \
-  backend/target/release/todo-auth-api >"$WORK/api.log" 2>&1 &
-API_PID=$!
-
-BASE=""
-for _ in $(seq 1 100); do
-  BASE="$(sed -n 's/.*listening on \(http:\/\/[0-9.]*:[0-9]*\).*/\1/p' "$WORK/api.log" 2>/dev/null | head -1 || true)"
-  [ -n "$BASE" ] && break
-  kill -0 "$API_PID" 2>/dev/null || { cat "$WORK/api.log"; echo "the API did not start"; exit 1; }
-  sleep 0.1
-done
-[ -n "$BASE" ] || { cat "$WORK/api.log"; echo "the API did not report its address"; exit 1; }
+BCRYPT_COST="${SOAK_BCRYPT_COST:-10}" RUST_LOG=warn,todo_auth_api=info \
+  start_release_api "$WORK"
+BASE="$API_URL"
 echo "soak: release API pid $API_PID at $BASE on $DATABASE (BCRYPT_COST=${SOAK_BCRYPT_COST:-10})"
 # The machine is shared: a busy neighbour shows up in the figures, so say how busy it was.
 echo "soak: load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"

@@ -30,22 +30,13 @@ trap cleanup EXIT
 
 # API_PORT=0: the kernel picks a free port and the start-up line names it (no race on a guessed port).
 # Requests are logged (info) so the status codes the API answered can be counted afterwards.
+# shellcheck source=../lib/api.sh
+. scripts/lib/api.sh
 DATABASE_URL="sqlite:///$WORK/app.db" \
 JWT_SECRET="schemathesis-only-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
-BCRYPT_COST=4 \
-REGISTRATIONS_PER_CLIENT=0 LOGIN_FAILURES_PER_CLIENT=0 LOGIN_FAILURES_PER_EMAIL_CLIENT=0 LOGINS_PER_EMAIL=0 \
-API_HOST=127.0.0.1 API_PORT=0 RUST_LOG=info NO_COLOR=1 \
-  backend/target/release/todo-auth-api >"$WORK/api.log" 2>&1 &
-API_PID=$!
-
-URL=""
-for _ in $(seq 1 100); do
-  URL="$(sed -n 's/.*listening on \(http:\/\/[0-9.]*:[0-9]*\).*/\1/p' "$WORK/api.log" 2>/dev/null | head -1 || true)"
-  [ -n "$URL" ] && break
-  kill -0 "$API_PID" 2>/dev/null || { cat "$WORK/api.log"; echo "the API did not start"; exit 1; }
-  sleep 0.1
-done
-[ -n "$URL" ] || { cat "$WORK/api.log"; echo "the API did not report its address"; exit 1; }
+BCRYPT_COST=4 RUST_LOG=info \
+  start_release_api "$WORK"
+URL="$API_URL"
 echo "API at $URL (pid $API_PID)"
 
 export ST_API_URL="$URL" ST_EMAIL="schemathesis@example.com" ST_PASSWORD="schemathesis-password-1"
