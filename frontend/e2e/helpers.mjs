@@ -69,7 +69,9 @@ function makeGuard() {
       page.on("console", (msg) => {
         if (msg.type() !== "error") return;
         const text = msg.text();
-        if (!isAllowed(text)) problems.push(`console error on ${page.url()}: ${text}`);
+        // For "Failed to load resource" the location is the resource itself: name it, so a failure says what.
+        const where = msg.location()?.url;
+        if (!isAllowed(text)) problems.push(`console error on ${page.url()}: ${text}${where ? ` [${where}]` : ""}`);
       });
       page.on("pageerror", (err) => problems.push(`page error on ${page.url()}: ${err.message}`));
       page.on("request", (req) => {
