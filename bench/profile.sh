@@ -9,7 +9,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 db="${1:-sqlite}"
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+source "$here/prepare.sh"
 target="${PROFILE_TARGET_DIR:-$repo/backend/target/profile}"
 CARGO_TARGET_DIR="$target" CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
   cargo build --release --locked --manifest-path "$repo/backend/Cargo.toml"

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use todo_auth::{app, config, prepare, server};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's malloc: a request allocates and frees hundreds of small objects (rows,
+/// strings, JSON), and glibc's allocator was 30% of the instructions of `GET /api/tasks` (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {

@@ -11,22 +11,19 @@ use crate::{
 
 /// RFC 3339 UTC with a `Z`: browsers read it as UTC (the seed's naive strings are read as local time).
 ///
-/// Written digit by digit: chrono's `format` parses its pattern on every call, and a task list formats two
-/// timestamps per task (14–25% of `GET /api/tasks`, see BENCHMARKS.md). Same text as
-/// `format("%Y-%m-%dT%H:%M:%S%.6fZ")` (unit-tested), which remains the path for years outside 0..=9999.
-pub fn timestamp(ts: Ts) -> String {
+/// Written digit by digit into a stack buffer: chrono's `format` parses its pattern on every call, and a
+/// task list writes two timestamps per task (14–25% of `GET /api/tasks`, see BENCHMARKS.md). Same text as
+/// `format("%Y-%m-%dT%H:%M:%S%.6fZ")` (unit-tested), which remains the path for years outside 0..=9999 and
+/// leap seconds. Response bodies hold [`Ts`] itself: it serializes to this text without a `String` of its own.
+/// Returns `None` where chrono must write it.
+fn write_timestamp(ts: Ts, out: &mut [u8; 27]) -> Option<&str> {
     use chrono::{Datelike, Timelike};
     let t = ts.0;
     let year = t.year();
-    if !(0..=9999).contains(&year) {
-        return t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-    }
-    // A leap second (nanoseconds >= 1e9) is left to chrono as well.
     let nanos = t.nanosecond();
-    if nanos >= 1_000_000_000 {
-        return t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return None;
     }
-    let mut out = [0u8; 27];
     let mut put = |at: usize, width: usize, mut n: u32| {
         for i in (0..width).rev() {
             out[at + i] = b'0' + (n % 10) as u8;
@@ -44,7 +41,18 @@ pub fn timestamp(ts: Ts) -> String {
         out[at] = c;
     }
     // Only ASCII digits and separators were written.
-    String::from_utf8_lossy(&out).into_owned()
+    std::str::from_utf8(out).ok()
+}
+
+/// A timestamp in a response body, written as described at [`write_timestamp`].
+impl Serialize for Ts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 27];
+        match write_timestamp(*self, &mut buf) {
+            Some(s) => serializer.serialize_str(s),
+            None => serializer.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+        }
+    }
 }
 
 // The OpenAPI patterns below say what validation enforces beyond lengths, so generated clients and
@@ -139,29 +147,19 @@ pub struct UserResponse {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
-    #[schema(example = "2026-11-26T11:36:54.829173Z")]
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:36:54.829173Z")]
+    pub created_at: Ts,
 }
 
 impl From<&db::User> for UserResponse {
     fn from(u: &db::User) -> Self {
-        UserResponse {
-            id: u.id.clone(),
-            email: u.email.clone(),
-            name: u.name.clone(),
-            created_at: timestamp(u.created_at),
-        }
+        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: u.created_at }
     }
 }
 
 impl From<&db::SessionUser> for UserResponse {
     fn from(u: &db::SessionUser) -> Self {
-        UserResponse {
-            id: u.id.clone(),
-            email: u.email.clone(),
-            name: u.name.clone(),
-            created_at: timestamp(u.created_at),
-        }
+        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: u.created_at }
     }
 }
 
@@ -242,10 +240,10 @@ pub struct TaskResponse {
     pub title: String,
     pub description: Option<String>,
     pub is_completed: bool,
-    #[schema(example = "2026-11-26T11:36:54.837034Z")]
-    pub created_at: String,
-    #[schema(example = "2026-11-26T11:36:54.837034Z")]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:36:54.837034Z")]
+    pub created_at: Ts,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:36:54.837034Z")]
+    pub updated_at: Ts,
 }
 
 impl From<db::Task> for TaskResponse {
@@ -256,8 +254,8 @@ impl From<db::Task> for TaskResponse {
             title: t.title,
             description: t.description,
             is_completed: t.is_completed,
-            created_at: timestamp(t.created_at),
-            updated_at: timestamp(t.updated_at),
+            created_at: t.created_at,
+            updated_at: t.updated_at,
         }
     }
 }
@@ -302,6 +300,14 @@ pub struct HealthResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a response body holds for a timestamp: the JSON string of `Ts`.
+    fn timestamp(ts: Ts) -> String {
+        match serde_json::to_value(ts).unwrap() {
+            serde_json::Value::String(s) => s,
+            other => panic!("not a string: {other}"),
+        }
+    }
 
     #[test]
     fn timestamps_are_written_exactly_as_chronos_pattern_would() {
