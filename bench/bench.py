@@ -65,11 +65,16 @@ TARGETS = [
     ("seed-sync-postgres", "seed-sync", "postgres", None, "abcde"),
     ("seed-async-sqlite", "seed-async", "sqlite", None, "abcde"),
     ("seed-async-postgres", "seed-async", "postgres", None, "abcde"),
-    # bench/profile.sh only (not run by default)
+    # bench/profile.sh and bench/ab.sh only (not run by default; results in bench/out/<target>.json, no report)
     ("profile-sqlite", "ours", "sqlite", "info", "p"),
     ("profile-postgres", "ours", "postgres", "info", "p"),
+    ("ab-sqlite", "ours", "sqlite", "info", "a"),
+    ("ab-postgres", "ours", "postgres", "info", "a"),
+    ("ab-seed-sync-sqlite", "seed-sync", "sqlite", None, "a"),
+    ("ab-seed-sync-postgres", "seed-sync", "postgres", None, "a"),
 ]
-DEFAULT = [t[0] for t in TARGETS if not t[0].startswith("profile")]
+SCRATCH = ("profile-", "ab-")
+DEFAULT = [t[0] for t in TARGETS if not t[0].startswith(SCRATCH)]
 
 
 def log(*a):
@@ -502,8 +507,9 @@ def main():
                       "async_read_conns": ASYNC_READ_CONNS, "async_storm_conns": ASYNC_STORM_CONNS,
                       "async_login_conns": ASYNC_LOGIN_CONNS, "curve_seconds": CURVE_SECONDS},
            "results": results}
-    profiling = any(t["phases"] == "p" for t in targets)
-    path = os.path.join(OUT, "profile.json" if profiling else "results.json")
+    scratch = [t["name"] for t in targets if t["name"].startswith(SCRATCH)]
+    path = os.path.join(OUT, ("profile.json" if scratch[0].startswith("profile-") else f"{scratch[0]}.json")
+                        if scratch else "results.json")
     if only and os.path.exists(path) and os.environ.get("BENCH_MERGE") == "1":
         old = json.load(open(path))
         keep = [r for r in old["results"] if r["name"] not in only]
@@ -511,7 +517,7 @@ def main():
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)
     log(f"wrote {path}")
-    if profiling:
+    if scratch:
         return
     import report
     report.write(doc)

@@ -16,7 +16,7 @@ use sqlx::{
     error::BoxDynError,
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    Decode, Encode, PgPool, Postgres, Sqlite, SqlitePool, Type, TypeInfo, Value, ValueRef,
+    Decode, Encode, PgPool, Postgres, Row, Sqlite, SqlitePool, Type, TypeInfo, Value, ValueRef,
 };
 
 use crate::config::{DatabaseUrl, Settings};
@@ -330,15 +330,54 @@ impl Db {
 
     // ---------- tasks ----------
 
-    pub async fn list_tasks(&self, user_id: &str, filter: TaskFilter) -> Result<Vec<Task>, sqlx::Error> {
+    /// The current-user check and the user's tasks (newest first) in one query, for the API's most frequent
+    /// request: one round trip instead of two (on PostgreSQL also one connection release, which sqlx follows
+    /// with a ping). `None`: no such user. The user's columns are read from the first row only; a user
+    /// without (matching) tasks is one row whose task columns are NULL.
+    pub async fn session_tasks(
+        &self,
+        user_id: &str,
+        token_id: &str,
+        filter: TaskFilter,
+    ) -> Result<Option<(SessionUser, Vec<Task>)>, sqlx::Error> {
         let condition = match filter {
             TaskFilter::All => "",
-            TaskFilter::Pending => " AND is_completed = false",
-            TaskFilter::Completed => " AND is_completed = true",
+            TaskFilter::Pending => " AND t.is_completed = false",
+            TaskFilter::Completed => " AND t.is_completed = true",
         };
-        let sql =
-            format!("SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = $1{condition} ORDER BY created_at DESC, id DESC");
-        on_pool!(self, pool => sqlx::query_as::<_, Task>(&sql).bind(user_id).fetch_all(pool).await)
+        let sql = format!(
+            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, \
+             (SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2), \
+             t.id, t.title, t.description, t.is_completed, t.created_at, t.updated_at \
+             FROM users u LEFT JOIN tasks t ON t.user_id = u.id{condition} \
+             WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(user_id).bind(token_id).fetch_all(pool).await?;
+            let Some(first) = rows.first() else { return Ok(None) };
+            let user = SessionUser {
+                id: first.try_get(0)?,
+                email: first.try_get(1)?,
+                name: first.try_get(2)?,
+                created_at: first.try_get(3)?,
+                token_version: first.try_get(4)?,
+                revoked: first.try_get(5)?,
+            };
+            let mut tasks = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let Some(id) = row.try_get::<Option<String>, _>(6)? else { continue };
+                tasks.push(Task {
+                    id,
+                    user_id: user.id.clone(),
+                    title: row.try_get(7)?,
+                    description: row.try_get(8)?,
+                    is_completed: row.try_get(9)?,
+                    created_at: row.try_get(10)?,
+                    updated_at: row.try_get(11)?,
+                });
+            }
+            Ok(Some((user, tasks)))
+        })
     }
 
     pub async fn create_task(

@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc's malloc: a request allocates and frees hundreds of small objects (rows,
 /// strings, JSON), and glibc's allocator was 30% of the instructions of `GET /api/tasks` (BENCHMARKS.md).
+/// Its `override` feature makes the C code (SQLite copies every value sqlx reads) use it too.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

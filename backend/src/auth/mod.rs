@@ -14,6 +14,21 @@ use axum::{
 
 use crate::{db::SessionUser, error::ApiError, state::AppState};
 
+/// A request's bearer token, verified (signature, algorithm, expiry, claims) but not yet checked against
+/// the database: [`CurrentUser::admit`] completes the check. Routes take [`CurrentUser`]; only
+/// `GET /api/tasks` takes this, to read the user and the tasks in one query.
+pub struct BearerToken(pub jwt::TokenInfo);
+
+impl FromRequestParts<AppState> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let credentials = bearer_token(parts).ok_or(ApiError::Unauthorized("Not authenticated"))?;
+        let token = state.tokens.verify(credentials).map_err(|e| ApiError::Unauthorized(e.detail()))?;
+        Ok(BearerToken(token))
+    }
+}
+
 /// The signed-in user. Adding it to a handler's arguments *is* the access check: the handler only runs
 /// for a valid, unrevoked token of a user who still exists; otherwise the contract's 401 is answered
 /// (with `WWW-Authenticate: Bearer`).
@@ -22,22 +37,27 @@ pub struct CurrentUser {
     pub token: jwt::TokenInfo,
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let credentials = bearer_token(parts).ok_or(ApiError::Unauthorized("Not authenticated"))?;
-        let token = state.tokens.verify(credentials).map_err(|e| ApiError::Unauthorized(e.detail()))?;
-        let user = state
-            .db
-            .session_user(&token.user_id, &token.token_id)
-            .await?
-            // The seed answers 404 "User not found" here, which leaves its frontend stuck signed in.
-            .ok_or(ApiError::Unauthorized("User not found"))?;
+impl CurrentUser {
+    /// The database half of the check, on what [`crate::db::Db::session_user`] (or `session_tasks`) read
+    /// for this token: the user still exists, and the token is neither revoked nor older than the user's
+    /// last "sign out everywhere" or password change.
+    pub fn admit(token: jwt::TokenInfo, user: Option<SessionUser>) -> Result<CurrentUser, ApiError> {
+        // The seed answers 404 "User not found" here, which leaves its frontend stuck signed in.
+        let user = user.ok_or(ApiError::Unauthorized("User not found"))?;
         if user.revoked > 0 || token.token_version != user.token_version {
             return Err(ApiError::Unauthorized("Token has been revoked"));
         }
         Ok(CurrentUser { user, token })
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let BearerToken(token) = BearerToken::from_request_parts(parts, state).await?;
+        let user = state.db.session_user(&token.user_id, &token.token_id).await?;
+        CurrentUser::admit(token, user)
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{
-    auth::CurrentUser,
+    auth::{BearerToken, CurrentUser},
     db::{TaskFilter, Ts},
     error::{ApiError, ApiResult, FieldError},
     schemas::{ErrorResponse, TaskCreate, TaskListResponse, TaskResponse, TaskUpdate, ValidationErrorResponse},
@@ -80,11 +80,21 @@ fn filter(query: Result<Query<ListParams>, QueryRejection>) -> ApiResult<TaskFil
     ))]
 pub async fn list_tasks(
     State(state): State<AppState>,
-    current: CurrentUser,
+    BearerToken(token): BearerToken,
     query: Result<Query<ListParams>, QueryRejection>,
 ) -> ApiResult<Json<TaskListResponse>> {
-    let filter = filter(query)?;
-    let tasks = state.db.list_tasks(&current.user.id, filter).await?;
+    // The access check of every route (CurrentUser), done by the same query that reads the tasks.
+    let filter = match filter(query) {
+        Ok(filter) => filter,
+        Err(invalid) => {
+            // As on every route, a token the database refuses is a 401 before a bad query is a 422.
+            CurrentUser::admit(token.clone(), state.db.session_user(&token.user_id, &token.token_id).await?)?;
+            return Err(invalid);
+        }
+    };
+    let found = state.db.session_tasks(&token.user_id, &token.token_id, filter).await?;
+    let (user, tasks) = found.map_or((None, Vec::new()), |(user, tasks)| (Some(user), tasks));
+    CurrentUser::admit(token, user)?;
     let tasks: Vec<TaskResponse> = tasks.into_iter().map(TaskResponse::from).collect();
     Ok(Json(TaskListResponse { total: tasks.len(), tasks }))
 }
