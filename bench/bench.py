@@ -68,10 +68,10 @@ TARGETS = [
     # bench/profile.sh and bench/ab.sh only (not run by default; results in bench/out/<target>.json, no report)
     ("profile-sqlite", "ours", "sqlite", "info", "p"),
     ("profile-postgres", "ours", "postgres", "info", "p"),
-    ("ab-sqlite", "ours", "sqlite", "info", "a"),
-    ("ab-postgres", "ours", "postgres", "info", "a"),
-    ("ab-seed-sync-sqlite", "seed-sync", "sqlite", None, "a"),
-    ("ab-seed-sync-postgres", "seed-sync", "postgres", None, "a"),
+    ("ab-sqlite", "ours", "sqlite", "info", "ad"),
+    ("ab-postgres", "ours", "postgres", "info", "ad"),
+    ("ab-seed-sync-sqlite", "seed-sync", "sqlite", None, "ad"),
+    ("ab-seed-sync-postgres", "seed-sync", "postgres", None, "ad"),
 ]
 SCRATCH = ("profile-", "ab-")
 DEFAULT = [t[0] for t in TARGETS if not t[0].startswith(SCRATCH)]
