@@ -13,7 +13,22 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc v3's `mi_option_purge_delay` (its include/mimalloc.h). The Rust binding leaves option numbers
+/// out "for stability"; Cargo.lock pins the version this one belongs to, and a test below checks it.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Memory freed is handed back to the OS at once rather than after mimalloc's default delay of one second,
+/// so resident memory after a burst stays at what glibc's allocator left (about 2 MiB less after the
+/// benchmark's load, at no measurable cost in speed). `MIMALLOC_PURGE_DELAY` in the environment still wins.
+fn release_freed_memory_promptly() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one integer option; called before any other thread exists.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    }
+}
+
 fn main() -> ExitCode {
+    release_freed_memory_promptly();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         print!("{}", config::help_text());
@@ -102,4 +117,13 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_purge_delay_option_number_is_mimallocs() {
+        // Its documented default (1000 ms in v3): another option behind this number would read differently.
+        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) }, 1000);
+    }
 }
