@@ -9,10 +9,26 @@ use crate::process::ApiProcess;
 
 const BIN: &str = env!("CARGO_BIN_EXE_todo-auth-api");
 
-fn temp_dir() -> std::path::PathBuf {
+/// A fresh working directory for the binary, removed when dropped (also when the test fails).
+struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir() -> TempDir {
     let dir = std::env::temp_dir().join(format!("todo-auth-bin-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 /// The binary with a clean environment (no inherited DATABASE_URL etc.) in its own working directory.
@@ -99,5 +115,4 @@ async fn a_fresh_checkout_runs_with_a_generated_secret_logs_each_request_once_an
         && l.contains("method=GET")
         && l.contains("status=200")
         && l.contains("latency=")));
-    let _ = std::fs::remove_dir_all(dir);
 }
