@@ -1,13 +1,11 @@
 // Sign-in and sign-up behaviour in the browser: backend messages, client-side checks, rejected and
 // expired stored tokens, `next` sanitising, keyboard-only use, throttling, theme, CSP.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   API_URL,
   JWT_SECRET,
-  launchBrowser,
   mintJwt,
-  newSession,
   PASSWORD,
   protectedWasPainted,
   registerViaApi,
@@ -20,20 +18,15 @@ import {
   waitForPath,
   watchForProtectedPaint,
   WEB_URL,
+  browserPerFile,
 } from "./helpers.mjs";
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const { newSession } = browserPerFile();
 
 const FAILED_401 = /Failed to load resource: the server responded with a status of 401/;
 
 test("a wrong password shows the backend's message and stays on /login", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   guard.allow(FAILED_401);
   const email = uniqueEmail("wrongpw");
   await registerViaApi(email);
@@ -67,7 +60,7 @@ test("a wrong password shows the backend's message and stays on /login", async (
 });
 
 test("an already registered email shows 'Email already registered'", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   guard.allow(/Failed to load resource: the server responded with a status of 400/);
   const email = uniqueEmail("dupe");
   await registerViaApi(email);
@@ -85,7 +78,7 @@ test("an already registered email shows 'Email already registered'", async () =>
 });
 
 test("sign-up checks the form before sending it", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   let registerCalls = 0;
   page.on("request", (req) => {
     if (req.url() === `${API_URL}/api/auth/register`) registerCalls += 1;
@@ -107,7 +100,7 @@ test("sign-up checks the form before sending it", async () => {
 });
 
 async function assertRejectedStoredToken(makeToken) {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   guard.allow(FAILED_401);
   const email = uniqueEmail("stored");
   const { user } = await registerViaApi(email);
@@ -142,7 +135,7 @@ test("an expired stored token sends the user to /login", async () => {
 });
 
 test("`next` only ever leads to a page of this site", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   const email = uniqueEmail("next");
   await registerViaApi(email);
   for (const evil of ["//evil.example/tasks", "https://evil.example/", "/\\evil.example"]) {
@@ -159,7 +152,7 @@ test("`next` only ever leads to a page of this site", async () => {
 });
 
 test("keyboard only: sign in, add a task and complete it", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   const email = uniqueEmail("keys");
   await registerViaApi(email);
   await page.goto("/login");
@@ -196,7 +189,7 @@ test("keyboard only: sign in, add a task and complete it", async () => {
 });
 
 test("repeated wrong passwords show the wait time of the API's 429", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   guard.allow(FAILED_401);
   guard.allow(/Failed to load resource: the server responded with a status of 429/);
   const email = uniqueEmail("throttle");
@@ -219,7 +212,7 @@ test("repeated wrong passwords show the wait time of the API's 429", async () =>
 });
 
 test("the theme toggle persists across reloads", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   await page.goto("/");
   await page.getByRole("heading", { level: 1 }).waitFor();
   const theme = () => page.evaluate(() => document.documentElement.getAttribute("data-theme"));
@@ -236,7 +229,7 @@ test("the theme toggle persists across reloads", async () => {
 });
 
 test("unknown pages get the not-found page", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   guard.allow(/Failed to load resource: the server responded with a status of 404/);
   const res = await page.goto("/no-such-page");
   assert.equal(res.status(), 404);
@@ -246,7 +239,7 @@ test("unknown pages get the not-found page", async () => {
 });
 
 test("pages are served with a Content-Security-Policy that blocks injected scripts", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   guard.allow(/Content Security Policy/);
   const res = await page.goto("/login");
   const csp = res.headers()["content-security-policy"] ?? "";
@@ -275,7 +268,7 @@ test("pages are served with a Content-Security-Policy that blocks injected scrip
 });
 
 test("an API that cannot be reached gives a clear message, and the tasks page can retry", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   guard.allow(/Failed to load resource: net::ERR_FAILED/);
   const email = uniqueEmail("offline");
   await registerViaApi(email);

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 function required(name) {
@@ -36,6 +37,21 @@ export const CHROMIUM_ARGS = [
 /** Launches Chromium; any failure is thrown (scripts/e2e.sh decides nothing is skipped under CI). */
 export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * One Chromium for a whole test file, launched before its first test and closed after its last.
+ * Returns `newSession(options)` on that browser.
+ */
+export function browserPerFile() {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return { newSession: (options) => newSession(browser, options) };
 }
 
 /**

@@ -1,11 +1,9 @@
 // The main journey of issue 3: sign up -> tasks -> create, edit, toggle, filter, delete -> reload ->
 // sign out (the API forgets the token) -> /tasks sends to /login?next=/tasks -> sign in returns there.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   api,
-  launchBrowser,
-  newSession,
   PASSWORD,
   protectedWasPainted,
   screenshot,
@@ -16,15 +14,10 @@ import {
   waitForPath,
   waitForToastsGone,
   watchForProtectedPaint,
+  browserPerFile,
 } from "./helpers.mjs";
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const { newSession } = browserPerFile();
 
 function taskItem(page, title) {
   return page.getByTestId("task-item").filter({ has: page.getByRole("heading", { name: title, exact: true }) });
@@ -46,7 +39,7 @@ async function filterCounts(page) {
 }
 
 test("sign up, manage tasks, reload, sign out, and come back to /tasks after signing in", async () => {
-  const { context, page, guard } = await newSession(browser);
+  const { context, page, guard } = await newSession();
   await watchForProtectedPaint(context);
   const email = uniqueEmail("journey");
 
@@ -200,7 +193,7 @@ test("sign up, manage tasks, reload, sign out, and come back to /tasks after sig
 });
 
 test("the landing, sign-in and tasks pages fit a phone screen", async () => {
-  const { context, page, guard } = await newSession(browser, { viewport: { width: 375, height: 740 } });
+  const { context, page, guard } = await newSession({ viewport: { width: 375, height: 740 } });
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   await page.goto("/");
   await page.getByRole("heading", { level: 1 }).waitFor();

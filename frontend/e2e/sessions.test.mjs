@@ -1,10 +1,8 @@
 // Sessions across tabs, browsers and the server (issue 3 and issue 4's browser journeys).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   api,
-  launchBrowser,
-  newSession,
   PASSWORD,
   registerViaApi,
   signIn,
@@ -12,20 +10,15 @@ import {
   toast,
   uniqueEmail,
   waitForPath,
+  browserPerFile,
 } from "./helpers.mjs";
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const { newSession } = browserPerFile();
 
 const FAILED = (status) => new RegExp(`Failed to load resource: the server responded with a status of ${status}`);
 
 async function signedIn(email, password = PASSWORD) {
-  const session = await newSession(browser);
+  const session = await newSession();
   await signIn(session.page, email, password);
   await waitForPath(session.page, "/tasks");
   await session.page.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
