@@ -1,5 +1,7 @@
+import { useRef, useState } from "react";
+import toast from "react-hot-toast";
 import { ApiError, errorMessage } from "@/lib/api";
-import type { FieldErrors } from "@/lib/validation";
+import { hasErrors, type FieldErrors } from "@/lib/validation";
 
 /**
  * Splits an API error into messages for the form's own fields and one form-level message.
@@ -25,4 +27,56 @@ export function focusFirstError(form: HTMLFormElement | null, errors: FieldError
   if (!first || !form) return;
   const el = form.querySelector<HTMLElement>(`#${CSS.escape(first)}`);
   el?.focus();
+}
+
+export interface SubmitOptions {
+  /** The form's own checks, before anything is sent: a message per field (undefined where it is fine). */
+  validate: () => FieldErrors;
+  /** Sends the form. Success toasts and clearing the fields are its part. */
+  send: () => Promise<void>;
+  /** The error toast when a failure carries no message of its own. */
+  failure: string;
+  /** A form-level message that belongs next to one field as well ("Email already registered" → email). */
+  alsoOnField?: { pattern: RegExp; field: string };
+  /** Focus the first field the server refused (default true). */
+  focusServerErrors?: boolean;
+}
+
+/**
+ * The submit cycle every form here shares: check the fields, send once at a time, show the server's refusal
+ * next to its fields and as one form-level message, toast it, and move focus to the first field in error.
+ */
+export function useFormSubmit(fields: readonly string[], options: SubmitOptions) {
+  const formRef = useRef<HTMLFormElement>(null);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (pending) return;
+    const found = options.validate();
+    setErrors(found);
+    setFormError(null);
+    if (hasErrors(found)) {
+      focusFirstError(formRef.current, found, fields);
+      return;
+    }
+    setPending(true);
+    try {
+      await options.send();
+    } catch (err) {
+      const { fieldErrors, formError: message } = splitApiError(err, fields);
+      const also = options.alsoOnField;
+      if (message && also && also.pattern.test(message)) fieldErrors[also.field] = message;
+      setErrors(fieldErrors);
+      setFormError(message);
+      toast.error(message ?? Object.values(fieldErrors)[0] ?? options.failure);
+      if (options.focusServerErrors !== false) focusFirstError(formRef.current, fieldErrors, fields);
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return { formRef, errors, formError, pending, onSubmit };
 }

@@ -1,14 +1,14 @@
 "use client";
 
-import { useRef, useState } from "react";
+import { useState } from "react";
 import toast from "react-hot-toast";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { FormError, InputField } from "@/components/FormField";
 import { errorMessage } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { formatDate } from "@/lib/format";
-import { focusFirstError, splitApiError } from "@/lib/forms";
-import { hasErrors, PASSWORD_MAX, validatePassword, type FieldErrors } from "@/lib/validation";
+import { useFormSubmit } from "@/lib/forms";
+import { PASSWORD_MAX, validatePassword } from "@/lib/validation";
 
 const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
 
@@ -44,18 +44,11 @@ export function AccountView() {
 
 function ChangePasswordForm() {
   const { changePassword } = useAuth();
-  const formRef = useRef<HTMLFormElement>(null);
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [confirm, setConfirm] = useState("");
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-
-  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    if (pending) return;
-    const found: FieldErrors = {
+  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
+    validate: () => ({
       current_password: current ? undefined : "Current password is required",
       new_password: validatePassword(next, "New password"),
       confirm_new_password: !confirm
@@ -63,31 +56,17 @@ function ChangePasswordForm() {
         : confirm !== next
           ? "Passwords do not match"
           : undefined,
-    };
-    setErrors(found);
-    setFormError(null);
-    if (hasErrors(found)) {
-      focusFirstError(formRef.current, found, FIELDS);
-      return;
-    }
-    setPending(true);
-    try {
+    }),
+    send: async () => {
       await changePassword(current, next);
       setCurrent("");
       setNext("");
       setConfirm("");
       toast.success("Password changed. Other sessions have been signed out.");
-    } catch (err) {
-      const { fieldErrors, formError: message } = splitApiError(err, FIELDS);
-      if (message && /current password/i.test(message)) fieldErrors.current_password = message;
-      setErrors(fieldErrors);
-      setFormError(message);
-      toast.error(message ?? Object.values(fieldErrors)[0] ?? "Could not change the password");
-      focusFirstError(formRef.current, fieldErrors, FIELDS);
-    } finally {
-      setPending(false);
-    }
-  }
+    },
+    failure: "Could not change the password",
+    alsoOnField: { pattern: /current password/i, field: "current_password" },
+  });
 
   return (
     <section className="card" aria-labelledby="change-password-title">

@@ -2,13 +2,13 @@
 
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { useRef, useState } from "react";
+import { useState } from "react";
 import toast from "react-hot-toast";
 import { FormError, InputField } from "@/components/FormField";
 import { useAuth } from "@/lib/auth/context";
-import { focusFirstError, splitApiError } from "@/lib/forms";
+import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
-import { hasErrors, validateEmail, validatePassword, type FieldErrors } from "@/lib/validation";
+import { validateEmail, validatePassword } from "@/lib/validation";
 
 const FIELDS = ["email", "password"] as const;
 
@@ -16,38 +16,17 @@ export function LoginForm() {
   const { login } = useAuth();
   const params = useSearchParams();
   const next = sanitizeNext(params.get("next"));
-  const formRef = useRef<HTMLFormElement>(null);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-
-  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    if (pending) return;
-    const found: FieldErrors = { email: validateEmail(email), password: validatePassword(password) };
-    setErrors(found);
-    setFormError(null);
-    if (hasErrors(found)) {
-      focusFirstError(formRef.current, found, FIELDS);
-      return;
-    }
-    setPending(true);
-    try {
+  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
+    validate: () => ({ email: validateEmail(email), password: validatePassword(password) }),
+    send: async () => {
       await login(email, password);
       toast.success("Logged in successfully");
       // The (auth) layout now sends us on to ?next= or /tasks.
-    } catch (err) {
-      const { fieldErrors, formError: message } = splitApiError(err, FIELDS);
-      setErrors(fieldErrors);
-      setFormError(message);
-      toast.error(message ?? Object.values(fieldErrors)[0] ?? "Sign in failed");
-      focusFirstError(formRef.current, fieldErrors, FIELDS);
-    } finally {
-      setPending(false);
-    }
-  }
+    },
+    failure: "Sign in failed",
+  });
 
   return (
     <section className="card auth-card" aria-labelledby="login-title">

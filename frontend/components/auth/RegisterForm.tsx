@@ -2,20 +2,13 @@
 
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { useRef, useState } from "react";
+import { useState } from "react";
 import toast from "react-hot-toast";
 import { FormError, InputField } from "@/components/FormField";
 import { useAuth } from "@/lib/auth/context";
-import { focusFirstError, splitApiError } from "@/lib/forms";
+import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
-import {
-  hasErrors,
-  NAME_MAX,
-  PASSWORD_MAX,
-  validateEmail,
-  validatePassword,
-  type FieldErrors,
-} from "@/lib/validation";
+import { NAME_MAX, PASSWORD_MAX, validateEmail, validatePassword } from "@/lib/validation";
 
 const FIELDS = ["name", "email", "password", "confirm_password"] as const;
 
@@ -23,19 +16,12 @@ export function RegisterForm() {
   const { register } = useAuth();
   const params = useSearchParams();
   const next = sanitizeNext(params.get("next"));
-  const formRef = useRef<HTMLFormElement>(null);
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-
-  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    if (pending) return;
-    const found: FieldErrors = {
+  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
+    validate: () => ({
       name: name.trim().length > NAME_MAX ? `Name must be at most ${NAME_MAX} characters` : undefined,
       email: validateEmail(email),
       password: validatePassword(password),
@@ -44,29 +30,15 @@ export function RegisterForm() {
         : confirm !== password
           ? "Passwords do not match"
           : undefined,
-    };
-    setErrors(found);
-    setFormError(null);
-    if (hasErrors(found)) {
-      focusFirstError(formRef.current, found, FIELDS);
-      return;
-    }
-    setPending(true);
-    try {
+    }),
+    send: async () => {
       await register(email, password, name);
       toast.success("Account created successfully");
-    } catch (err) {
-      const { fieldErrors, formError: message } = splitApiError(err, FIELDS);
-      // "Email already registered" belongs next to the email field as well
-      if (message && /already registered/i.test(message)) fieldErrors.email = message;
-      setErrors(fieldErrors);
-      setFormError(message);
-      toast.error(message ?? Object.values(fieldErrors)[0] ?? "Sign up failed");
-      focusFirstError(formRef.current, fieldErrors, FIELDS);
-    } finally {
-      setPending(false);
-    }
-  }
+    },
+    failure: "Sign up failed",
+    // "Email already registered" belongs next to the email field as well
+    alsoOnField: { pattern: /already registered/i, field: "email" },
+  });
 
   return (
     <section className="card auth-card" aria-labelledby="register-title">

@@ -1,58 +1,32 @@
 "use client";
 
-import { useRef, useState } from "react";
+import { useState } from "react";
 import toast from "react-hot-toast";
 import { FormError, InputField, TextAreaField } from "@/components/FormField";
 import { tasksApi } from "@/lib/api";
-import { focusFirstError, splitApiError } from "@/lib/forms";
+import { useFormSubmit } from "@/lib/forms";
 import type { Task } from "@/lib/types";
-import {
-  DESCRIPTION_MAX,
-  hasErrors,
-  TITLE_MAX,
-  validateDescription,
-  validateTitle,
-  type FieldErrors,
-} from "@/lib/validation";
+import { DESCRIPTION_MAX, TITLE_MAX, validateDescription, validateTitle } from "@/lib/validation";
 
 const FIELDS = ["title", "description"] as const;
 
 /** "Add a task" form, with live character limits. */
 export function TaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
-  const formRef = useRef<HTMLFormElement>(null);
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-
-  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    if (pending) return;
-    const found: FieldErrors = { title: validateTitle(title), description: validateDescription(description) };
-    setErrors(found);
-    setFormError(null);
-    if (hasErrors(found)) {
-      focusFirstError(formRef.current, found, FIELDS);
-      return;
-    }
-    setPending(true);
-    try {
+  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
+    validate: () => ({ title: validateTitle(title), description: validateDescription(description) }),
+    send: async () => {
       const task = await tasksApi.create({ title: title.trim(), description: description.trim() || null });
       onCreated(task);
       setTitle("");
       setDescription("");
       toast.success("Task created successfully");
       formRef.current?.querySelector<HTMLInputElement>("#title")?.focus();
-    } catch (err) {
-      const { fieldErrors, formError: message } = splitApiError(err, FIELDS);
-      setErrors(fieldErrors);
-      setFormError(message);
-      toast.error(message ?? Object.values(fieldErrors)[0] ?? "Could not create the task");
-    } finally {
-      setPending(false);
-    }
-  }
+    },
+    failure: "Could not create the task",
+    focusServerErrors: false,
+  });
 
   return (
     <section className="card task-form" aria-labelledby="new-task-title">
