@@ -16,7 +16,7 @@ use sqlx::{
     error::BoxDynError,
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    Decode, Encode, PgPool, Postgres, Row, Sqlite, SqlitePool, Type, TypeInfo, Value, ValueRef,
+    Decode, Encode, FromRow, PgPool, Postgres, Row, Sqlite, SqlitePool, Type, TypeInfo, Value, ValueRef,
 };
 
 use crate::config::{DatabaseUrl, Settings};
@@ -347,23 +347,18 @@ impl Db {
         };
         let sql = format!(
             "SELECT u.id, u.email, u.name, u.created_at, u.token_version, \
-             (SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2), \
-             t.id, t.title, t.description, t.is_completed, t.created_at, t.updated_at \
+             (SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) AS revoked, \
+             t.id AS task_id, t.title, t.description, t.is_completed, t.created_at AS task_created_at, \
+             t.updated_at AS task_updated_at \
              FROM users u LEFT JOIN tasks t ON t.user_id = u.id{condition} \
              WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC"
         );
         on_pool!(self, pool => {
             let rows = sqlx::query(&sql).bind(user_id).bind(token_id).fetch_all(pool).await?;
             let Some(first) = rows.first() else { return Ok(None) };
-            let user = SessionUser {
-                id: first.try_get(0)?,
-                email: first.try_get(1)?,
-                name: first.try_get(2)?,
-                created_at: first.try_get(3)?,
-                token_version: first.try_get(4)?,
-                revoked: first.try_get(5)?,
-            };
+            let user = SessionUser::from_row(first)?;
             let mut tasks = Vec::with_capacity(rows.len());
+            // The task columns by position (6.., as selected): the list's hot loop skips name look-ups.
             for row in &rows {
                 let Some(id) = row.try_get::<Option<String>, _>(6)? else { continue };
                 tasks.push(Task {

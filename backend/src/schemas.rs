@@ -9,11 +9,14 @@ use crate::{
     validate::{Fields, FromJson, Text},
 };
 
+/// chrono's pattern for the text below.
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
 /// RFC 3339 UTC with a `Z`: browsers read it as UTC (the seed's naive strings are read as local time).
 ///
 /// Written digit by digit into a stack buffer: chrono's `format` parses its pattern on every call, and a
 /// task list writes two timestamps per task (14–25% of `GET /api/tasks`, see BENCHMARKS.md). Same text as
-/// `format("%Y-%m-%dT%H:%M:%S%.6fZ")` (unit-tested), which remains the path for years outside 0..=9999 and
+/// `format(TIMESTAMP_FORMAT)` (unit-tested), which remains the path for years outside 0..=9999 and
 /// leap seconds. Response bodies hold [`Ts`] itself: it serializes to this text without a `String` of its own.
 /// Returns `None` where chrono must write it.
 fn write_timestamp(ts: Ts, out: &mut [u8; 27]) -> Option<&str> {
@@ -50,7 +53,7 @@ impl Serialize for Ts {
         let mut buf = [0u8; 27];
         match write_timestamp(*self, &mut buf) {
             Some(s) => serializer.serialize_str(s),
-            None => serializer.collect_str(&self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+            None => serializer.collect_str(&self.0.format(TIMESTAMP_FORMAT)),
         }
     }
 }

@@ -49,6 +49,12 @@ impl CurrentUser {
         }
         Ok(CurrentUser { user, token })
     }
+
+    /// The whole check for a verified token: its user and revocation state read, then [`Self::admit`].
+    pub async fn for_token(state: &AppState, token: jwt::TokenInfo) -> Result<CurrentUser, ApiError> {
+        let user = state.db.session_user(&token.user_id, &token.token_id).await?;
+        CurrentUser::admit(token, user)
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -56,8 +62,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let BearerToken(token) = BearerToken::from_request_parts(parts, state).await?;
-        let user = state.db.session_user(&token.user_id, &token.token_id).await?;
-        CurrentUser::admit(token, user)
+        CurrentUser::for_token(state, token).await
     }
 }
 

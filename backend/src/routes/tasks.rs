@@ -88,7 +88,7 @@ pub async fn list_tasks(
         Ok(filter) => filter,
         Err(invalid) => {
             // As on every route, a token the database refuses is a 401 before a bad query is a 422.
-            CurrentUser::admit(token.clone(), state.db.session_user(&token.user_id, &token.token_id).await?)?;
+            CurrentUser::for_token(&state, token).await?;
             return Err(invalid);
         }
     };

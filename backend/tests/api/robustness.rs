@@ -75,6 +75,12 @@ fn json_body(raw: &str) -> Value {
     raw.split_once("\r\n\r\n").and_then(|(_, b)| serde_json::from_str(b).ok()).unwrap_or(Value::Null)
 }
 
+/// A raw `GET path` with the token and `extra` header lines, closing the connection after the answer.
+fn raw_get(path: &str, token: &str, extra: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n{extra}Connection: close\r\n\r\n")
+        .into_bytes()
+}
+
 /// The server still answers normally after the abuse.
 async fn still_serving(app: &TestApp) {
     let res = app.request(Method::GET, "/health/live", None, None).await;
@@ -85,12 +91,7 @@ both!(
     async fn header_floods_huge_headers_and_long_urls_get_431_or_a_closed_connection_never_500(kind: Kind) {
         let app = TestApp::start(kind).await;
         let (token, _) = app.signup("ada@example.com").await;
-        let request = |path: &str, extra: &str| {
-            format!(
-                "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n{extra}Connection: close\r\n\r\n"
-            )
-            .into_bytes()
-        };
+        let request = |path: &str, extra: &str| raw_get(path, &token, extra);
         let many_small: String = (0..500).map(|i| format!("X-Flood-{i}: {i}\r\n")).collect();
         let over_the_cap: String = (0..2_000).map(|i| format!("X-Flood-{i}: {}\r\n", "v".repeat(20))).collect();
         let cases: Vec<(&str, Vec<u8>)> = vec![
@@ -125,12 +126,7 @@ both!(
     async fn heads_over_the_cap_but_within_hypers_buffer_are_refused_in_the_contracts_shape(kind: Kind) {
         let app = TestApp::start(kind).await;
         let (token, _) = app.signup("ada@example.com").await;
-        let head = |path: &str, extra: &str| {
-            format!(
-                "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n{extra}Connection: close\r\n\r\n"
-            )
-            .into_bytes()
-        };
+        let head = |path: &str, extra: &str| raw_get(path, &token, extra);
         // MAX_HEADER_BYTES is 16384: 20 kB of headers in 50 lines, and a 20 kB URL.
         let big: String = (0..50).map(|i| format!("X-Big-{i}: {}\r\n", "v".repeat(400))).collect();
         for (why, bytes, status, detail) in [
