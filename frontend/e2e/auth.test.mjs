@@ -1,7 +1,6 @@
 // Sign-in and sign-up behaviour in the browser: backend messages, client-side checks, rejected and
 // expired stored tokens, `next` sanitising, keyboard-only use, throttling, theme, CSP.
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import {
   API_URL,
   JWT_SECRET,
@@ -18,21 +17,21 @@ import {
   waitForPath,
   watchForProtectedPaint,
   WEB_URL,
-  browserPerFile,
+  test,
 } from "./helpers.mjs";
-
-const { newSession } = browserPerFile();
 
 const FAILED_401 = /Failed to load resource: the server responded with a status of 401/;
 
-test("a wrong password shows the backend's message and stays on /login", async () => {
+test("a wrong password shows the backend's message and stays on /login", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   guard.allow(FAILED_401);
   const email = uniqueEmail("wrongpw");
   await registerViaApi(email);
-  // hold the request a moment to see the pending state: the button is disabled and says so
+  // hold the request until the pending state has been seen: the button is disabled and says so
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
   const slow = async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await held;
     await route.continue();
   };
   await context.route(`${API_URL}/api/auth/login`, slow);
@@ -40,6 +39,7 @@ test("a wrong password shows the backend's message and stays on /login", async (
   const pending = page.getByRole("button", { name: "Signing in…" });
   await pending.waitFor();
   assert.equal(await pending.isDisabled(), true);
+  release();
   const alert = page.locator("#login-form-error");
   await alert.getByText("Invalid email or password").waitFor();
   await toast(page, "Invalid email or password").waitFor();
@@ -59,7 +59,7 @@ test("a wrong password shows the backend's message and stays on /login", async (
   await context.close();
 });
 
-test("an already registered email shows 'Email already registered'", async () => {
+test("an already registered email shows 'Email already registered'", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   guard.allow(/Failed to load resource: the server responded with a status of 400/);
   const email = uniqueEmail("dupe");
@@ -77,7 +77,7 @@ test("an already registered email shows 'Email already registered'", async () =>
   await context.close();
 });
 
-test("sign-up checks the form before sending it", async () => {
+test("sign-up checks the form before sending it", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   let registerCalls = 0;
   page.on("request", (req) => {
@@ -99,7 +99,7 @@ test("sign-up checks the form before sending it", async () => {
   await context.close();
 });
 
-async function assertRejectedStoredToken(makeToken) {
+async function assertRejectedStoredToken(newSession, makeToken) {
   const { context, page, guard } = await newSession();
   guard.allow(FAILED_401);
   const email = uniqueEmail("stored");
@@ -120,21 +120,21 @@ async function assertRejectedStoredToken(makeToken) {
   await context.close();
 }
 
-test("a stored token signed with another secret sends the user to /login", async () => {
-  await assertRejectedStoredToken((user) => {
+test("a stored token signed with another secret sends the user to /login", async ({ newSession }) => {
+  await assertRejectedStoredToken(newSession, (user) => {
     const now = Math.floor(Date.now() / 1000);
     return mintJwt({ sub: user.id, email: user.email, iat: now, exp: now + 3600 }, "another-secret-".repeat(4));
   });
 });
 
-test("an expired stored token sends the user to /login", async () => {
-  await assertRejectedStoredToken((user) => {
+test("an expired stored token sends the user to /login", async ({ newSession }) => {
+  await assertRejectedStoredToken(newSession, (user) => {
     const now = Math.floor(Date.now() / 1000);
     return mintJwt({ sub: user.id, email: user.email, iat: now - 7200, exp: now - 3600 }, JWT_SECRET);
   });
 });
 
-test("`next` only ever leads to a page of this site", async () => {
+test("`next` only ever leads to a page of this site", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   const email = uniqueEmail("next");
   await registerViaApi(email);
@@ -151,7 +151,7 @@ test("`next` only ever leads to a page of this site", async () => {
   await context.close();
 });
 
-test("keyboard only: sign in, add a task and complete it", async () => {
+test("keyboard only: sign in, add a task and complete it", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   const email = uniqueEmail("keys");
   await registerViaApi(email);
@@ -188,7 +188,7 @@ test("keyboard only: sign in, add a task and complete it", async () => {
   await context.close();
 });
 
-test("repeated wrong passwords show the wait time of the API's 429", async () => {
+test("repeated wrong passwords show the wait time of the API's 429", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   guard.allow(FAILED_401);
   guard.allow(/Failed to load resource: the server responded with a status of 429/);
@@ -211,7 +211,7 @@ test("repeated wrong passwords show the wait time of the API's 429", async () =>
   await context.close();
 });
 
-test("the theme toggle persists across reloads", async () => {
+test("the theme toggle persists across reloads", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   await page.goto("/");
   await page.getByRole("heading", { level: 1 }).waitFor();
@@ -228,7 +228,7 @@ test("the theme toggle persists across reloads", async () => {
   await context.close();
 });
 
-test("unknown pages get the not-found page", async () => {
+test("unknown pages get the not-found page", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   guard.allow(/Failed to load resource: the server responded with a status of 404/);
   const res = await page.goto("/no-such-page");
@@ -238,7 +238,7 @@ test("unknown pages get the not-found page", async () => {
   await context.close();
 });
 
-test("pages are served with a Content-Security-Policy that blocks injected scripts", async () => {
+test("pages are served with a Content-Security-Policy that blocks injected scripts", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   guard.allow(/Content Security Policy/);
   const res = await page.goto("/login");
@@ -250,24 +250,20 @@ test("pages are served with a Content-Security-Policy that blocks injected scrip
   assert.equal(res.headers()["x-frame-options"], "DENY");
   assert.equal(res.headers()["x-content-type-options"], "nosniff");
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  // Injected markup cannot run code: its inline event handler is refused
-  const refusals = [];
-  page.on("console", (msg) => {
-    if (/inline event handler/i.test(msg.text())) refusals.push(msg.text());
-  });
+  // Injected markup cannot run code: its inline event handler is refused (wait for the browser to say so)
+  const refusal = page.waitForEvent("console", (msg) => /inline event handler/i.test(msg.text()));
   await page.evaluate(() => {
     const div = document.createElement("div");
     div.innerHTML = '<img alt="" src="data:," onerror="window.__injected = true">';
     document.body.appendChild(div);
   });
-  await page.waitForTimeout(300);
+  await refusal;
   assert.equal(await page.evaluate(() => window.__injected === true), false, "an injected inline handler ran");
-  assert.ok(refusals.length > 0, "the browser did not report refusing the inline handler");
   guard.assertClean();
   await context.close();
 });
 
-test("an API that cannot be reached gives a clear message, and the tasks page can retry", async () => {
+test("an API that cannot be reached gives a clear message, and the tasks page can retry", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   guard.allow(/Failed to load resource: net::ERR_FAILED/);
   const email = uniqueEmail("offline");

@@ -1,11 +1,15 @@
-// Shared setup for the browser journeys: Debian's Chromium driven by playwright-core, pages that fail
-// the test on any console error, page error or request to a host other than the web app and the API.
+// Shared fixtures for the browser journeys (@playwright/test, Debian's Chromium: see playwright.config.mjs).
+// Every page a test opens fails the test on any console error, page error or request to a host other than the
+// web app and the API, unless the test allows that message with `guard.allow(re)`.
+//
+//   import { test, registerViaApi, uniqueEmail } from "./helpers.mjs";
+//   test("what the user does and sees", async ({ page, guard }) => { ... });          // one fresh browser
+//   test("two browsers", async ({ newSession }) => { const a = await newSession(); ... }); // more of them
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { after, before } from "node:test";
-import { chromium } from "playwright-core";
+import { test as base } from "@playwright/test";
 
 function required(name) {
   const value = process.env[name];
@@ -16,54 +20,48 @@ function required(name) {
 export const WEB_URL = required("E2E_WEB_URL").replace(/\/+$/, "");
 export const API_URL = required("E2E_API_URL").replace(/\/+$/, "");
 export const JWT_SECRET = required("E2E_JWT_SECRET");
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 export const SCREENSHOT_DIR = process.env.E2E_SCREENSHOT_DIR || "";
 export const PASSWORD = "correct-horse-battery";
 
 const ALLOWED_ORIGINS = new Set([new URL(WEB_URL).origin, new URL(API_URL).origin]);
 
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
-
-/** Launches Chromium; any failure is thrown (scripts/e2e.sh decides nothing is skipped under CI). */
-export async function launchBrowser() {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
-}
-
 /**
- * One Chromium for a whole test file, launched before its first test and closed after its last.
- * Returns `newSession(options)` on that browser.
+ * The journeys' `test`:
+ * - `page`, `context`: Playwright's own (one fresh browser context per test, options from the config or
+ *   `test.use`), every page of the context watched by `guard`;
+ * - `guard`: `guard.allow(re)` accepts a console message the test provokes on purpose (e.g. the browser's own
+ *   "Failed to load resource: ... 401" line when a wrong password is tried); checked when the test ends;
+ * - `newSession(options)`: one more browser context (like another browser, its own localStorage) with a watched
+ *   first page: `{ context, page, guard, newPage }`; its guard is checked and the context closed at the end.
  */
-export function browserPerFile() {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  return { newSession: (options) => newSession(browser, options) };
-}
+export const test = base.extend({
+  guard: async ({}, provide) => {
+    const guard = makeGuard();
+    await provide(guard);
+    guard.assertClean();
+  },
+  context: async ({ context, guard }, provide) => {
+    context.on("page", (page) => guard.watch(page));
+    await provide(context);
+  },
+  newSession: async ({ browser, baseURL }, provide) => {
+    const sessions = [];
+    await provide(async (options) => {
+      const session = await newSession(browser, baseURL, options);
+      sessions.push(session);
+      return session;
+    });
+    for (const { context } of sessions) await context.close();
+    for (const { guard } of sessions) guard.assertClean();
+  },
+});
 
-/**
- * A fresh browser context (its own localStorage, like another browser) with a watched first page.
- * `guard.allow(re)` lets a test accept a console message it provokes on purpose (e.g. the browser's own
- * "Failed to load resource: ... 401" line when a wrong password is tried).
- */
-export async function newSession(
+async function newSession(
   browser,
+  baseURL,
   { viewport = { width: 1280, height: 800 }, colorScheme = "light", timezoneId = "America/New_York", locale = "en-US" } = {},
 ) {
-  const context = await browser.newContext({ viewport, colorScheme, timezoneId, locale, baseURL: WEB_URL });
+  const context = await browser.newContext({ viewport, colorScheme, timezoneId, locale, baseURL });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(30_000);
   const guard = makeGuard();
@@ -156,15 +154,17 @@ export async function storedToken(page) {
 
 /** Puts a token (and user) into localStorage for the web origin before any app code runs. */
 export async function seedStorage(context, token, user) {
+  // (init scripts also run in other documents of the context, e.g. the about:blank page axe-core opens)
   await context.addInitScript(
-    ([t, u]) => {
+    ([t, u, origin]) => {
+      if (location.origin !== origin) return;
       if (!sessionStorage.getItem("__seeded")) {
         localStorage.setItem("auth_token", t);
         localStorage.setItem("auth_user", JSON.stringify(u));
         sessionStorage.setItem("__seeded", "1");
       }
     },
-    [token, user],
+    [token, user, new URL(WEB_URL).origin],
   );
 }
 
@@ -192,8 +192,6 @@ export async function waitForPath(page, pathAndQuery) {
 export async function screenshot(page, name) {
   if (!SCREENSHOT_DIR) return;
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  // let toasts finish fading so the picture shows the page, not a notification
-  await page.waitForTimeout(0);
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
 }
 
@@ -202,7 +200,8 @@ export async function screenshot(page, name) {
  * tab (in sessionStorage, so the flag survives both client-side and full-page redirects).
  */
 export async function watchForProtectedPaint(context) {
-  await context.addInitScript(() => {
+  await context.addInitScript((origin) => {
+    if (location.origin !== origin) return;
     const check = () => {
       const h1 = document.querySelector("h1");
       if (h1 && /^(Your tasks|Account)$/.test((h1.textContent || "").trim())) {
@@ -210,7 +209,7 @@ export async function watchForProtectedPaint(context) {
       }
     };
     new MutationObserver(check).observe(document, { childList: true, subtree: true, characterData: true });
-  });
+  }, new URL(WEB_URL).origin);
 }
 
 /** True when a protected heading was ever in this tab's DOM since watchForProtectedPaint. */

@@ -1,7 +1,6 @@
 // The main journey of issue 3: sign up -> tasks -> create, edit, toggle, filter, delete -> reload ->
 // sign out (the API forgets the token) -> /tasks sends to /login?next=/tasks -> sign in returns there.
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import {
   api,
   PASSWORD,
@@ -14,10 +13,8 @@ import {
   waitForPath,
   waitForToastsGone,
   watchForProtectedPaint,
-  browserPerFile,
+  test,
 } from "./helpers.mjs";
-
-const { newSession } = browserPerFile();
 
 function taskItem(page, title) {
   return page.getByTestId("task-item").filter({ has: page.getByRole("heading", { name: title, exact: true }) });
@@ -38,7 +35,7 @@ async function filterCounts(page) {
   return { all: await read("All"), pending: await read("Pending"), completed: await read("Completed") };
 }
 
-test("sign up, manage tasks, reload, sign out, and come back to /tasks after signing in", async () => {
+test("sign up, manage tasks, reload, sign out, and come back to /tasks after signing in", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   await watchForProtectedPaint(context);
   const email = uniqueEmail("journey");
@@ -192,7 +189,7 @@ test("sign up, manage tasks, reload, sign out, and come back to /tasks after sig
   await context.close();
 });
 
-test("the landing, sign-in and tasks pages fit a phone screen", async () => {
+test("the landing, sign-in and tasks pages fit a phone screen", async ({ newSession }) => {
   const { context, page, guard } = await newSession({ viewport: { width: 375, height: 740 } });
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   await page.goto("/");

@@ -1,6 +1,5 @@
 // Sessions across tabs, browsers and the server (issue 3 and issue 4's browser journeys).
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import {
   api,
   PASSWORD,
@@ -10,14 +9,12 @@ import {
   toast,
   uniqueEmail,
   waitForPath,
-  browserPerFile,
+  test,
 } from "./helpers.mjs";
-
-const { newSession } = browserPerFile();
 
 const FAILED = (status) => new RegExp(`Failed to load resource: the server responded with a status of ${status}`);
 
-async function signedIn(email, password = PASSWORD) {
+async function signedIn(newSession, email, password = PASSWORD) {
   const session = await newSession();
   await signIn(session.page, email, password);
   await waitForPath(session.page, "/tasks");
@@ -25,10 +22,10 @@ async function signedIn(email, password = PASSWORD) {
   return session;
 }
 
-test("signing out in one tab signs out the other, and signing in signs it in", async () => {
+test("signing out in one tab signs out the other, and signing in signs it in", async ({ newSession }) => {
   const email = uniqueEmail("tabs");
   await registerViaApi(email);
-  const { context, page: tab1, guard, newPage } = await signedIn(email);
+  const { context, page: tab1, guard, newPage } = await signedIn(newSession, email);
   const tab2 = await newPage();
   await tab2.goto("/tasks");
   await tab2.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
@@ -50,11 +47,11 @@ test("signing out in one tab signs out the other, and signing in signs it in", a
   await context.close();
 });
 
-test("sign out everywhere ends the session in another browser too", async () => {
+test("sign out everywhere ends the session in another browser too", async ({ newSession }) => {
   const email = uniqueEmail("everywhere");
   await registerViaApi(email);
-  const a = await signedIn(email);
-  const b = await signedIn(email);
+  const a = await signedIn(newSession, email);
+  const b = await signedIn(newSession, email);
   b.guard.allow(FAILED(401));
   const tokenA = await storedToken(a.page);
   const tokenB = await storedToken(b.page);
@@ -84,12 +81,12 @@ test("sign out everywhere ends the session in another browser too", async () => 
   await b.context.close();
 });
 
-test("changing the password: wrong current password, then old password out, new one in", async () => {
+test("changing the password: wrong current password, then old password out, new one in", async ({ newSession }) => {
   const email = uniqueEmail("passwd");
   const newPassword = "a-brand-new-password";
   await registerViaApi(email);
-  const a = await signedIn(email);
-  const b = await signedIn(email);
+  const a = await signedIn(newSession, email);
+  const b = await signedIn(newSession, email);
   a.guard.allow(FAILED(400));
   a.guard.allow(FAILED(401));
   b.guard.allow(FAILED(401));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# browser journeys: Debian's Chromium (playwright-core) against the real API and the production web build
+# browser journeys: @playwright/test in Debian's Chromium against the real API and the production web build (+ axe-core)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash frontend/scripts/e2e.sh
