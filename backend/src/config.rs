@@ -37,8 +37,11 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "LOGIN_FAILURES_PER_CLIENT", default: "50", help: "failed logins per client (any email) per window before 429; 0 = no limit" },
     Variable { name: "LOGINS_PER_EMAIL", default: "30", help: "login attempts per email from all clients per window before 429; 0 = no limit" },
     Variable { name: "REGISTRATIONS_PER_CLIENT", default: "10", help: "registrations per client per window before 429; 0 = no limit" },
+    Variable { name: "PASSWORD_FAILURES_PER_ACCOUNT", default: "10", help: "wrong current passwords per account (from all clients) per window before change-password answers 429; 0 = no limit" },
     Variable { name: "RATE_LIMIT_WINDOW_SECONDS", default: "900", help: "length of the sliding window of every limit above" },
     Variable { name: "TRUSTED_PROXIES", default: "", help: "comma list of proxy IPs whose X-Forwarded-For is believed; empty = use the socket address" },
+    Variable { name: "MAX_TASKS_PER_USER", default: "10000", help: "tasks one user may have; creating beyond it answers 400 \"Task limit reached\" (existing tasks are never deleted)" },
+    Variable { name: "MAX_CONNECTIONS", default: "1000", help: "open client connections at once; beyond it a new connection is closed at once (keep it below the open-file limit)" },
     Variable { name: "MAX_BODY_BYTES", default: "65536", help: "largest request body; larger answers 413" },
     Variable { name: "MAX_HEADER_BYTES", default: "16384", help: "largest request head (request line + headers); larger closes the connection with 431" },
     Variable { name: "REQUEST_TIMEOUT_SECONDS", default: "15", help: "a request still running after this answers 503" },
@@ -69,6 +72,7 @@ pub struct RateLimits {
     pub login_failures_per_client: u32,
     pub logins_per_email: u32,
     pub registrations_per_client: u32,
+    pub password_failures_per_account: u32,
     pub window: Duration,
 }
 
@@ -91,6 +95,8 @@ pub struct Settings {
     pub hash_queue: usize,
     pub rate_limits: RateLimits,
     pub trusted_proxies: Vec<IpAddr>,
+    pub max_tasks_per_user: i64,
+    pub max_connections: usize,
     pub max_body_bytes: usize,
     pub max_header_bytes: usize,
     pub request_timeout: Duration,
@@ -236,9 +242,12 @@ impl Settings {
                 login_failures_per_client: r.parse("LOGIN_FAILURES_PER_CLIENT")?,
                 logins_per_email: r.parse("LOGINS_PER_EMAIL")?,
                 registrations_per_client: r.parse("REGISTRATIONS_PER_CLIENT")?,
+                password_failures_per_account: r.parse("PASSWORD_FAILURES_PER_ACCOUNT")?,
                 window: r.seconds("RATE_LIMIT_WINDOW_SECONDS", 1, 7 * 24 * 3600)?,
             },
             trusted_proxies,
+            max_connections: r.ranged("MAX_CONNECTIONS", 1, 1_000_000)?,
+            max_tasks_per_user: r.ranged("MAX_TASKS_PER_USER", 1, 100_000_000)?,
             max_body_bytes: r.ranged("MAX_BODY_BYTES", 1024usize, 64 << 20)?,
             max_header_bytes: r.ranged("MAX_HEADER_BYTES", 8192usize, 1 << 20)?,
             request_timeout: r.seconds("REQUEST_TIMEOUT_SECONDS", 1, 3600)?,
@@ -336,6 +345,14 @@ pub fn check_secret(secret: &str) -> Result<(), ConfigError> {
         return Err(ConfigError(format!(
             "JWT_SECRET is an example value from the documentation and must not be used ({HOW})"
         )));
+    }
+    let mut chars = secret.chars();
+    if let Some(first) = chars.next() {
+        if chars.all(|c| c == first) {
+            return Err(ConfigError(format!(
+                "JWT_SECRET is one character repeated, which anyone can guess like an example value ({HOW})"
+            )));
+        }
     }
     Ok(())
 }
@@ -461,6 +478,15 @@ mod tests {
             }
         }
         check_secret(SECRET).unwrap();
+    }
+
+    #[test]
+    fn a_secret_of_one_repeated_character_is_refused() {
+        for repeated in ["a".repeat(32), "0".repeat(64), "é".repeat(20)] {
+            let err = check_secret(&repeated).unwrap_err();
+            assert!(err.0.contains("one character repeated"), "{err}");
+        }
+        check_secret(&format!("{}b", "a".repeat(32))).unwrap();
     }
 
     #[test]

@@ -308,6 +308,12 @@ impl Db {
         on_pool!(self, pool => sqlx::query_as::<_, SessionUser>(SQL).bind(user_id).bind(token_id).fetch_optional(pool).await)
     }
 
+    /// Up to `sample` stored password hashes (any rows: the dummy verification's cost is read from them).
+    pub async fn sample_password_hashes(&self, sample: i64) -> Result<Vec<String>, sqlx::Error> {
+        const SQL: &str = "SELECT hashed_password FROM users LIMIT $1";
+        on_pool!(self, pool => sqlx::query_scalar::<_, String>(SQL).bind(sample).fetch_all(pool).await)
+    }
+
     /// Sets a new password hash and invalidates every token issued so far. Returns the new version.
     pub async fn set_password(&self, user_id: &str, hashed_password: &str, now: Ts) -> Result<i32, sqlx::Error> {
         const SQL: &str = "UPDATE users SET hashed_password = $2, updated_at = $3, \
@@ -375,6 +381,9 @@ impl Db {
         })
     }
 
+    /// Inserts a task unless the user already has `max` (then `None`), decided atomically: on SQLite the
+    /// statement holds the write lock while it counts; on PostgreSQL a transaction-scoped advisory lock
+    /// on the user is taken first, so simultaneous creates of one user (from any process) count in turn.
     pub async fn create_task(
         &self,
         id: &str,
@@ -382,14 +391,29 @@ impl Db {
         title: &str,
         description: Option<&str>,
         now: Ts,
-    ) -> Result<Task, sqlx::Error> {
+        max: i64,
+    ) -> Result<Option<Task>, sqlx::Error> {
         let sql = format!(
             "INSERT INTO tasks (id, user_id, title, description, is_completed, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, false, $5, $5) RETURNING {TASK_COLUMNS}"
+             SELECT $1, $2, $3, $4, false, $5, $5 \
+             WHERE (SELECT COUNT(*) FROM tasks WHERE user_id = $2) < $6 RETURNING {TASK_COLUMNS}"
         );
-        on_pool!(self, pool => sqlx::query_as::<_, Task>(&sql)
-            .bind(id).bind(user_id).bind(title).bind(description).bind(now)
-            .fetch_one(pool).await)
+        macro_rules! insert {
+            () => {
+                sqlx::query_as::<_, Task>(&sql).bind(id).bind(user_id).bind(title).bind(description).bind(now).bind(max)
+            };
+        }
+        match self {
+            Db::Sqlite(pool) => insert!().fetch_optional(pool).await,
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let lock = advisory_lock_id(&format!("tasks:{user_id}"));
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock).execute(&mut *tx).await?;
+                let task = insert!().fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(task)
+            }
+        }
     }
 
     pub async fn get_task(&self, id: &str, user_id: &str) -> Result<Option<Task>, sqlx::Error> {
@@ -465,8 +489,93 @@ impl Db {
         })
     }
 
-    pub async fn clear_attempts(&self, key: &str) -> Result<(), sqlx::Error> {
-        on_pool!(self, pool => sqlx::query("DELETE FROM auth_attempts WHERE key = $1").bind(key).execute(pool).await.map(|_| ()))
+    /// Counts one event under each `(key, max)` only if every key has fewer than `max` events since
+    /// `since`, atomically: `Some(ids)` of the rows made (in the order of `keys`), or `None` when a key is
+    /// full (and nothing was written).
+    ///
+    /// SQLite: one `INSERT … SELECT` statement, which takes the database's write lock before it counts,
+    /// so no other connection or process can insert in between. PostgreSQL: the same statement in a
+    /// transaction that first takes a transaction-scoped advisory lock per key (in a fixed order, so two
+    /// attempts never wait on each other crosswise); the statement's snapshot is taken after the locks,
+    /// so it sees every event committed by the previous holder, whichever API process that was.
+    pub async fn reserve_attempts(
+        &self,
+        keys: &[(String, i64)],
+        since: Ts,
+        at: Ts,
+    ) -> Result<Option<Vec<i64>>, sqlx::Error> {
+        if keys.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let values: Vec<String> = (0..keys.len()).map(|i| format!("(${}, ${})", 2 * i + 3, 2 * i + 4)).collect();
+        let sql = format!(
+            "WITH l(key, lim) AS (VALUES {}) \
+             INSERT INTO auth_attempts (key, at) SELECT l.key, $1 FROM l \
+             WHERE NOT EXISTS (SELECT 1 FROM l AS b WHERE \
+             (SELECT COUNT(*) FROM auth_attempts a WHERE a.key = b.key AND a.at > $2) >= b.lim) \
+             RETURNING id, key",
+            values.join(", ")
+        );
+        macro_rules! insert {
+            () => {{
+                let mut q = sqlx::query_as::<_, (i64, String)>(&sql).bind(at).bind(since);
+                for (key, max) in keys {
+                    q = q.bind(key).bind(*max);
+                }
+                q
+            }};
+        }
+        let rows = match self {
+            Db::Sqlite(pool) => insert!().fetch_all(pool).await?,
+            Db::Postgres(pool) => {
+                let mut locks: Vec<i64> = keys.iter().map(|(k, _)| advisory_lock_id(k)).collect();
+                locks.sort_unstable();
+                locks.dedup();
+                let mut tx = pool.begin().await?;
+                for lock in locks {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock).execute(&mut *tx).await?;
+                }
+                let rows = insert!().fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                rows
+            }
+        };
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut rows: Vec<Option<(i64, String)>> = rows.into_iter().map(Some).collect();
+        let ids = keys
+            .iter()
+            .map(|(key, _)| {
+                let slot = rows.iter_mut().find(|r| r.as_ref().is_some_and(|(_, k)| k == key));
+                slot.and_then(Option::take).map(|(id, _)| id).ok_or_else(|| sqlx::Error::RowNotFound)
+            })
+            .collect::<Result<Vec<i64>, _>>()?;
+        Ok(Some(ids))
+    }
+
+    /// Removes the events `ids` and every event of `keys` (a success undoing its failure reservations).
+    pub async fn release_attempts(&self, ids: &[i64], keys: &[String]) -> Result<(), sqlx::Error> {
+        if ids.is_empty() && keys.is_empty() {
+            return Ok(());
+        }
+        let id_params: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let key_params: Vec<String> = (ids.len() + 1..=ids.len() + keys.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM auth_attempts WHERE id IN ({}) OR key IN ({})",
+            if id_params.is_empty() { "NULL".to_string() } else { id_params.join(", ") },
+            if key_params.is_empty() { "NULL".to_string() } else { key_params.join(", ") },
+        );
+        on_pool!(self, pool => {
+            let mut q = sqlx::query(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            for key in keys {
+                q = q.bind(key);
+            }
+            q.execute(pool).await.map(|_| ())
+        })
     }
 
     /// Drops throttle events older than `before` and revocations of tokens that have expired anyway.
@@ -477,6 +586,13 @@ impl Db {
             Ok(a.rows_affected() + r.rows_affected())
         })
     }
+}
+
+/// A stable 64-bit advisory-lock id for a throttle key (the first 8 bytes of its SHA-256).
+fn advisory_lock_id(key: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().unwrap_or([0; 8]))
 }
 
 async fn sqlite_pool(path: &Path, settings: &Settings) -> Result<SqlitePool, sqlx::Error> {

@@ -2,6 +2,16 @@
 //! checks off) checks it, so what the seed refused with 422 we refuse too, with its wording.
 //! Quoted local parts and `[ip]` domain literals are refused, as there; internationalised addresses
 //! (UTF-8 local parts, IDNA domains) are accepted, as there.
+//!
+//! One mailbox has one spelling here, so look-alikes cannot become separate accounts: the local part is
+//! NFC-normalised (a decomposed é is the precomposed one) and lower-cased; the domain is mapped by
+//! UTS-46 (fullwidth letters, the ideographic full stop, a soft hyphen, punycode or Unicode spellings
+//! all give one domain) and stored in its Unicode form, as python-email-validator normalises it.
+//! Invisible and unassigned characters (format Cf, private-use Co, unassigned Cn, which include every
+//! bidi control) are refused in the local part, and in the domain unless UTS-46 maps them away.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 /// Special-use names (RFC 6761 and friends) that email-validator refuses as a domain or its suffix.
 const SPECIAL_USE_DOMAINS: &[&str] = &["arpa", "invalid", "local", "localhost", "onion", "test"];
@@ -9,7 +19,8 @@ const SPECIAL_USE_DOMAINS: &[&str] = &["arpa", "invalid", "local", "localhost", 
 const LOCAL_MAX: usize = 64;
 const ADDRESS_MAX: usize = 254;
 
-/// Returns the normalised address (trimmed, lower-cased) or the reason it is not an email address.
+/// Returns the normalised address (trimmed; NFC, lower-cased local part; UTS-46 domain in Unicode form)
+/// or the reason it is not an email address.
 pub fn normalize(input: &str) -> Result<String, String> {
     let email = input.trim();
     let Some((local, domain)) = email.rsplit_once('@') else {
@@ -21,6 +32,11 @@ pub fn normalize(input: &str) -> Result<String, String> {
     if domain.is_empty() {
         return Err("There must be something after the @-sign.".into());
     }
+    check_unsafe(local, |_| false)?;
+    // A soft hyphen in a domain is mapped to nothing by UTS-46 (it still names the same domain).
+    check_unsafe(domain, |c| c == '\u{ad}')?;
+    let local: String = local.nfc().collect::<String>().to_lowercase().nfc().collect();
+    let local = local.as_str();
     check_local(local)?;
     let ascii_domain = check_domain(domain)?;
     let local_len = local.chars().count();
@@ -34,7 +50,36 @@ pub fn normalize(input: &str) -> Result<String, String> {
     if total > ADDRESS_MAX {
         return Err(format!("The email address is too long ({} characters too many).", total - ADDRESS_MAX));
     }
-    Ok(email.to_lowercase())
+    let domain = if ascii_domain.split('.').any(|label| label.starts_with("xn--")) {
+        let (unicode, result) = idna::domain_to_unicode(&ascii_domain);
+        result.map_err(|_| "The part after the @-sign is not a valid internationalized domain name.".to_string())?;
+        unicode
+    } else {
+        ascii_domain
+    };
+    Ok(format!("{local}@{domain}"))
+}
+
+/// Invisible, private-use and unassigned characters (and so every bidi control, all of them Cf) are
+/// refused, each listed once, in order of code point.
+fn check_unsafe(part: &str, allowed: impl Fn(char) -> bool) -> Result<(), String> {
+    let mut bad: Vec<char> = part
+        .chars()
+        .filter(|&c| !allowed(c))
+        .filter(|c| {
+            matches!(
+                c.general_category(),
+                GeneralCategory::Format | GeneralCategory::PrivateUse | GeneralCategory::Unassigned
+            )
+        })
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    bad.sort_unstable();
+    bad.dedup();
+    let names: Vec<String> = bad.iter().map(|&c| format!("U+{:04X}", c as u32)).collect();
+    Err(format!("The email address contains unsafe characters: {}.", names.join(", ")))
 }
 
 fn is_atext(c: char) -> bool {
@@ -146,6 +191,15 @@ mod tests {
             ("o'brien@example.ie", "o'brien@example.ie"),
             ("用户@例子.广告", "用户@例子.广告"),
             ("x@b\u{fc}cher.de", "x@b\u{fc}cher.de"),
+            // One domain, however it is spelled.
+            ("x@xn--bcher-kva.de", "x@b\u{fc}cher.de"),
+            ("X@B\u{dc}CHER.DE", "x@b\u{fc}cher.de"),
+            ("ada@\u{ff45}\u{ff58}\u{ff41}\u{ff4d}\u{ff50}\u{ff4c}\u{ff45}.com", "ada@example.com"),
+            ("ada@example\u{3002}com", "ada@example.com"),
+            ("ada@exam\u{ad}ple.com", "ada@example.com"),
+            // One local part: a decomposed é is the precomposed one.
+            ("re\u{301}ne@example.com", "r\u{e9}ne@example.com"),
+            ("R\u{c9}NE@example.com", "r\u{e9}ne@example.com"),
         ] {
             assert_eq!(normalize(input).as_deref(), Ok(out), "{input}");
         }
@@ -175,9 +229,25 @@ mod tests {
             ("ada@exam_ple.com", "underscore in domain"),
             ("a\u{0}@example.com", "NUL"),
             ("a(b)@example.com", "parenthesis"),
+            ("ad\u{200b}a@example.com", "zero-width space"),
+            ("ad\u{200d}a@example.com", "zero-width joiner"),
+            ("ad\u{2060}a@example.com", "word joiner"),
+            ("ad\u{feff}a@example.com", "BOM"),
+            ("ad\u{ad}a@example.com", "soft hyphen in the local part"),
+            ("\u{202e}ada@example.com", "right-to-left override"),
+            ("ada\u{2066}@example.com", "bidi isolate"),
+            ("ada\u{e0041}@example.com", "tag character"),
+            ("ada\u{e000}@example.com", "private use"),
+            ("ada\u{378}@example.com", "unassigned"),
+            ("ada@exa\u{200b}mple.com", "zero-width space in the domain"),
+            ("ada@exa\u{202e}mple.com", "bidi control in the domain"),
         ] {
             assert!(normalize(input).is_err(), "{input:?} should be refused ({why})");
         }
+        assert_eq!(
+            normalize("a\u{200b}d\u{200b}a\u{200d}@example.com").unwrap_err(),
+            "The email address contains unsafe characters: U+200B, U+200D."
+        );
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert!(normalize(&long_local).unwrap_err().contains("too long before the @-sign"));
         let long_domain = format!("a@{}.com", vec!["b".repeat(60); 5].join("."));

@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
+    pub max_connections: usize,
     pub max_header_bytes: usize,
     pub header_read_timeout: Duration,
     pub shutdown_grace: Duration,
@@ -24,6 +25,7 @@ pub struct Limits {
 impl From<&crate::Settings> for Limits {
     fn from(s: &crate::Settings) -> Self {
         Limits {
+            max_connections: s.max_connections,
             max_header_bytes: s.max_header_bytes,
             header_read_timeout: s.header_read_timeout,
             shutdown_grace: s.shutdown_grace,
@@ -42,6 +44,10 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
         .max_buf_size((limits.max_header_bytes * 2).max(8192))
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
+    // Open connections at once. Beyond the cap a new connection is closed as soon as it is accepted, so
+    // a heap of idle sockets can never use up the process's file descriptors (which would stall accept
+    // for everyone until the header deadline closed them).
+    let open = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -56,6 +62,11 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
             },
             () = &mut shutdown => break,
         };
+        let Ok(slot) = open.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "connection refused: MAX_CONNECTIONS reached");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
@@ -65,6 +76,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
+            let _slot = slot;
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %peer, "connection closed with an error");
             }

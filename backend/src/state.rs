@@ -40,18 +40,16 @@ impl AppState {
         AppState(Arc::new(Inner { settings, db, tokens, hasher, clock: Clock::default() }))
     }
 
-    /// Background upkeep: the dummy hash for unknown-email logins (made once, off the start-up path) and
-    /// a periodic purge of expired throttle rows and revocations.
+    /// Background upkeep, every minute from start-up: the dummy hash for unknown-email logins at the
+    /// stored hashes' cost (off the start-up path), and a purge of expired throttle rows and revocations.
     pub fn spawn_maintenance(&self) {
-        let hasher = self.hasher.clone();
-        tokio::spawn(async move {
-            let _ = hasher.dummy_hash().await;
-        });
         let state = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
+                state.follow_stored_hash_cost().await;
+                let _ = state.hasher.dummy_hash().await;
                 let now = state.clock.now();
                 let before = now.minus(state.settings.rate_limits.window);
                 if let Err(e) = state.db.purge(before, Ts::now()).await {
@@ -59,6 +57,21 @@ impl AppState {
                 }
             }
         });
+    }
+}
+
+impl AppState {
+    /// Sets the unknown-email verification's cost to the most common cost among (a sample of) the stored
+    /// hashes: with `BCRYPT_COST=10` over a seed database of cost-12 hashes, "no such email" must take as
+    /// long as a wrong password, not a quarter of it.
+    pub async fn follow_stored_hash_cost(&self) {
+        let Ok(hashes) = self.db.sample_password_hashes(200).await else { return };
+        let mut counts = std::collections::BTreeMap::<u32, usize>::new();
+        for cost in hashes.iter().filter_map(|h| crate::auth::password::hash_cost(h)) {
+            *counts.entry(cost).or_default() += 1;
+        }
+        let typical = counts.into_iter().max_by_key(|&(cost, n)| (n, cost)).map(|(cost, _)| cost);
+        self.hasher.set_dummy_cost(typical.unwrap_or(self.hasher.cost()));
     }
 }
 

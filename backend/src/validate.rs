@@ -30,10 +30,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json_content = match req.headers().get(CONTENT_TYPE) {
-            None => true,
-            Some(ct) => is_json_content_type(ct.to_str().unwrap_or("")),
-        };
+        // A body without a Content-Type is refused (FastAPI would read it as JSON): a browser sends such
+        // a request cross-origin without a CORS preflight, which cookie sessions must not allow.
+        let json_content =
+            req.headers().get(CONTENT_TYPE).is_some_and(|ct| is_json_content_type(ct.to_str().unwrap_or("")));
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::Detail(rejection.status(), "Request body too large".into())

@@ -75,13 +75,22 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
 }
 
 /// The client's address, for throttling: the socket's peer, or, when that peer is a configured trusted
-/// proxy, the right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
+/// proxy, the right-most `X-Forwarded-For` entry that is not itself a trusted proxy (see
+/// [`client_from_forwarded`]). IPv6 clients are keyed by their /64 (see [`ClientIp::fmt`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
 
+/// The throttling key of a client: an IPv4 address as it is, an IPv6 address by its /64 network (one
+/// subscriber's allocation, so rotating through it does not make new clients).
 impl std::fmt::Display for ClientIp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
+            Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                write!(f, "{net}/64")
+            }
+            Some(IpAddr::V6(v6)) => write!(f, "{}", v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)),
             Some(ip) => write!(f, "{ip}"),
             None => f.write_str("unknown"),
         }
@@ -98,15 +107,78 @@ impl FromRequestParts<AppState> for ClientIp {
         if !trusted.contains(&peer) {
             return Ok(ClientIp(Some(peer)));
         }
-        let forwarded = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .collect::<Vec<_>>();
-        let client = forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer);
+        let headers = parts.headers.get_all("x-forwarded-for");
+        let entries = headers.iter().map(|v| v.to_str().ok()).flat_map(|v| match v {
+            Some(v) => v.split(',').map(Some).collect::<Vec<_>>(),
+            None => vec![None], // a header that is not text: as unparsable as a bad entry
+        });
+        let client = client_from_forwarded(peer, entries.collect(), trusted);
         Ok(ClientIp(Some(client)))
+    }
+}
+
+/// One `X-Forwarded-For` entry: `ip`, `ip:port`, `[v6]` or `[v6]:port`; `None` for anything else.
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(addr) = entry.parse::<SocketAddr>() {
+        return Some(addr.ip());
+    }
+    entry.strip_prefix('[')?.strip_suffix(']')?.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
+}
+
+/// Walks the chain from the right (the entry our trusted peer added last): trusted proxies are passed
+/// over, and the first entry that is not one is the client. An entry that does not parse stops the walk
+/// at the last trusted hop, which is then the client: skipping it would let a client choose its own
+/// address by writing `<anything>, <rotating address>`.
+pub fn client_from_forwarded(peer: IpAddr, entries: Vec<Option<&str>>, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    for entry in entries.into_iter().rev() {
+        let Some(ip) = entry.and_then(forwarded_ip) else { return client };
+        client = ip;
+        if !trusted.contains(&ip) {
+            return ip;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(header: &str, trusted: &[&str]) -> String {
+        let trusted: Vec<IpAddr> = trusted.iter().map(|t| t.parse().unwrap()).collect();
+        let peer = trusted[0];
+        client_from_forwarded(peer, header.split(',').map(Some).collect(), &trusted).to_string()
+    }
+
+    #[test]
+    fn forwarded_entries_with_ports_are_read_and_a_bad_entry_stops_the_walk() {
+        let proxy = ["10.0.0.1", "10.0.0.2"];
+        assert_eq!(walk("203.0.113.9", &proxy), "203.0.113.9");
+        assert_eq!(walk("203.0.113.9:5555", &proxy), "203.0.113.9");
+        assert_eq!(walk("[2001:db8::1]:443", &proxy), "2001:db8::1");
+        assert_eq!(walk("[2001:db8::1]", &proxy), "2001:db8::1");
+        assert_eq!(walk("2001:db8::1", &proxy), "2001:db8::1");
+        // The right-most non-proxy entry is the client, whatever the client wrote to its left.
+        assert_eq!(walk("1.2.3.4, 203.0.113.9:5555, 10.0.0.2", &proxy), "203.0.113.9");
+        // An entry that does not parse ends the walk: the last trusted hop is the client, and the
+        // entries left of the garbage are never believed.
+        assert_eq!(walk("198.51.100.77, garbage, 10.0.0.2", &proxy), "10.0.0.2");
+        assert_eq!(walk("198.51.100.77, unknown", &proxy), "10.0.0.1");
+        assert_eq!(walk("198.51.100.77, ", &proxy), "10.0.0.1");
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let key = |ip: &str| ClientIp(Some(ip.parse().unwrap())).to_string();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), key("2001:db8:1:2::9"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(key("203.0.113.9"), "203.0.113.9");
     }
 }

@@ -7,12 +7,15 @@
 //! The pool's queue is bounded; past it a request is told `503` with `Retry-After` at once instead of
 //! waiting for seconds (and the server's memory does not grow with the flood).
 
-use std::sync::{
-    atomic::{AtomicU64, AtomicUsize, Ordering},
-    mpsc, Arc, Mutex,
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
+        mpsc, Arc, Mutex,
+    },
 };
 
-use tokio::sync::{oneshot, OnceCell};
+use tokio::sync::oneshot;
 
 use crate::error::ApiError;
 
@@ -42,8 +45,29 @@ pub fn verify_blocking(password: &str, hash: &str) -> bool {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// One admitted place in the hashing pool ([`Hasher::admit`]); given back when the job it is spent on
+/// ends, or when it is dropped unspent (a flow refused by its throttle after admission).
+#[must_use = "a permit holds a place in the hashing pool"]
+pub struct Permit {
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How long a successful sign-in keeps its (account, client) in the reserved share, and how many such
+/// pairs one process remembers.
+const RECENT_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+const RECENT_MAX: usize = 100_000;
+
 pub struct Hasher {
     cost: u32,
+    /// Places held back for clients that recently signed in to the account they are signing in to.
+    reserved: usize,
+    recent: Mutex<HashMap<String, std::time::Instant>>,
     workers: usize,
     /// Jobs queued or running; admission is refused past `workers + queue`.
     in_flight: Arc<AtomicUsize>,
@@ -51,9 +75,10 @@ pub struct Hasher {
     jobs: mpsc::Sender<Job>,
     /// How many bcrypt computations have started: lets tests prove a path did no bcrypt work.
     pub computations: Arc<AtomicU64>,
-    /// A hash of a random password, verified against when the email is unknown, so that answer costs
-    /// the same time as a wrong password. Made once, off the start-up path.
-    dummy: OnceCell<String>,
+    /// Hashes of random passwords by cost, verified against when the email is unknown, so that answer
+    /// costs the same time as a wrong password. Made off the start-up path.
+    dummies: Arc<Mutex<HashMap<u32, String>>>,
+    dummy_cost: AtomicU32,
 }
 
 impl Hasher {
@@ -79,14 +104,19 @@ impl Hasher {
                 })
                 .expect("spawning a bcrypt thread at start-up");
         }
+        let limit = workers + queue;
         Arc::new(Hasher {
             cost,
+            // A quarter of the pool (at least one place, and never all of it).
+            reserved: (limit / 4).max(1).min(limit.saturating_sub(1)),
+            recent: Mutex::new(HashMap::new()),
             workers,
             in_flight: Arc::new(AtomicUsize::new(0)),
             limit: workers + queue,
             jobs: tx,
             computations: Arc::new(AtomicU64::new(0)),
-            dummy: OnceCell::new(),
+            dummies: Arc::new(Mutex::new(HashMap::new())),
+            dummy_cost: AtomicU32::new(cost),
         })
     }
 
@@ -100,52 +130,140 @@ impl Hasher {
         ((self.limit as f64 / self.workers as f64) * per_hash).ceil().max(1.0) as u64
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-        if self.in_flight.fetch_add(1, Ordering::SeqCst) >= self.limit {
+    /// A place in the pool (running or queued), or 503 with `Retry-After` at once when it is full.
+    /// Taken *before* a flow writes anything (its throttle reservation included), so a flood beyond the
+    /// hashing capacity is refused at the cost of an atomic counter, with no database work.
+    pub fn admit(&self) -> Result<Permit, ApiError> {
+        self.admit_up_to(self.limit - self.reserved)
+    }
+
+    /// [`Hasher::admit`] for a sign-in: the client that last signed in to this account successfully
+    /// (see [`Hasher::remember`]) may also use the share of the pool held back from everyone else, so
+    /// its owner still gets in while a flood of unknown clients fills the rest.
+    pub fn admit_for(&self, account_client: &str) -> Result<Permit, ApiError> {
+        let known = self.recent.lock().ok().and_then(|r| r.get(account_client).copied());
+        let known = known.is_some_and(|at| at.elapsed() < RECENT_FOR);
+        self.admit_up_to(if known { self.limit } else { self.limit - self.reserved })
+    }
+
+    /// Notes a successful sign-in of `account_client` (kept in this process for [`RECENT_FOR`]).
+    pub fn remember(&self, account_client: &str) {
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() >= RECENT_MAX {
+                recent.retain(|_, at| at.elapsed() < RECENT_FOR);
+                if recent.len() >= RECENT_MAX {
+                    recent.clear();
+                }
+            }
+            recent.insert(account_client.to_owned(), std::time::Instant::now());
+        }
+    }
+
+    fn admit_up_to(&self, cap: usize) -> Result<Permit, ApiError> {
+        if self.in_flight.fetch_add(1, Ordering::SeqCst) >= cap {
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
             return Err(ApiError::Unavailable { retry_after: Some(self.retry_after()) });
         }
+        Ok(Permit { in_flight: self.in_flight.clone() })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        permit: Permit,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
         let (tx, rx) = oneshot::channel();
-        let in_flight = self.in_flight.clone();
         let computations = self.computations.clone();
         let job: Job = Box::new(move || {
             computations.fetch_add(1, Ordering::SeqCst);
             let out = f();
-            in_flight.fetch_sub(1, Ordering::SeqCst);
+            drop(permit);
             let _ = tx.send(out);
         });
         if self.jobs.send(job).is_err() {
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
             return Err(ApiError::internal("bcrypt workers are gone"));
         }
         rx.await.map_err(|_| ApiError::internal("a bcrypt job panicked"))
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
+        let permit = self.admit()?;
+        self.hash_with(permit, password).await
+    }
+
+    pub async fn hash_with(&self, permit: Permit, password: &str) -> Result<String, ApiError> {
         let (password, cost) = (password.to_owned(), self.cost);
-        self.run(move || hash_blocking(&password, cost)).await?.map_err(ApiError::internal)
+        self.run(permit, move || hash_blocking(&password, cost)).await?.map_err(ApiError::internal)
     }
 
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, ApiError> {
+        let permit = self.admit()?;
+        self.verify_with(permit, password, hash).await
+    }
+
+    pub async fn verify_with(&self, permit: Permit, password: &str, hash: &str) -> Result<bool, ApiError> {
         let (password, hash) = (password.to_owned(), hash.to_owned());
-        self.run(move || verify_blocking(&password, &hash)).await
+        self.run(permit, move || verify_blocking(&password, &hash)).await
     }
 
-    /// The same work as a wrong password: one verification against a hash of the configured cost.
+    /// The cost the unknown-email verification runs at: that of the stored hashes (see
+    /// [`Hasher::set_dummy_cost`]), so "no such email" takes as long as a wrong password even when
+    /// `BCRYPT_COST` differs from the cost the stored hashes were made with.
+    pub fn dummy_cost(&self) -> u32 {
+        self.dummy_cost.load(Ordering::Relaxed)
+    }
+
+    /// Sets the cost of the dummy verification (the most common cost among stored hashes).
+    pub fn set_dummy_cost(&self, cost: u32) {
+        if (4..=31).contains(&cost) {
+            self.dummy_cost.store(cost, Ordering::Relaxed);
+        }
+    }
+
+    /// The same work as a wrong password: one verification against a hash of the stored hashes' cost.
+    /// The first call at a cost also makes that hash (once; [`Hasher::dummy_hash`] does it ahead).
+    pub async fn verify_dummy_with(&self, permit: Permit, password: &str) -> Result<(), ApiError> {
+        let cost = self.dummy_cost();
+        let cached = self.dummies.lock().ok().and_then(|d| d.get(&cost).cloned());
+        let (password, dummies) = (password.to_owned(), self.dummies.clone());
+        self.run(permit, move || {
+            let hash = cached.or_else(|| make_dummy(&dummies, cost)).unwrap_or_default();
+            verify_blocking(&password, &hash)
+        })
+        .await
+        .map(|_| ())
+    }
+
     pub async fn verify_dummy(&self, password: &str) -> Result<(), ApiError> {
-        let dummy = self.dummy_hash().await?;
-        self.verify(password, &dummy).await.map(|_| ())
+        let permit = self.admit()?;
+        self.verify_dummy_with(permit, password).await
     }
 
+    /// The dummy hash at the current dummy cost, made now if it was not yet.
     pub async fn dummy_hash(&self) -> Result<String, ApiError> {
-        self.dummy
-            .get_or_try_init(|| async {
-                let random = uuid::Uuid::new_v4().to_string();
-                self.hash(&random).await
-            })
-            .await
-            .cloned()
+        let cost = self.dummy_cost();
+        if let Some(hash) = self.dummies.lock().ok().and_then(|d| d.get(&cost).cloned()) {
+            return Ok(hash);
+        }
+        let (permit, dummies) = (self.admit()?, self.dummies.clone());
+        self.run(permit, move || make_dummy(&dummies, cost)).await?.ok_or_else(|| ApiError::internal("dummy hash"))
     }
+}
+
+/// A hash of a random password at `cost`, kept in `dummies`.
+fn make_dummy(dummies: &Mutex<HashMap<u32, String>>, cost: u32) -> Option<String> {
+    let hash = hash_blocking(&uuid::Uuid::new_v4().to_string(), cost).ok()?;
+    if let Ok(mut d) = dummies.lock() {
+        d.entry(cost).or_insert_with(|| hash.clone());
+    }
+    Some(hash)
+}
+
+/// The cost field of a `$2x$NN$…` hash.
+pub fn hash_cost(hash: &str) -> Option<u32> {
+    let mut parts = hash.split('$');
+    let (empty, version, cost) = (parts.next()?, parts.next()?, parts.next()?);
+    (empty.is_empty() && version.starts_with('2') && cost.len() == 2).then(|| cost.parse().ok()).flatten()
 }
 
 /// Nice +10 for the calling thread only (Linux: PRIO_PROCESS with a thread id is per thread), so the
@@ -194,13 +312,27 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_answers_unavailable_at_once() {
-        let hasher = Hasher::new(10, 1, 1);
+        let hasher = Hasher::new(10, 1, 2); // 3 places, 1 held back for known clients: 2 for anyone
         let a = hasher.hash("one");
         let b = hasher.hash("two");
         let c = hasher.hash("three");
         let (a, b, c) = tokio::join!(a, b, c);
         let refused = [&a, &b, &c].iter().filter(|r| matches!(r, Err(ApiError::Unavailable { .. }))).count();
-        assert_eq!(refused, 1, "exactly one of three jobs is over the 1 worker + 1 queued limit");
+        assert_eq!(refused, 1, "exactly one of three jobs is over the 2 places open to anyone");
         assert_eq!(hasher.computations.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_recent_successful_client_gets_the_reserved_share_when_the_rest_is_full() {
+        let hasher = Hasher::new(4, 1, 7); // 8 places, 2 held back
+        let taken: Vec<Permit> = (0..6).map(|_| hasher.admit().unwrap()).collect();
+        assert!(matches!(hasher.admit(), Err(ApiError::Unavailable { .. })));
+        assert!(matches!(hasher.admit_for("ada@example.com|203.0.113.9"), Err(ApiError::Unavailable { .. })));
+        hasher.remember("ada@example.com|203.0.113.9");
+        let mine = hasher.admit_for("ada@example.com|203.0.113.9").unwrap();
+        assert!(matches!(hasher.admit_for("ada@example.com|198.51.100.1"), Err(ApiError::Unavailable { .. })));
+        drop(taken);
+        drop(mine);
+        assert_eq!(hasher.in_flight.load(Ordering::SeqCst), 0, "every place given back");
     }
 }

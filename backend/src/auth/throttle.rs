@@ -1,13 +1,40 @@
 //! Sliding-window throttling of sign-in, sign-up and password change, kept in the database (no Redis),
-//! so every API process on one PostgreSQL sees the same counters, and they survive a restart.
+//! so every API process on one PostgreSQL (or one SQLite file) sees the same counters, and they survive
+//! a restart.
 //!
 //! Each counted event is a row `(key, at)`; a limit is "at most N rows with this key in the last window".
-//! The check is one indexed query and runs *before* any bcrypt work, so a flood of refused attempts
-//! costs no CPU. Limits of 0 are off. Old rows are purged by [`crate::state::AppState::spawn_maintenance`].
+//! Limits of 0 are off. Old rows are purged by [`crate::state::AppState::spawn_maintenance`].
+//!
+//! # The one way to throttle a flow: [`Attempt`]
+//!
+//! ```ignore
+//! let permit = state.hasher.admit()?;                      // hashing capacity first: no write if full
+//! let attempt = Attempt::reserve(&state, &[
+//!     (throttle::logins_per_email(limits, &email), OnSuccess::Keep),             // every attempt counts
+//!     (throttle::failures_per_email_client(limits, &email, client), OnSuccess::Clear), // a success resets
+//!     (throttle::failures_per_client(limits, client), OnSuccess::Release),       // only failures count
+//! ]).await?;                                              // 429 here, before any work
+//! if state.hasher.verify_with(permit, &password, &hash).await? {
+//!     attempt.succeeded().await?;
+//! } else {
+//!     attempt.failed();
+//! }
+//! ```
+//!
+//! [`Attempt::reserve`] counts the attempt against every limit *before* the work it guards, in one atomic
+//! step per database (see [`crate::db::Db::reserve_attempts`]): of a burst of simultaneous requests
+//! exactly as many get through as the tightest limit has room for, on one process or many. An attempt is
+//! therefore presumed failed until [`Attempt::succeeded`] says otherwise; one dropped without a verdict
+//! (an error, a client gone) stays counted.
 
 use std::time::Duration;
 
-use crate::{config::RateLimits, db::Db, error::ApiError};
+use crate::{
+    config::RateLimits,
+    db::{Db, Ts},
+    error::ApiError,
+    state::AppState,
+};
 
 use super::ClientIp;
 
@@ -37,38 +64,115 @@ pub fn registrations_per_client(limits: &RateLimits, client: ClientIp) -> Limit 
     Limit { key: format!("register:client:{client}"), max: limits.registrations_per_client }
 }
 
-/// Refuses with 429 when any of `limits` is used up; `Retry-After` is when the oldest counted event of
-/// the tightest limit leaves the window.
-pub async fn check(db: &Db, limits: &[Limit], window: Duration, now: crate::db::Ts) -> Result<(), ApiError> {
-    let active: Vec<&Limit> = limits.iter().filter(|l| l.max > 0).collect();
+/// Failed current-password checks on one account from all clients (a stolen token guessing the password
+/// from many addresses).
+pub fn password_failures_per_account(limits: &RateLimits, user_id: &str) -> Limit {
+    Limit { key: format!("fail:account:{user_id}"), max: limits.password_failures_per_account }
+}
+
+/// What a success does to the event an [`Attempt`] reserved under one limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSuccess {
+    /// The event stays: the limit counts every attempt (sign-ins per email, registrations).
+    Keep,
+    /// This attempt's own event is removed: the limit counts failures only.
+    Release,
+    /// Every event of the key is removed: a success resets the failures (per email and client).
+    Clear,
+}
+
+/// One attempt, counted against its limits before any work. End it with [`Attempt::succeeded`] or
+/// [`Attempt::failed`]; dropping it keeps it counted as a failure.
+#[must_use = "an attempt ends with succeeded() or failed()"]
+pub struct Attempt {
+    db: Db,
+    /// Per limit that is on: the row reserved for this attempt and what a success does to it.
+    reserved: Vec<(i64, Limit, OnSuccess)>,
+}
+
+impl Attempt {
+    /// Counts one attempt against each limit that is on, or refuses with 429 (and counts nothing) when
+    /// any of them is used up; `Retry-After` is when the oldest event of the fullest limit leaves the
+    /// window. Atomic under concurrency, across processes sharing the database.
+    pub async fn reserve(state: &AppState, limits: &[(Limit, OnSuccess)]) -> Result<Attempt, ApiError> {
+        let window = state.settings.rate_limits.window;
+        Self::reserve_on(&state.db, limits, window, state.clock.now()).await
+    }
+
+    pub async fn reserve_on(
+        db: &Db,
+        limits: &[(Limit, OnSuccess)],
+        window: Duration,
+        now: Ts,
+    ) -> Result<Attempt, ApiError> {
+        let active: Vec<&(Limit, OnSuccess)> = limits.iter().filter(|(l, _)| l.max > 0).collect();
+        let keys: Vec<(String, i64)> = active.iter().map(|(l, _)| (l.key.clone(), i64::from(l.max))).collect();
+        let since = now.minus(window);
+        match db.reserve_attempts(&keys, since, now).await? {
+            Some(ids) => {
+                let reserved = active.iter().zip(ids).map(|((l, on), id)| (id, l.clone(), *on)).collect();
+                Ok(Attempt { db: db.clone(), reserved })
+            }
+            None => {
+                let limits: Vec<Limit> = active.iter().map(|(l, _)| l.clone()).collect();
+                Err(ApiError::TooManyAttempts { retry_after: retry_after(db, &limits, window, now).await? })
+            }
+        }
+    }
+
+    /// The guarded work succeeded: events of [`OnSuccess::Release`] limits are removed, keys of
+    /// [`OnSuccess::Clear`] limits emptied.
+    pub async fn succeeded(self) -> Result<(), ApiError> {
+        let release: Vec<i64> =
+            self.reserved.iter().filter(|(_, _, on)| *on == OnSuccess::Release).map(|(id, _, _)| *id).collect();
+        let clear: Vec<String> =
+            self.reserved.iter().filter(|(_, _, on)| *on == OnSuccess::Clear).map(|(_, l, _)| l.key.clone()).collect();
+        Ok(self.db.release_attempts(&release, &clear).await?)
+    }
+
+    /// The guarded work failed: the attempt stays counted against every limit.
+    pub fn failed(self) {}
+}
+
+/// Seconds until the fullest of `limits` has room again (at least 1).
+async fn retry_after(db: &Db, limits: &[Limit], window: Duration, now: Ts) -> Result<u64, ApiError> {
+    let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
+    let counts = db.attempt_counts(&keys, now.minus(window)).await?;
+    let mut wait: u64 = 1;
+    for (key, count, oldest) in counts {
+        let Some(limit) = limits.iter().find(|l| l.key == key) else { continue };
+        if count >= i64::from(limit.max) {
+            let frees_at = oldest.plus(window);
+            let secs = (frees_at.0 - now.0).num_milliseconds().max(0) as u64;
+            wait = wait.max(secs.div_ceil(1000).max(1));
+        }
+    }
+    Ok(wait)
+}
+
+/// The earlier two-step API, kept for code written against it: refuses with 429 when any of `limits` is
+/// used up. Not atomic (a burst passes between the check and [`record`]): new code uses [`Attempt`].
+pub async fn check(db: &Db, limits: &[Limit], window: Duration, now: Ts) -> Result<(), ApiError> {
+    let active: Vec<Limit> = limits.iter().filter(|l| l.max > 0).cloned().collect();
     if active.is_empty() {
         return Ok(());
     }
     let keys: Vec<String> = active.iter().map(|l| l.key.clone()).collect();
     let counts = db.attempt_counts(&keys, now.minus(window)).await?;
-    let mut wait: Option<u64> = None;
-    for (key, count, oldest) in counts {
-        let Some(limit) = active.iter().find(|l| l.key == key) else { continue };
-        if count >= i64::from(limit.max) {
-            let frees_at = oldest.plus(window);
-            let secs = (frees_at.0 - now.0).num_milliseconds().max(0) as u64;
-            let secs = secs.div_ceil(1000).max(1);
-            wait = Some(wait.map_or(secs, |w| w.max(secs)));
-        }
+    let full = counts.iter().any(|(key, count, _)| active.iter().any(|l| &l.key == key && *count >= i64::from(l.max)));
+    if full {
+        return Err(ApiError::TooManyAttempts { retry_after: retry_after(db, &active, window, now).await? });
     }
-    match wait {
-        Some(retry_after) => Err(ApiError::TooManyAttempts { retry_after }),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
-/// Counts one event against each limit that is on.
-pub async fn record(db: &Db, limits: &[Limit], now: crate::db::Ts) -> Result<(), ApiError> {
+/// The earlier two-step API (see [`check`]): counts one event against each limit that is on.
+pub async fn record(db: &Db, limits: &[Limit], now: Ts) -> Result<(), ApiError> {
     let keys: Vec<String> = limits.iter().filter(|l| l.max > 0).map(|l| l.key.clone()).collect();
     Ok(db.record_attempts(&keys, now).await?)
 }
 
-/// A success clears the failures of that (email, client) pair.
+/// The earlier two-step API (see [`check`]): empties one key.
 pub async fn clear(db: &Db, limit: &Limit) -> Result<(), ApiError> {
-    Ok(db.clear_attempts(&limit.key).await?)
+    Ok(db.release_attempts(&[], std::slice::from_ref(&limit.key)).await?)
 }

@@ -4,7 +4,10 @@
 use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::post, Json, Router};
 
 use crate::{
-    auth::{throttle, ClientIp, CurrentUser},
+    auth::{
+        throttle::{self, Attempt, OnSuccess},
+        ClientIp, CurrentUser,
+    },
     db::{NewUser, Ts},
     error::{ApiError, ApiResult},
     schemas::{
@@ -45,12 +48,13 @@ pub async fn register(
     Valid(body): Valid<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let limits = &state.settings.rate_limits;
-    let per_client = [throttle::registrations_per_client(limits, client)];
-    let now = state.clock.now();
-    throttle::check(&state.db, &per_client, limits.window, now).await?;
-    throttle::record(&state.db, &per_client, now).await?;
+    // Capacity first (refused without a write), then the registration counted before the work.
+    let permit = state.hasher.admit()?;
+    let attempt =
+        Attempt::reserve(&state, &[(throttle::registrations_per_client(limits, client), OnSuccess::Keep)]).await?;
+    attempt.failed(); // every registration counts, whatever its outcome
 
-    let hashed = state.hasher.hash(&body.password).await?;
+    let hashed = state.hasher.hash_with(permit, &body.password).await?;
     let id = uuid::Uuid::new_v4().to_string();
     match state.db.create_user(&id, &body.email, &hashed, body.name.as_deref(), Ts::now()).await? {
         NewUser::Created(user) => {
@@ -80,30 +84,36 @@ pub async fn login(
     Valid(body): Valid<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let limits = &state.settings.rate_limits;
-    let pair = throttle::failures_per_email_client(limits, &body.email, client);
-    let failures = [pair.clone(), throttle::failures_per_client(limits, client)];
-    let attempts = [throttle::logins_per_email(limits, &body.email)];
-    let now = state.clock.now();
-    let all: Vec<_> = failures.iter().chain(attempts.iter()).cloned().collect();
-    // Decided before any bcrypt work: a refused flood costs one indexed query per request.
-    throttle::check(&state.db, &all, limits.window, now).await?;
-    throttle::record(&state.db, &attempts, now).await?;
+    // Decided before any database write or bcrypt work: a flood beyond the hashing capacity is refused
+    // by an atomic counter, and a throttled one by one statement.
+    let account_client = format!("{}|{client}", body.email);
+    let permit = state.hasher.admit_for(&account_client)?;
+    let attempt = Attempt::reserve(
+        &state,
+        &[
+            (throttle::logins_per_email(limits, &body.email), OnSuccess::Keep),
+            (throttle::failures_per_email_client(limits, &body.email, client), OnSuccess::Clear),
+            (throttle::failures_per_client(limits, client), OnSuccess::Release),
+        ],
+    )
+    .await?;
 
     let user = state.db.user_by_email(&body.email).await?;
     let verified = match &user {
-        Some(user) => state.hasher.verify(&body.password, &user.hashed_password).await?,
+        Some(user) => state.hasher.verify_with(permit, &body.password, &user.hashed_password).await?,
         None => {
-            state.hasher.verify_dummy(&body.password).await?;
+            state.hasher.verify_dummy_with(permit, &body.password).await?;
             false
         }
     };
     match user {
         Some(user) if verified => {
-            throttle::clear(&state.db, &pair).await?;
+            attempt.succeeded().await?;
+            state.hasher.remember(&account_client);
             Ok(Json(token_response(&state, UserResponse::from(&user), user.token_version)?))
         }
         _ => {
-            throttle::record(&state.db, &failures, now).await?;
+            attempt.failed();
             Err(ApiError::Unauthorized("Invalid email or password"))
         }
     }
@@ -166,17 +176,23 @@ pub async fn change_password(
 ) -> ApiResult<Json<TokenResponse>> {
     let limits = &state.settings.rate_limits;
     let email = current.user.email.to_lowercase();
-    let pair = throttle::failures_per_email_client(limits, &email, client);
-    let failures = [pair.clone(), throttle::failures_per_client(limits, client)];
-    let now = state.clock.now();
-    throttle::check(&state.db, &failures, limits.window, now).await?;
+    let permit = state.hasher.admit()?;
+    let attempt = Attempt::reserve(
+        &state,
+        &[
+            (throttle::failures_per_email_client(limits, &email, client), OnSuccess::Clear),
+            (throttle::failures_per_client(limits, client), OnSuccess::Release),
+            (throttle::password_failures_per_account(limits, &current.user.id), OnSuccess::Release),
+        ],
+    )
+    .await?;
 
     let user = state.db.user_by_id(&current.user.id).await?.ok_or(ApiError::Unauthorized("User not found"))?;
-    if !state.hasher.verify(&body.current_password, &user.hashed_password).await? {
-        throttle::record(&state.db, &failures, now).await?;
+    if !state.hasher.verify_with(permit, &body.current_password, &user.hashed_password).await? {
+        attempt.failed();
         return Err(ApiError::bad_request("Current password is incorrect"));
     }
-    throttle::clear(&state.db, &pair).await?;
+    attempt.succeeded().await?;
     let hashed = state.hasher.hash(&body.new_password).await?;
     let version = state.db.set_password(&user.id, &hashed, Ts::now()).await?;
     tracing::info!(user_id = %user.id, "password changed; other sessions revoked");

@@ -103,6 +103,7 @@ pub async fn list_tasks(
 #[utoipa::path(post, path = "/api/tasks", tag = "tasks", security(("bearer" = [])), request_body = TaskCreate,
     responses(
         (status = 201, description = "Created", body = TaskResponse),
+        (status = 400, description = "Task limit reached (MAX_TASKS_PER_USER)", body = ErrorResponse),
         (status = 401, description = "Not signed in", body = ErrorResponse),
         (status = 422, description = "Invalid body", body = ValidationErrorResponse),
     ))]
@@ -112,7 +113,9 @@ pub async fn create_task(
     Valid(body): Valid<TaskCreate>,
 ) -> ApiResult<(StatusCode, Json<TaskResponse>)> {
     let id = uuid::Uuid::new_v4().to_string();
-    let task = state.db.create_task(&id, &current.user.id, &body.title, body.description.as_deref(), Ts::now()).await?;
+    let max = state.settings.max_tasks_per_user;
+    let task = state.db.create_task(&id, &current.user.id, &body.title, body.description.as_deref(), Ts::now(), max);
+    let task = task.await?.ok_or(ApiError::bad_request("Task limit reached"))?;
     Ok((StatusCode::CREATED, Json(task.into())))
 }
 

@@ -4,10 +4,12 @@
 mod helpers;
 
 mod bad_input;
+mod bursts;
 mod contract;
 mod crash;
 mod fixtures;
 mod flood;
+mod lookalikes;
 mod outage;
 mod process;
 mod robustness;
