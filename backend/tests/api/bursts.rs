@@ -62,12 +62,14 @@ fn login(email: &str, password: &str, forwarded_for: Option<&str>) -> Vec<u8> {
     post("/api/auth/login", &headers, &json!({"email": email, "password": password}))
 }
 
-/// Roomy hashing capacity, so a 503 never stands in for the 429 under test.
+/// Roomy hashing capacity and patient database waits, so a 503 (a full pool on a loaded machine) never
+/// stands in for the 429 under test.
 const ROOM: (&str, &str) = ("HASH_QUEUE", "256");
+const PATIENT: (&str, &str) = ("DB_ACQUIRE_TIMEOUT_SECONDS", "60");
 
 both!(
     async fn a_burst_of_sign_ins_gets_exactly_the_allowed_guesses_and_no_more(kind: Kind) {
-        let app = TestApp::start_with(kind, &[ROOM]).await;
+        let app = TestApp::start_with(kind, &[ROOM, PATIENT]).await;
         app.signup("ada@example.com").await;
         let hashes = app.state.hasher.computations.load(Ordering::SeqCst);
         let requests = (0..60).map(|i| (app.addr, login("ada@example.com", &format!("guess {i}"), None))).collect();
@@ -81,7 +83,7 @@ both!(
 
 both!(
     async fn a_burst_with_the_right_password_last_checks_at_most_the_allowed_guesses(kind: Kind) {
-        let app = TestApp::start_with(kind, &[ROOM]).await;
+        let app = TestApp::start_with(kind, &[ROOM, PATIENT]).await;
         app.signup("ada@example.com").await;
         let mut requests: Vec<_> =
             (0..59).map(|i| (app.addr, login("ada@example.com", &format!("g{i}"), None))).collect();
@@ -99,8 +101,8 @@ both!(
 
 both!(
     async fn two_api_processes_on_one_database_share_one_atomic_count(kind: Kind) {
-        let one = TestApp::start_with(kind, &[ROOM]).await;
-        let two = TestApp::start_on(one.db.clone(), &[ROOM]).await;
+        let one = TestApp::start_with(kind, &[ROOM, PATIENT]).await;
+        let two = TestApp::start_on(one.db.clone(), &[ROOM, PATIENT]).await;
         one.signup("ada@example.com").await;
         let requests = (0..60)
             .map(|i| {
@@ -115,7 +117,7 @@ both!(
 
 both!(
     async fn a_burst_of_registrations_from_one_client_creates_exactly_the_allowed_accounts(kind: Kind) {
-        let app = TestApp::start_with(kind, &[ROOM]).await;
+        let app = TestApp::start_with(kind, &[ROOM, PATIENT]).await;
         let requests = (0..40)
             .map(|i| {
                 let body = json!({"email": format!("u{i}@example.com"), "password": PASSWORD});
@@ -128,7 +130,7 @@ both!(
 
 both!(
     async fn a_burst_of_wrong_current_passwords_is_cut_per_client_and_per_account(kind: Kind) {
-        let app = TestApp::start_with(kind, &[ROOM, ("TRUSTED_PROXIES", "127.0.0.1")]).await;
+        let app = TestApp::start_with(kind, &[ROOM, PATIENT, ("TRUSTED_PROXIES", "127.0.0.1")]).await;
         let (token, _) = app.signup("ada@example.com").await;
         let change = |client: String| {
             let headers = [("Authorization", format!("Bearer {token}")), ("X-Forwarded-For", client)];
@@ -157,7 +159,7 @@ both!(
 
 both!(
     async fn a_burst_of_creates_stops_exactly_at_the_task_cap(kind: Kind) {
-        let app = TestApp::start_with(kind, &[("MAX_TASKS_PER_USER", "10")]).await;
+        let app = TestApp::start_with(kind, &[PATIENT, ("MAX_TASKS_PER_USER", "10")]).await;
         let (token, _) = app.signup("ada@example.com").await;
         for i in 0..4 {
             app.create_task(&token, &format!("before {i}")).await;
