@@ -46,6 +46,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "MAX_HEADER_BYTES", default: "16384", help: "largest request head (request line + headers); larger closes the connection with 431" },
     Variable { name: "REQUEST_TIMEOUT_SECONDS", default: "15", help: "a request still running after this answers 503" },
     Variable { name: "HEADER_READ_TIMEOUT_SECONDS", default: "10", help: "a client must send its request head within this time (slow or idle connections are closed)" },
+    Variable { name: "METRICS_ADDR", default: "", help: "host:port of a second listener serving Prometheus text at /metrics (never on the public port); empty = no metrics" },
     Variable { name: "SHUTDOWN_GRACE_SECONDS", default: "20", help: "on SIGINT/SIGTERM, in-flight requests get this long to finish" },
 ];
 
@@ -102,6 +103,7 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub header_read_timeout: Duration,
     pub shutdown_grace: Duration,
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// A secret that never prints itself (Debug shows a placeholder), so it cannot reach a log by accident.
@@ -253,6 +255,10 @@ impl Settings {
             request_timeout: r.seconds("REQUEST_TIMEOUT_SECONDS", 1, 3600)?,
             header_read_timeout: r.seconds("HEADER_READ_TIMEOUT_SECONDS", 1, 3600)?,
             shutdown_grace: r.seconds("SHUTDOWN_GRACE_SECONDS", 0, 3600)?,
+            metrics_addr: r
+                .raw("METRICS_ADDR")
+                .map(|a| a.parse().map_err(|e| invalid("METRICS_ADDR", &a, e)))
+                .transpose()?,
         })
     }
 }
@@ -435,6 +441,7 @@ mod tests {
             ("CORS_ORIGINS", "[not json"),
             ("CORS_ORIGINS", "localhost:3000"),
             ("TRUSTED_PROXIES", "10.0.0.300"),
+            ("METRICS_ADDR", "localhost"),
         ] {
             let err = Settings::from_vars(&vars(&[("JWT_SECRET", SECRET), (name, value)]))
                 .err()

@@ -27,6 +27,12 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+#[derive(Clone, Copy, Debug)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+}
+
 /// Runs `$body` with `$pool` bound to the concrete pool, whichever database this is.
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
@@ -246,6 +252,11 @@ impl Db {
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    }
+
+    /// Connections open and idle right now, for the metrics.
+    pub fn pool_stats(&self) -> PoolStats {
+        on_pool!(self, pool => PoolStats { size: pool.size(), idle: pool.num_idle() as u32 })
     }
 
     pub async fn close(&self) {
@@ -576,6 +587,11 @@ impl Db {
             }
             q.execute(pool).await.map(|_| ())
         })
+    }
+
+    /// Rows in `auth_attempts` (for the brute-force test and the scale benchmark).
+    pub async fn count_attempts(&self) -> Result<i64, sqlx::Error> {
+        on_pool!(self, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM auth_attempts").fetch_one(pool).await)
     }
 
     /// Drops throttle events older than `before` and revocations of tokens that have expired anyway.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod email;
 pub mod error;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod schemas;
@@ -91,6 +92,12 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
             .layer(middleware::from_fn_with_state(settings.request_timeout, request_timeout))
             .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
     );
+    // Counted and timed (METRICS_ADDR set) around all of the above: the panic handler's 500 and the
+    // timeout's 503 are counted too.
+    let router = match settings.metrics_addr {
+        Some(_) => router.layer(middleware::from_fn(metrics::track)),
+        None => router,
+    };
     let headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

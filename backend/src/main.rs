@@ -92,6 +92,15 @@ async fn run(settings: config::Settings) -> Result<(), Box<dyn std::error::Error
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", addr.0, addr.1))?;
     let local = listener.local_addr()?;
+    if let Some(metrics_addr) = state.settings.metrics_addr {
+        let handle = todo_auth::metrics::recorder();
+        let listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|e| format!("cannot listen on METRICS_ADDR {metrics_addr}: {e}"))?;
+        tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+        let router = todo_auth::metrics::router(state.clone(), handle);
+        tokio::spawn(server::serve(listener, router, limits, std::future::pending()));
+    }
     tracing::info!("listening on http://{local} ({database}); docs at http://{local}/docs");
     state.spawn_maintenance();
     server::serve(listener, app(state.clone()), limits, shutdown_signal()).await;

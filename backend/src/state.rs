@@ -50,13 +50,18 @@ impl AppState {
                 tick.tick().await;
                 state.follow_stored_hash_cost().await;
                 let _ = state.hasher.dummy_hash().await;
-                let now = state.clock.now();
-                let before = now.minus(state.settings.rate_limits.window);
-                if let Err(e) = state.db.purge(before, Ts::now()).await {
+                if let Err(e) = state.purge_expired().await {
                     tracing::warn!(error = %e, "purge of old throttle rows failed");
                 }
             }
         });
+    }
+
+    /// One round of the minutely purge: throttle events older than the window (by the app's clock) and
+    /// revocations of tokens that have expired anyway. Returns the number of rows removed.
+    pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
+        let before = self.clock.now().minus(self.settings.rate_limits.window);
+        self.db.purge(before, Ts::now()).await
     }
 }
 

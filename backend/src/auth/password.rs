@@ -120,6 +120,12 @@ impl Hasher {
         })
     }
 
+    /// (running, waiting) bcrypt jobs right now, for the metrics.
+    pub fn load(&self) -> (usize, usize) {
+        let in_flight = self.in_flight.load(Ordering::Relaxed);
+        (in_flight.min(self.workers), in_flight.saturating_sub(self.workers))
+    }
+
     pub fn cost(&self) -> u32 {
         self.cost
     }
@@ -162,6 +168,7 @@ impl Hasher {
     fn admit_up_to(&self, cap: usize) -> Result<Permit, ApiError> {
         if self.in_flight.fetch_add(1, Ordering::SeqCst) >= cap {
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            metrics::counter!("bcrypt_shed_total").increment(1);
             return Err(ApiError::Unavailable { retry_after: Some(self.retry_after()) });
         }
         Ok(Permit { in_flight: self.in_flight.clone() })

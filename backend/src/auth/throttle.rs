@@ -136,6 +136,8 @@ impl Attempt {
 
 /// Seconds until the fullest of `limits` has room again (at least 1).
 async fn retry_after(db: &Db, limits: &[Limit], window: Duration, now: Ts) -> Result<u64, ApiError> {
+    // Asked only for an answer 429: the metrics' count of throttle hits.
+    metrics::counter!("throttle_hits_total").increment(1);
     let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
     let counts = db.attempt_counts(&keys, now.minus(window)).await?;
     let mut wait: u64 = 1;

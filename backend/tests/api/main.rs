@@ -4,12 +4,14 @@
 mod helpers;
 
 mod bad_input;
+mod brute_force;
 mod bursts;
 mod contract;
 mod crash;
 mod fixtures;
 mod flood;
 mod lookalikes;
+mod metrics;
 mod outage;
 mod process;
 mod robustness;
