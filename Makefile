@@ -1,5 +1,5 @@
 # The README's entry points.
-.PHONY: run test api e2e bench soak
+.PHONY: run test api e2e bench soak cluster cluster-test bench-scale
 
 run:      ## the whole system: API on :8000 (SQLite by default) and web app on :3000
 	bash scripts/run.sh
@@ -19,3 +19,12 @@ bench:    ## side-by-side benchmark against the seed's FastAPI backend (not part
 
 soak:     ## a few minutes of mixed load, reporting errors, p99 and memory (not part of make test)
 	bash scripts/soak.sh
+
+cluster:  ## CLUSTER_SIZE (3) API processes on one PostgreSQL behind nginx on :8080 (deploy/nginx), and the web app on :3000
+	bash scripts/cluster.sh
+
+cluster-test: ## the cluster tests alone (also a make test stage): sign-out, throttling, rolling restart, SIGKILL through nginx
+	bash scripts/test.d/60-cluster.sh
+
+bench-scale: ## latency on 1,000,000 users and 10,000,000 tasks vs 1,000 users, query plans (not part of make test)
+	bash bench/scale.sh
