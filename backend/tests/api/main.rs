@@ -14,5 +14,6 @@ mod outage;
 mod process;
 mod robustness;
 mod security;
+mod sessions;
 mod startup;
 mod tokens;
