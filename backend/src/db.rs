@@ -43,6 +43,9 @@ macro_rules! on_pool {
     };
 }
 
+pub mod sessions;
+pub use sessions::SessionRow;
+
 /// A timestamp in naive UTC, as the seed's columns hold it (`datetime.utcnow()`), to the microsecond.
 /// SQLite stores it as text `YYYY-MM-DD HH:MM:SS.ffffff` with always six digits, so that text order is
 /// time order and SQLAlchemy reads our rows back; PostgreSQL as `timestamp without time zone`.
@@ -151,7 +154,8 @@ pub struct User {
 }
 
 /// What the current-user check needs, in one round trip: the user (if still there), the token
-/// version tokens must carry, and whether this very token was revoked.
+/// version tokens must carry, whether this very token was revoked or its session ended (`revoked` > 0),
+/// and when its session was last used (to refresh that at most once a minute).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionUser {
     pub id: String,
@@ -160,7 +164,14 @@ pub struct SessionUser {
     pub created_at: Ts,
     pub token_version: i32,
     pub revoked: i64,
+    pub session_last_used: Option<Ts>,
 }
+
+/// The part of the current-user query that reads the token's revocation and its session (`$2` the token
+/// id, `$3` the session id or `''` for a token without one); joined as `s` on the users row `u`.
+const SESSION_CHECK_COLUMNS: &str = "(SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) \
+     + CASE WHEN $3 <> '' AND s.id IS NULL THEN 1 ELSE 0 END AS revoked, s.last_used_at AS session_last_used";
+const SESSION_JOIN: &str = "LEFT JOIN sessions s ON s.id = $3 AND s.user_id = u.id";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Task {
@@ -311,12 +322,19 @@ impl Db {
         on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await)
     }
 
-    /// The current-user check of every authenticated request, in one query.
-    pub async fn session_user(&self, user_id: &str, token_id: &str) -> Result<Option<SessionUser>, sqlx::Error> {
-        const SQL: &str = "SELECT id, email, name, created_at, token_version, \
-             (SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) AS revoked \
-             FROM users WHERE id = $1";
-        on_pool!(self, pool => sqlx::query_as::<_, SessionUser>(SQL).bind(user_id).bind(token_id).fetch_optional(pool).await)
+    /// The current-user check of every authenticated request, in one query. `session_id` is `""` for a
+    /// token without one.
+    pub async fn session_user(
+        &self,
+        user_id: &str,
+        token_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionUser>, sqlx::Error> {
+        let sql = format!(
+            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS} \
+             FROM users u {SESSION_JOIN} WHERE u.id = $1"
+        );
+        on_pool!(self, pool => sqlx::query_as::<_, SessionUser>(&sql).bind(user_id).bind(token_id).bind(session_id).fetch_optional(pool).await)
     }
 
     /// Up to `sample` stored password hashes (any rows: the dummy verification's cost is read from them).
@@ -355,6 +373,7 @@ impl Db {
         &self,
         user_id: &str,
         token_id: &str,
+        session_id: &str,
         filter: TaskFilter,
     ) -> Result<Option<(SessionUser, Vec<Task>)>, sqlx::Error> {
         let condition = match filter {
@@ -363,29 +382,28 @@ impl Db {
             TaskFilter::Completed => " AND t.is_completed = true",
         };
         let sql = format!(
-            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, \
-             (SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) AS revoked, \
+            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS}, \
              t.id AS task_id, t.title, t.description, t.is_completed, t.created_at AS task_created_at, \
              t.updated_at AS task_updated_at \
-             FROM users u LEFT JOIN tasks t ON t.user_id = u.id{condition} \
+             FROM users u {SESSION_JOIN} LEFT JOIN tasks t ON t.user_id = u.id{condition} \
              WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC"
         );
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(user_id).bind(token_id).fetch_all(pool).await?;
+            let rows = sqlx::query(&sql).bind(user_id).bind(token_id).bind(session_id).fetch_all(pool).await?;
             let Some(first) = rows.first() else { return Ok(None) };
             let user = SessionUser::from_row(first)?;
             let mut tasks = Vec::with_capacity(rows.len());
-            // The task columns by position (6.., as selected): the list's hot loop skips name look-ups.
+            // The task columns by position (7.., as selected): the list's hot loop skips name look-ups.
             for row in &rows {
-                let Some(id) = row.try_get::<Option<String>, _>(6)? else { continue };
+                let Some(id) = row.try_get::<Option<String>, _>(7)? else { continue };
                 tasks.push(Task {
                     id,
                     user_id: user.id.clone(),
-                    title: row.try_get(7)?,
-                    description: row.try_get(8)?,
-                    is_completed: row.try_get(9)?,
-                    created_at: row.try_get(10)?,
-                    updated_at: row.try_get(11)?,
+                    title: row.try_get(8)?,
+                    description: row.try_get(9)?,
+                    is_completed: row.try_get(10)?,
+                    created_at: row.try_get(11)?,
+                    updated_at: row.try_get(12)?,
                 });
             }
             Ok(Some((user, tasks)))
@@ -594,12 +612,14 @@ impl Db {
         on_pool!(self, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM auth_attempts").fetch_one(pool).await)
     }
 
-    /// Drops throttle events older than `before` and revocations of tokens that have expired anyway.
+    /// Drops throttle events older than `before`, revocations of tokens that have expired anyway, and
+    /// sessions that expired or were ended by a newer token version.
     pub async fn purge(&self, attempts_before: Ts, now: Ts) -> Result<u64, sqlx::Error> {
+        let sessions = self.purge_sessions(now).await?;
         on_pool!(self, pool => {
             let a = sqlx::query("DELETE FROM auth_attempts WHERE at < $1").bind(attempts_before).execute(pool).await?;
             let r = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1").bind(now).execute(pool).await?;
-            Ok(a.rows_affected() + r.rows_affected())
+            Ok(a.rows_affected() + r.rows_affected() + sessions)
         })
     }
 }

@@ -52,7 +52,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, Box<dyn std::error:
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(routes::health::router())
-        .nest("/api/auth", routes::auth::router())
+        .nest("/api/auth", routes::auth::router().merge(routes::sessions::router()))
         .nest("/api/tasks", routes::tasks::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::document()))
         .fallback(|| async { detail_response(StatusCode::NOT_FOUND, "Not Found") })

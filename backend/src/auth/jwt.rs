@@ -3,7 +3,8 @@
 //!
 //! Ours add two claims the seed ignores: `jti` (a random id, so one token can be revoked on sign-out) and
 //! `tv` (the user's token version: "sign out everywhere" and a password change bump it, and every
-//! older token, the seed's included, is refused from then on).
+//! older token, the seed's included, is refused from then on) — and `sid`, the session (one sign-in, listed
+//! by `GET /api/auth/sessions`) the token belongs to: ending the session refuses the token.
 
 use std::{collections::HashSet, time::Duration};
 
@@ -22,6 +23,7 @@ struct Claims<'a> {
     exp: i64,
     jti: String,
     tv: i32,
+    sid: &'a str,
 }
 
 /// What a valid token says.
@@ -32,6 +34,8 @@ pub struct TokenInfo {
     pub token_id: String,
     pub token_version: i32,
     pub expires_at: i64,
+    /// `sid`: the session this token belongs to; `None` for tokens without one (the seed's).
+    pub session_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,8 +87,14 @@ impl Tokens {
         self.ttl
     }
 
-    /// Mints a token for a user; returns it with its expiry (unix seconds).
-    pub fn issue(&self, user_id: &str, email: &str, token_version: i32) -> Result<String, jsonwebtoken::errors::Error> {
+    /// Mints a token for a user's session.
+    pub fn issue(
+        &self,
+        user_id: &str,
+        email: &str,
+        token_version: i32,
+        session_id: &str,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let iat = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
@@ -93,6 +103,7 @@ impl Tokens {
             exp: iat + self.ttl.as_secs() as i64,
             jti: uuid::Uuid::new_v4().simple().to_string(),
             tv: token_version,
+            sid: session_id,
         };
         jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)
     }
@@ -131,7 +142,12 @@ impl Tokens {
             Some(v) => v.as_i64().and_then(|v| i32::try_from(v).ok()).ok_or(TokenError::Invalid)?,
         };
         let expires_at = claims.get("exp").and_then(Value::as_i64).ok_or(TokenError::Invalid)?;
-        Ok(TokenInfo { user_id, token_id, token_version, expires_at })
+        let session_id = match claims.get("sid") {
+            None => None,
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= 128 && !s.contains('\0') => Some(s.clone()),
+            Some(_) => return Err(TokenError::Invalid),
+        };
+        Ok(TokenInfo { user_id, token_id, token_version, expires_at, session_id })
     }
 }
 
@@ -170,9 +186,9 @@ mod tests {
     #[test]
     fn our_tokens_round_trip_with_the_seed_claims() {
         let t = tokens();
-        let token = t.issue("user-1", "ada@example.com", 3).unwrap();
+        let token = t.issue("user-1", "ada@example.com", 3, "session-1").unwrap();
         let payload: Value = serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
-        for claim in ["sub", "email", "iat", "exp", "jti", "tv"] {
+        for claim in ["sub", "email", "iat", "exp", "jti", "tv", "sid"] {
             assert!(payload.get(claim).is_some(), "missing {claim}");
         }
         assert_eq!(payload["exp"].as_i64().unwrap() - payload["iat"].as_i64().unwrap(), 1440 * 60);
@@ -180,6 +196,7 @@ mod tests {
         assert_eq!(info.user_id, "user-1");
         assert_eq!(info.token_version, 3);
         assert_eq!(info.token_id, payload["jti"].as_str().unwrap());
+        assert_eq!(info.session_id.as_deref(), Some("session-1"));
     }
 
     #[test]
@@ -195,6 +212,7 @@ mod tests {
         assert_eq!(valid.user_id, fixture["sqlite"]["users"][0]["id"].as_str().unwrap());
         assert!(valid.token_id.starts_with("sha256:"));
         assert_eq!(valid.token_version, 0);
+        assert_eq!(valid.session_id, None);
         assert_eq!(t.verify(tok["valid_userId_claim"].as_str().unwrap()).unwrap().user_id, valid.user_id);
         assert_eq!(t.verify(tok["expired"].as_str().unwrap()), Err(TokenError::Expired));
     }
@@ -243,6 +261,11 @@ mod tests {
             (
                 "numeric subject",
                 sign(json!({}), json!({"sub": 42, "exp": far()}), SECRET, Algorithm::HS256),
+                TokenError::Invalid,
+            ),
+            (
+                "numeric session",
+                sign(json!({}), json!({"sub": "u", "exp": far(), "sid": 7}), SECRET, Algorithm::HS256),
                 TokenError::Invalid,
             ),
             ("garbage", "not.a.token".to_string(), TokenError::Invalid),

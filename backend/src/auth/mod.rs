@@ -52,8 +52,26 @@ impl CurrentUser {
 
     /// The whole check for a verified token: its user and revocation state read, then [`Self::admit`].
     pub async fn for_token(state: &AppState, token: jwt::TokenInfo) -> Result<CurrentUser, ApiError> {
-        let user = state.db.session_user(&token.user_id, &token.token_id).await?;
-        CurrentUser::admit(token, user)
+        let session_id = token.session_id.as_deref().unwrap_or("");
+        let user = state.db.session_user(&token.user_id, &token.token_id, session_id).await?;
+        let current = CurrentUser::admit(token, user)?;
+        current.note_use(state).await;
+        Ok(current)
+    }
+
+    /// Moves the session's "last used" forward, at most once a minute (not a write per request). A failure
+    /// is logged, never refused: the request itself was admitted.
+    pub async fn note_use(&self, state: &AppState) {
+        let (Some(session_id), Some(last_used)) = (&self.token.session_id, self.user.session_last_used) else {
+            return;
+        };
+        let now = state.clock.now();
+        if now.0 - last_used.0 < chrono::Duration::seconds(60) {
+            return;
+        }
+        if let Err(e) = state.db.touch_session(session_id, now).await {
+            tracing::warn!(error = %e, "could not record when a session was last used");
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use crate::{
     },
     db::{NewUser, Ts},
     error::{ApiError, ApiResult},
+    routes::sessions::{self, Device},
     schemas::{
         ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
         UserResponse, ValidationErrorResponse,
@@ -28,8 +29,17 @@ pub fn router() -> Router<AppState> {
         .route("/change-password", post(change_password))
 }
 
-fn token_response(state: &AppState, user: UserResponse, token_version: i32) -> ApiResult<TokenResponse> {
-    let access_token = state.tokens.issue(&user.id, &user.email, token_version).map_err(ApiError::internal)?;
+/// Signs a user in: a new session (see routes/sessions.rs) and a token that carries it. Every sign-in path
+/// ends here.
+async fn token_response(
+    state: &AppState,
+    device: &Device,
+    user: UserResponse,
+    token_version: i32,
+) -> ApiResult<TokenResponse> {
+    let session_id = sessions::start(state, device, &user.id, token_version).await?;
+    let access_token =
+        state.tokens.issue(&user.id, &user.email, token_version, &session_id).map_err(ApiError::internal)?;
     Ok(TokenResponse { access_token, token_type: "bearer", user })
 }
 
@@ -45,6 +55,7 @@ fn token_response(state: &AppState, user: UserResponse, token_version: i32) -> A
 pub async fn register(
     State(state): State<AppState>,
     client: ClientIp,
+    device: Device,
     Valid(body): Valid<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let limits = &state.settings.rate_limits;
@@ -59,7 +70,7 @@ pub async fn register(
     match state.db.create_user(&id, &body.email, &hashed, body.name.as_deref(), Ts::now()).await? {
         NewUser::Created(user) => {
             tracing::info!(user_id = %user.id, "user registered");
-            let response = token_response(&state, UserResponse::from(&user), user.token_version)?;
+            let response = token_response(&state, &device, UserResponse::from(&user), user.token_version).await?;
             Ok((StatusCode::CREATED, Json(response)))
         }
         NewUser::EmailTaken => Err(ApiError::bad_request("Email already registered")),
@@ -81,6 +92,7 @@ pub async fn register(
 pub async fn login(
     State(state): State<AppState>,
     client: ClientIp,
+    device: Device,
     Valid(body): Valid<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let limits = &state.settings.rate_limits;
@@ -110,7 +122,7 @@ pub async fn login(
         Some(user) if verified => {
             attempt.succeeded().await?;
             state.hasher.remember(&account_client);
-            Ok(Json(token_response(&state, UserResponse::from(&user), user.token_version)?))
+            Ok(Json(token_response(&state, &device, UserResponse::from(&user), user.token_version).await?))
         }
         _ => {
             attempt.failed();
@@ -138,6 +150,9 @@ pub async fn me(current: CurrentUser) -> Json<UserResponse> {
 pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<StatusCode> {
     let expires_at = Ts::from_unix(current.token.expires_at);
     state.db.revoke_token(&current.token.token_id, &current.user.id, expires_at).await?;
+    if let Some(session_id) = &current.token.session_id {
+        state.db.delete_session(session_id).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -171,6 +186,7 @@ pub async fn logout_all(State(state): State<AppState>, current: CurrentUser) -> 
 pub async fn change_password(
     State(state): State<AppState>,
     client: ClientIp,
+    device: Device,
     current: CurrentUser,
     Valid(body): Valid<ChangePasswordRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
@@ -196,5 +212,5 @@ pub async fn change_password(
     let hashed = state.hasher.hash(&body.new_password).await?;
     let version = state.db.set_password(&user.id, &hashed, Ts::now()).await?;
     tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
-    Ok(Json(token_response(&state, UserResponse::from(&user), version)?))
+    Ok(Json(token_response(&state, &device, UserResponse::from(&user), version).await?))
 }

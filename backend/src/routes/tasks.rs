@@ -92,9 +92,10 @@ pub async fn list_tasks(
             return Err(invalid);
         }
     };
-    let found = state.db.session_tasks(&token.user_id, &token.token_id, filter).await?;
+    let session_id = token.session_id.as_deref().unwrap_or("");
+    let found = state.db.session_tasks(&token.user_id, &token.token_id, session_id, filter).await?;
     let (user, tasks) = found.map_or((None, Vec::new()), |(user, tasks)| (Some(user), tasks));
-    CurrentUser::admit(token, user)?;
+    CurrentUser::admit(token, user)?.note_use(&state).await;
     let tasks: Vec<TaskResponse> = tasks.into_iter().map(TaskResponse::from).collect();
     Ok(Json(TaskListResponse { total: tasks.len(), tasks }))
 }

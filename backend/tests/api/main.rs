@@ -16,5 +16,6 @@ mod outage;
 mod process;
 mod robustness;
 mod security;
+mod sessions;
 mod startup;
 mod tokens;

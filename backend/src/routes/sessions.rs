@@ -1,0 +1,143 @@
+//! /api/auth/sessions: where the user is signed in. A session begins with every sign-in ([`start`], called
+//! by the one place that issues a token, `routes::auth::token_response`), is listed here, and ends here, by
+//! sign-out, or when a "sign out everywhere", password change or reset bumps the user's token version.
+
+use axum::{
+    extract::{FromRequestParts, Path, State},
+    http::{header::USER_AGENT, request::Parts, StatusCode},
+    routing::{delete, get},
+    Json, Router,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    auth::{ClientIp, CurrentUser},
+    db::{sessions::NewSession, SessionRow, Ts},
+    error::{ApiError, ApiResult},
+    schemas::ErrorResponse,
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/sessions", get(list_sessions)).route("/sessions/{session_id}", delete(end_session))
+}
+
+/// A stored user agent is cut to this many characters (a header may be far longer).
+const MAX_USER_AGENT_CHARS: usize = 512;
+
+/// Where a sign-in comes from: the client's address (as throttling sees it: the browser's, through a trusted
+/// proxy) and its `User-Agent`.
+pub struct Device {
+    pub ip: ClientIp,
+    pub user_agent: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ip = ClientIp::from_request_parts(parts, state).await?;
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.trim().chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect::<String>())
+            .filter(|ua| !ua.is_empty());
+        Ok(Device { ip, user_agent })
+    }
+}
+
+/// Records a new session of `user_id` at `token_version`; returns its id, for the token's `sid`.
+pub async fn start(state: &AppState, device: &Device, user_id: &str, token_version: i32) -> ApiResult<String> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let now = state.clock.now();
+    let ip = device.ip.0.map(|ip| ip.to_string());
+    state
+        .db
+        .create_session(&NewSession {
+            id: &id,
+            user_id,
+            token_version,
+            now,
+            expires_at: now.plus(state.tokens.ttl()),
+            user_agent: device.user_agent.as_deref(),
+            ip: ip.as_deref(),
+        })
+        .await?;
+    Ok(id)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResponse {
+    pub id: String,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:36:54.829173Z")]
+    pub created_at: Ts,
+    /// Refreshed at most once a minute.
+    #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:40:02.112233Z")]
+    pub last_used_at: Ts,
+    /// The `User-Agent` the session signed in with (cut to 512 characters).
+    pub user_agent: Option<String>,
+    /// The client's address at sign-in, as throttling sees it.
+    pub ip: Option<String>,
+    /// The session of the token making this call.
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionListResponse {
+    /// Newest first.
+    pub sessions: Vec<SessionResponse>,
+}
+
+/// Where you are signed in: every live session, newest first. Tokens made by the seed are not listed
+/// (they end with "sign out everywhere").
+#[utoipa::path(get, path = "/api/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user's sessions", body = SessionListResponse),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+    ))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> ApiResult<Json<SessionListResponse>> {
+    let rows = state.db.list_sessions(&current.user.id, current.user.token_version, state.clock.now()).await?;
+    let this = current.token.session_id.as_deref();
+    let sessions = rows
+        .into_iter()
+        .map(|row: SessionRow| SessionResponse {
+            current: this == Some(row.id.as_str()),
+            id: row.id,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            user_agent: row.user_agent,
+            ip: row.ip,
+        })
+        .collect();
+    Ok(Json(SessionListResponse { sessions }))
+}
+
+/// End a session: its tokens stop working at once, on every API process. Ending the current session signs
+/// this client out.
+#[utoipa::path(delete, path = "/api/auth/sessions/{session_id}", tag = "auth", security(("bearer" = [])),
+    params(("session_id" = String, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+        (status = 404, description = "Session not found (unknown, ended, or another user's)", body = ErrorResponse),
+    ))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(session_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    // No session id of ours is long or holds NUL (which PostgreSQL cannot even compare): not found.
+    let plausible = session_id.len() <= 128 && !session_id.contains('\0');
+    let ended = plausible
+        && state.db.end_session(&session_id, &current.user.id, current.user.token_version, state.clock.now()).await?;
+    if !ended {
+        return Err(ApiError::not_found("Session not found"));
+    }
+    tracing::info!(user_id = %current.user.id, "session ended");
+    Ok(StatusCode::NO_CONTENT)
+}
