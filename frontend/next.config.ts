@@ -18,6 +18,11 @@ const nextConfig: NextConfig = {
           { key: "Cross-Origin-Opener-Policy", value: "same-origin" },
         ],
       },
+      {
+        // Pages opened from a mailed link carry its token in the URL: no Referer may leave them.
+        source: "/:page(reset-password|verify-email)",
+        headers: [{ key: "Referrer-Policy", value: "no-referrer" }],
+      },
     ];
   },
 };

@@ -8,6 +8,7 @@ import type {
   ChangePasswordRequest,
   LoginRequest,
   LogoutAllResponse,
+  MessageResponse,
   RegisterRequest,
   Task,
   TaskCreateRequest,
@@ -46,6 +47,7 @@ const FIELD_LABELS: Record<string, string> = {
   description: "Description",
   current_password: "Current password",
   new_password: "New password",
+  new_email: "New email",
 };
 
 function defaultMessage(status: number): string {
@@ -201,6 +203,28 @@ export const authApi = {
   logoutAll: () => request<LogoutAllResponse>("/api/auth/logout-all", { method: "POST" }),
   changePassword: (data: ChangePasswordRequest) =>
     request<TokenResponse>("/api/auth/change-password", { method: "POST", body: data }),
+};
+
+// ---- Account recovery and email (links arrive by mail) ---------------------------------------------
+
+export const accountApi = {
+  forgotPassword: (email: string) =>
+    request<MessageResponse>("/api/auth/forgot-password", { method: "POST", body: { email: email.trim() }, auth: false }),
+  /** Signs nobody in; every session of the account ends. */
+  resetPassword: (token: string, newPassword: string) =>
+    request<MessageResponse>("/api/auth/reset-password", {
+      method: "POST",
+      body: { token, new_password: newPassword },
+      auth: false,
+    }),
+  verifyEmail: (token: string) =>
+    request<User>("/api/auth/verify-email", { method: "POST", body: { token }, auth: false, redirectOn401: false }),
+  resendVerification: () => request<MessageResponse>("/api/auth/resend-verification", { method: "POST" }),
+  changeEmail: (currentPassword: string, newEmail: string) =>
+    request<MessageResponse>("/api/auth/change-email", {
+      method: "POST",
+      body: { current_password: currentPassword, new_email: newEmail.trim() },
+    }),
 };
 
 // ---- Tasks ---------------------------------------------------------------------------------------

@@ -5,6 +5,12 @@ export interface User {
   email: string;
   name: string | null;
   created_at: string;
+  /** Sent by our API (absent from the seed's): whether the address was confirmed from a mailed link. */
+  email_verified?: boolean;
+}
+
+export interface MessageResponse {
+  message: string;
 }
 
 export interface TokenResponse {

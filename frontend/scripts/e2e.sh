@@ -97,12 +97,13 @@ trap 'exit 143' TERM
 JWT_SECRET="$(node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))")"
 (
   cd "$WORK"
-  exec env \
+  exec env -u SMTP_URL \
     DATABASE_URL="sqlite:///$WORK/app.db" \
     JWT_SECRET="$JWT_SECRET" \
     API_HOST="$HOST" \
     API_PORT="$API_PORT" \
     CORS_ORIGINS="$WEB_URL,http://localhost:$WEB_PORT" \
+    WEB_URL="$WEB_URL" \
     BCRYPT_COST=4 \
     REGISTRATIONS_PER_CLIENT=0 \
     LOGIN_FAILURES_PER_CLIENT=0 \
@@ -126,6 +127,6 @@ if [ -n "${E2E_TESTS:-}" ]; then
   read -r -a tests <<<"$E2E_TESTS"
 fi
 E2E_API_URL="$API_URL" E2E_WEB_URL="$WEB_URL" E2E_JWT_SECRET="$JWT_SECRET" \
-  E2E_SCREENSHOT_DIR="$SCREENSHOT_DIR" CHROMIUM_PATH="$CHROMIUM_PATH" \
+  E2E_SCREENSHOT_DIR="$SCREENSHOT_DIR" CHROMIUM_PATH="$CHROMIUM_PATH" E2E_MAIL_DIR="$WORK/mail" \
   ./node_modules/.bin/playwright test "${tests[@]}"
 echo "e2e: HTML report in ${E2E_ARTIFACTS_DIR:-$FRONTEND/e2e-artifacts}/report (npx playwright show-report <dir>)"

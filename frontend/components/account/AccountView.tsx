@@ -2,6 +2,8 @@
 
 import { useState } from "react";
 import toast from "react-hot-toast";
+import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
+import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { FormError, InputField } from "@/components/FormField";
 import { errorMessage } from "@/lib/api";
@@ -35,6 +37,8 @@ export function AccountView() {
             <dd>{formatDate(user.created_at)}</dd>
           </dl>
         </section>
+        <VerifyEmailNotice />
+        <ChangeEmailForm />
         <ChangePasswordForm />
         <SignOutEverywhere />
       </div>

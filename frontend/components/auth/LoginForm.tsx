@@ -56,6 +56,9 @@ export function LoginForm() {
           onChange={(e) => setPassword(e.target.value)}
           error={errors.password}
         />
+        <p className="forgot-link">
+          <Link href="/forgot-password">Forgot password?</Link>
+        </p>
         <button type="submit" className="btn btn-primary btn-block" disabled={pending}>
           {pending ? "Signing in…" : "Sign in"}
         </button>
