@@ -48,6 +48,15 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "HEADER_READ_TIMEOUT_SECONDS", default: "10", help: "a client must send its request head within this time (slow or idle connections are closed)" },
     Variable { name: "METRICS_ADDR", default: "", help: "host:port of a second listener serving Prometheus text at /metrics (never on the public port); empty = no metrics" },
     Variable { name: "SHUTDOWN_GRACE_SECONDS", default: "20", help: "on SIGINT/SIGTERM, in-flight requests get this long to finish" },
+    Variable { name: "SMTP_URL", default: "", help: "smtp://[user:pass@]host:port (STARTTLS when offered; ?tls=required to insist) or smtps://host:port. Unset: mail is written as .eml files beside the SQLite file and each link is logged (local development only)" },
+    Variable { name: "MAIL_FROM", default: "Todo <no-reply@localhost>", help: "the From of every mail" },
+    Variable { name: "WEB_URL", default: "http://localhost:3000", help: "the web app's public base URL; links in mail are {WEB_URL}/<page>?token=… (never built from a request's Host)" },
+    Variable { name: "PASSWORD_RESET_TTL_MINUTES", default: "60", help: "how long a password reset link works" },
+    Variable { name: "EMAIL_VERIFICATION_TTL_HOURS", default: "48", help: "how long an email verification (or email change) link works" },
+    Variable { name: "REQUIRE_VERIFIED_EMAIL", default: "false", help: "true: an unverified user's login answers 403" },
+    Variable { name: "MAIL_RETENTION_HOURS", default: "168", help: "outbox rows (sent or not) older than this are deleted" },
+    Variable { name: "MAIL_REQUESTS_PER_EMAIL", default: "5", help: "forgot-password / resend-verification requests per email (or account) per window before 429; 0 = no limit" },
+    Variable { name: "MAIL_REQUESTS_PER_CLIENT", default: "20", help: "forgot-password requests per client per window before 429; 0 = no limit" },
 ];
 
 /// Example secrets that appear in our docs or the seed's: refused at start-up, since anyone can read them.
@@ -74,7 +83,25 @@ pub struct RateLimits {
     pub logins_per_email: u32,
     pub registrations_per_client: u32,
     pub password_failures_per_account: u32,
+    pub mail_requests_per_email: u32,
+    pub mail_requests_per_client: u32,
     pub window: Duration,
+}
+
+/// Mail: where it goes, what links point at, how long they work (see src/mail/).
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `None`: .eml files in [`MailSettings::folder`] and the links logged.
+    pub smtp_url: Option<Secret>,
+    pub from: lettre::message::Mailbox,
+    /// Without a trailing slash.
+    pub web_url: String,
+    pub reset_ttl: Duration,
+    pub verification_ttl: Duration,
+    pub require_verified_email: bool,
+    pub retention: Duration,
+    /// Where .eml files go without SMTP: `mail/` beside the SQLite file (or in the working directory).
+    pub folder: PathBuf,
 }
 
 #[derive(Clone)]
@@ -104,6 +131,7 @@ pub struct Settings {
     pub header_read_timeout: Duration,
     pub shutdown_grace: Duration,
     pub metrics_addr: Option<std::net::SocketAddr>,
+    pub mail: MailSettings,
 }
 
 /// A secret that never prints itself (Debug shows a placeholder), so it cannot reach a log by accident.
@@ -223,7 +251,6 @@ impl Settings {
             Some(_) => r.ranged("HASH_WORKERS", 1usize, 1024)?,
         };
         Ok(Settings {
-            database,
             jwt_secret,
             jwt_secret_source,
             jwt_algorithm,
@@ -245,6 +272,8 @@ impl Settings {
                 logins_per_email: r.parse("LOGINS_PER_EMAIL")?,
                 registrations_per_client: r.parse("REGISTRATIONS_PER_CLIENT")?,
                 password_failures_per_account: r.parse("PASSWORD_FAILURES_PER_ACCOUNT")?,
+                mail_requests_per_email: r.parse("MAIL_REQUESTS_PER_EMAIL")?,
+                mail_requests_per_client: r.parse("MAIL_REQUESTS_PER_CLIENT")?,
                 window: r.seconds("RATE_LIMIT_WINDOW_SECONDS", 1, 7 * 24 * 3600)?,
             },
             trusted_proxies,
@@ -259,8 +288,53 @@ impl Settings {
                 .raw("METRICS_ADDR")
                 .map(|a| a.parse().map_err(|e| invalid("METRICS_ADDR", &a, e)))
                 .transpose()?,
+            mail: mail_settings(&r, &database)?,
+            database,
         })
     }
+}
+
+fn mail_settings(r: &Reader<'_>, database: &DatabaseUrl) -> Result<MailSettings, ConfigError> {
+    let smtp_url = match r.raw("SMTP_URL") {
+        None => None,
+        Some(url) => {
+            let scheme = url.split_once("://").map(|(s, _)| s);
+            if !matches!(scheme, Some("smtp" | "smtps")) {
+                return Err(ConfigError("invalid SMTP_URL: must start with smtp:// or smtps://".into()));
+            }
+            // Parsed by lettre here, so a typo stops start-up (the value may hold a password: not echoed).
+            crate::mail::transport_url(&url)
+                .and_then(|u| {
+                    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&u).map_err(|e| e.to_string())
+                })
+                .map_err(|e| ConfigError(format!("invalid SMTP_URL: {e}")))?;
+            Some(Secret::new(url))
+        }
+    };
+    let from_raw = r.raw("MAIL_FROM").unwrap_or_default();
+    let from = from_raw.parse().map_err(|e| invalid("MAIL_FROM", &from_raw, e))?;
+    let web_url = r.raw("WEB_URL").unwrap_or_default();
+    let parsed = axum::http::Uri::try_from(web_url.as_str()).map_err(|e| invalid("WEB_URL", &web_url, e))?;
+    if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() || parsed.query().is_some() {
+        return Err(invalid("WEB_URL", &web_url, "must be an http:// or https:// base URL without a query"));
+    }
+    let folder = match database {
+        DatabaseUrl::Sqlite(path) => match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != ":memory:" => p.join("mail"),
+            _ => PathBuf::from("mail"),
+        },
+        DatabaseUrl::Postgres(_) => PathBuf::from("mail"),
+    };
+    Ok(MailSettings {
+        smtp_url,
+        from,
+        web_url: web_url.trim_end_matches('/').to_string(),
+        reset_ttl: Duration::from_secs(60 * r.ranged::<u64>("PASSWORD_RESET_TTL_MINUTES", 1, 24 * 60)?),
+        verification_ttl: Duration::from_secs(3600 * r.ranged::<u64>("EMAIL_VERIFICATION_TTL_HOURS", 1, 24 * 30)?),
+        require_verified_email: r.parse("REQUIRE_VERIFIED_EMAIL")?,
+        retention: Duration::from_secs(3600 * r.ranged::<u64>("MAIL_RETENTION_HOURS", 1, 24 * 366)?),
+        folder,
+    })
 }
 
 /// The `--help` text: every variable with its default.

@@ -42,6 +42,7 @@ macro_rules! on_pool {
         }
     };
 }
+pub(crate) use on_pool;
 
 pub mod sessions;
 pub use sessions::SessionRow;
@@ -151,6 +152,7 @@ pub struct User {
     pub name: Option<String>,
     pub created_at: Ts,
     pub token_version: i32,
+    pub email_verified_at: Option<Ts>,
 }
 
 /// What the current-user check needs, in one round trip: the user (if still there), the token
@@ -165,6 +167,7 @@ pub struct SessionUser {
     pub token_version: i32,
     pub revoked: i64,
     pub session_last_used: Option<Ts>,
+    pub email_verified_at: Option<Ts>,
 }
 
 /// The part of the current-user query that reads the token's revocation and its session (`$2` the token
@@ -205,7 +208,7 @@ pub enum NewUser {
 /// A pooled PostgreSQL connection idle for this long is pinged before a request gets it.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
-const USER_COLUMNS: &str = "id, email, hashed_password, name, created_at, token_version";
+pub(crate) const USER_COLUMNS: &str = "id, email, hashed_password, name, created_at, token_version, email_verified_at";
 const TASK_COLUMNS: &str = "id, user_id, title, description, is_completed, created_at, updated_at";
 
 impl Db {
@@ -276,8 +279,9 @@ impl Db {
 
     // ---------- users ----------
 
-    /// Inserts a user unless the email is taken. The unique index decides between concurrent
-    /// registrations; the NOT EXISTS also catches a mixed-case row written by the seed.
+    /// Inserts a user unless the email is taken, with its verification link and mail in the same
+    /// transaction. The unique index decides between concurrent registrations; the NOT EXISTS also
+    /// catches a mixed-case row written by the seed.
     pub async fn create_user(
         &self,
         id: &str,
@@ -285,6 +289,7 @@ impl Db {
         hashed_password: &str,
         name: Option<&str>,
         now: Ts,
+        verification: &crate::mail::TokenMail,
     ) -> Result<NewUser, sqlx::Error> {
         let sql = format!(
             "INSERT INTO users (id, email, hashed_password, name, created_at, updated_at, token_version) \
@@ -292,14 +297,25 @@ impl Db {
              WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = $2) \
              RETURNING {USER_COLUMNS}"
         );
-        let result = on_pool!(self, pool => sqlx::query_as::<_, User>(&sql)
-            .bind(id)
-            .bind(email)
-            .bind(hashed_password)
-            .bind(name)
-            .bind(now)
-            .fetch_optional(pool)
-            .await);
+        let result: Result<Option<User>, sqlx::Error> = async {
+            on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let user = sqlx::query_as::<_, User>(&sql)
+                    .bind(id)
+                    .bind(email)
+                    .bind(hashed_password)
+                    .bind(name)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if user.is_some() {
+                    crate::mail::store::write_token_mail!(tx, verification, now);
+                    tx.commit().await?;
+                }
+                Ok(user)
+            })
+        }
+        .await;
         match result {
             Ok(Some(user)) => Ok(NewUser::Created(user)),
             Ok(None) => Ok(NewUser::EmailTaken),
@@ -331,7 +347,7 @@ impl Db {
         session_id: &str,
     ) -> Result<Option<SessionUser>, sqlx::Error> {
         let sql = format!(
-            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS} \
+            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS}, u.email_verified_at \
              FROM users u {SESSION_JOIN} WHERE u.id = $1"
         );
         on_pool!(self, pool => sqlx::query_as::<_, SessionUser>(&sql).bind(user_id).bind(token_id).bind(session_id).fetch_optional(pool).await)
@@ -384,7 +400,7 @@ impl Db {
         let sql = format!(
             "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS}, \
              t.id AS task_id, t.title, t.description, t.is_completed, t.created_at AS task_created_at, \
-             t.updated_at AS task_updated_at \
+             t.updated_at AS task_updated_at, u.email_verified_at \
              FROM users u {SESSION_JOIN} LEFT JOIN tasks t ON t.user_id = u.id{condition} \
              WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC"
         );

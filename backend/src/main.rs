@@ -103,6 +103,7 @@ async fn run(settings: config::Settings) -> Result<(), Box<dyn std::error::Error
     }
     tracing::info!("listening on http://{local} ({database}); docs at http://{local}/docs");
     state.spawn_maintenance();
+    todo_auth::mail::spawn_worker(&state);
     server::serve(listener, app(state.clone()), limits, shutdown_signal()).await;
     state.db.close().await;
     tracing::info!("stopped");

@@ -152,17 +152,31 @@ pub struct UserResponse {
     pub name: Option<String>,
     #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:36:54.829173Z")]
     pub created_at: Ts,
+    /// Whether the address was confirmed from a mailed link (or a password reset). Seed-made users start false.
+    pub email_verified: bool,
 }
 
 impl From<&db::User> for UserResponse {
     fn from(u: &db::User) -> Self {
-        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: u.created_at }
+        UserResponse {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            created_at: u.created_at,
+            email_verified: u.email_verified_at.is_some(),
+        }
     }
 }
 
 impl From<&db::SessionUser> for UserResponse {
     fn from(u: &db::SessionUser) -> Self {
-        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: u.created_at }
+        UserResponse {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            created_at: u.created_at,
+            email_verified: u.email_verified_at.is_some(),
+        }
     }
 }
 
@@ -336,5 +350,68 @@ mod tests {
             )),
             "2026-11-26T11:37:05.529698Z"
         );
+    }
+}
+
+// ---------- account recovery and email (routes/account.rs) ----------
+
+/// A link token from a mail: any string up to 512 characters (an unknown one is a 400, not a 422).
+const LINK_TOKEN: Text = Text { min: 1, max: 512, strip: false };
+
+#[derive(Debug, ToSchema)]
+pub struct ForgotPasswordRequest {
+    #[schema(schema_with = email_schema)]
+    pub email: String,
+}
+
+impl FromJson for ForgotPasswordRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        Some(ForgotPasswordRequest { email: f.email("email")? })
+    }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct ResetPasswordRequest {
+    /// The `token` of the mailed link.
+    #[schema(min_length = 1, max_length = 512, pattern = "^[^\\u0000]*$")]
+    pub token: String,
+    #[schema(min_length = 8, max_length = 100, pattern = "^[^\\u0000]*$")]
+    pub new_password: String,
+}
+
+impl FromJson for ResetPasswordRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let token = f.required("token", LINK_TOKEN);
+        let new = f.required("new_password", PASSWORD);
+        Some(ResetPasswordRequest { token: token?, new_password: new? })
+    }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct VerifyEmailRequest {
+    /// The `token` of the mailed link.
+    #[schema(min_length = 1, max_length = 512, pattern = "^[^\\u0000]*$")]
+    pub token: String,
+}
+
+impl FromJson for VerifyEmailRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        Some(VerifyEmailRequest { token: f.required("token", LINK_TOKEN)? })
+    }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct ChangeEmailRequest {
+    #[schema(max_length = 4096, pattern = "^[^\\u0000]*$")]
+    pub current_password: String,
+    #[schema(schema_with = email_schema)]
+    pub new_email: String,
+}
+
+impl FromJson for ChangeEmailRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let current = f.required("current_password", ANY_PASSWORD);
+        let new_email = f.email("new_email");
+        Some(ChangeEmailRequest { current_password: current?, new_email: new_email? })
     }
 }

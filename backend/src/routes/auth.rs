@@ -10,6 +10,8 @@ use crate::{
     },
     db::{NewUser, Ts},
     error::{ApiError, ApiResult},
+    mail::Purpose,
+    routes::account,
     routes::sessions::{self, Device},
     schemas::{
         ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
@@ -67,7 +69,8 @@ pub async fn register(
 
     let hashed = state.hasher.hash_with(permit, &body.password).await?;
     let id = uuid::Uuid::new_v4().to_string();
-    match state.db.create_user(&id, &body.email, &hashed, body.name.as_deref(), Ts::now()).await? {
+    let verification = account::token_mail(&state, &id, Purpose::Verify, &body.email, Vec::new());
+    match state.db.create_user(&id, &body.email, &hashed, body.name.as_deref(), Ts::now(), &verification).await? {
         NewUser::Created(user) => {
             tracing::info!(user_id = %user.id, "user registered");
             let response = token_response(&state, &device, UserResponse::from(&user), user.token_version).await?;
@@ -85,6 +88,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Invalid email or password", body = ErrorResponse),
+        (status = 403, description = "Please verify your email address first (REQUIRE_VERIFIED_EMAIL=true)", body = ErrorResponse),
         (status = 422, description = "Invalid body", body = ValidationErrorResponse),
         (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
         (status = 503, description = "Database or hashing capacity unavailable", body = ErrorResponse),
@@ -122,6 +126,9 @@ pub async fn login(
         Some(user) if verified => {
             attempt.succeeded().await?;
             state.hasher.remember(&account_client);
+            if state.settings.mail.require_verified_email && user.email_verified_at.is_none() {
+                return Err(ApiError::Detail(StatusCode::FORBIDDEN, "Please verify your email address first".into()));
+            }
             Ok(Json(token_response(&state, &device, UserResponse::from(&user), user.token_version).await?))
         }
         _ => {

@@ -1,5 +1,6 @@
 //! HTTP routes, one module per area (seed: routes/auth.py, routes/tasks.py, main.py's / and /health).
 
+pub mod account;
 pub mod auth;
 pub mod health;
 pub mod sessions;

@@ -11,6 +11,7 @@ mod crash;
 mod fixtures;
 mod flood;
 mod lookalikes;
+mod mail;
 mod metrics;
 mod outage;
 mod process;

@@ -1,0 +1,179 @@
+//! What each mail says, as a plain-text and an HTML part from two compiled templates (askama checks them at
+//! build time). Every mail names the product, says what happened, and says what to do if it wasn't you; a link
+//! mail also says how long the link works. No tracking and no remote images: the HTML has inline styles only.
+
+use std::time::Duration;
+
+use askama::Template;
+
+pub const PRODUCT: &str = "Todo";
+
+#[derive(Template)]
+#[template(path = "mail/message.txt")]
+struct Text<'a> {
+    product: &'a str,
+    heading: &'a str,
+    what: &'a str,
+    action: &'a str,
+    link: Option<&'a str>,
+    validity: &'a str,
+    not_you: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/message.html")]
+struct Html<'a> {
+    product: &'a str,
+    heading: &'a str,
+    what: &'a str,
+    action: &'a str,
+    link: Option<&'a str>,
+    validity: &'a str,
+    not_you: &'a str,
+}
+
+/// A rendered mail: subject and both parts.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The mails the API sends.
+pub enum Kind<'a> {
+    /// After registration: confirm the address.
+    Verify {
+        email: &'a str,
+        link: &'a str,
+        valid_for: Duration,
+    },
+    /// To the new address of an email change.
+    ChangeEmail {
+        new_email: &'a str,
+        link: &'a str,
+        valid_for: Duration,
+    },
+    /// To the old address of an email change.
+    ChangeNotice {
+        old_email: &'a str,
+        new_email: &'a str,
+    },
+    ResetPassword {
+        email: &'a str,
+        link: &'a str,
+        valid_for: Duration,
+    },
+    PasswordChanged {
+        email: &'a str,
+    },
+}
+
+fn human(d: Duration) -> String {
+    let mins = d.as_secs() / 60;
+    let plural = |n: u64, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
+    if mins % (60 * 24) == 0 && mins >= 60 * 24 {
+        plural(mins / (60 * 24), "day")
+    } else if mins % 60 == 0 && mins >= 60 {
+        plural(mins / 60, "hour")
+    } else {
+        plural(mins, "minute")
+    }
+}
+
+pub fn render(kind: &Kind<'_>) -> Rendered {
+    let p = PRODUCT;
+    let (subject, heading, what, action, link, validity, not_you) = match kind {
+        Kind::Verify { email, link, valid_for } => (
+            format!("Confirm your email address for {p}"),
+            "Confirm your email address",
+            format!("A {p} account was created with the address {email}. Confirm that it is yours."),
+            "Confirm my email address",
+            Some(*link),
+            format!("This link works once, for {}.", human(*valid_for)),
+            format!("If this wasn't you, ignore this mail: without the confirmation nothing else happens with {p}."),
+        ),
+        Kind::ChangeEmail { new_email, link, valid_for } => (
+            format!("Confirm your new email address for {p}"),
+            "Confirm your new email address",
+            format!("Someone asked to change the email of a {p} account to {new_email}. The change is made only when this link is opened."),
+            "Confirm the new address",
+            Some(*link),
+            format!("This link works once, for {}.", human(*valid_for)),
+            "If this wasn't you, ignore this mail: the address will not be changed.".to_string(),
+        ),
+        Kind::ChangeNotice { old_email, new_email } => (
+            format!("Your {p} email address is being changed"),
+            "Your email address is being changed",
+            format!("Someone signed in to your {p} account ({old_email}) asked to change its email to {new_email}. The change is made when a link sent to the new address is opened."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, change your password now and sign out on every device: someone else knows it.".to_string(),
+        ),
+        Kind::ResetPassword { email, link, valid_for } => (
+            format!("Reset your {p} password"),
+            "Reset your password",
+            format!("Someone asked to reset the password of the {p} account for {email}."),
+            "Choose a new password",
+            Some(*link),
+            format!("This link works once, for {}. A newer request replaces it.", human(*valid_for)),
+            "If this wasn't you, ignore this mail: your password stays as it is.".to_string(),
+        ),
+        Kind::PasswordChanged { email } => (
+            format!("Your {p} password was changed"),
+            "Your password was changed",
+            format!("The password of the {p} account for {email} was just reset, and every device was signed out."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, reset your password again at once with \"Forgot password?\" on the sign-in page, and check your mailbox's security.".to_string(),
+        ),
+    };
+    let text = Text { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };
+    let html = Html { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };
+    Rendered {
+        subject,
+        // Rendering only writes strings the templates were compiled for: it cannot fail.
+        text: text.render().unwrap_or_default(),
+        html: html.render().unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_mail_says_what_happened_and_what_to_do_if_it_was_not_you() {
+        let link = "https://app.example/reset-password?token=abc&x=<y>";
+        let day = Duration::from_secs(48 * 3600);
+        let kinds = [
+            Kind::Verify { email: "a@example.com", link, valid_for: day },
+            Kind::ChangeEmail { new_email: "b@example.com", link, valid_for: day },
+            Kind::ChangeNotice { old_email: "a@example.com", new_email: "b@example.com" },
+            Kind::ResetPassword { email: "a@example.com", link, valid_for: Duration::from_secs(3600) },
+            Kind::PasswordChanged { email: "a@example.com" },
+        ];
+        for kind in &kinds {
+            let m = render(kind);
+            assert!(m.subject.contains(PRODUCT));
+            for part in [&m.text, &m.html] {
+                let not_you = part.contains("If this wasn't you") || part.contains("If this wasn&#39;t you");
+                assert!(part.contains(PRODUCT) && not_you, "{part}");
+            }
+            assert!(!m.html.contains("<img") && !m.html.contains("src="), "no remote content");
+            if matches!(kind, Kind::ChangeNotice { .. } | Kind::PasswordChanged { .. }) {
+                assert!(!m.text.contains("http"));
+            } else {
+                assert!(m.text.contains(link), "the plain part holds the link as is");
+                // HTML-escaped (askama writes `&#38;`/`&#60;`, named entities would do as well), never raw.
+                let escaped = ["token=abc&#38;x=&#60;y&#62;", "token=abc&amp;x=&lt;y&gt;"];
+                assert!(escaped.iter().any(|e| m.html.contains(e)) && !m.html.contains("x=<y>"), "{}", m.html);
+                assert!(m.text.contains("works once, for "));
+            }
+        }
+        assert!(render(&kinds[0]).text.contains("for 2 days"));
+        assert!(render(&kinds[3]).text.contains("for 1 hour"));
+    }
+}

@@ -1,0 +1,659 @@
+//! Account recovery and verified email, end to end through a real SMTP server listening on a TCP port of this
+//! test process ([`SmtpServer`]), spoken to by the API's delivery worker (lettre) exactly as a provider would be. Links are read out of the delivered messages. Every test runs on SQLite and PostgreSQL.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use todo_auth::mail::{templates, worker::LEASE, Mail};
+
+use crate::{both, helpers::*};
+
+const WEB_URL: &str = "https://app.example";
+
+/// One message as the SMTP server received it.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+impl Received {
+    fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default().parse(&self.raw).expect("a MIME message")
+    }
+    pub fn subject(&self) -> String {
+        self.parsed().subject().unwrap_or_default().to_string()
+    }
+    pub fn text(&self) -> String {
+        self.parsed().body_text(0).expect("a text/plain part").to_string()
+    }
+    pub fn html(&self) -> String {
+        self.parsed().body_html(0).expect("a text/html part").to_string()
+    }
+    /// The link in the plain-text part (decoded from quoted-printable by the parser).
+    pub fn link(&self) -> Option<String> {
+        let text = self.text();
+        text.split_whitespace().find(|w| w.starts_with("http") && w.contains("token=")).map(str::to_string)
+    }
+    pub fn token(&self) -> String {
+        let link = self.link().unwrap_or_else(|| panic!("no link in: {}", self.text()));
+        link.split_once("token=").unwrap().1.to_string()
+    }
+}
+
+/// A real SMTP server on 127.0.0.1: the receiving half of RFC 5321 (EHLO/HELO, MAIL, RCPT, DATA with
+/// dot-unstuffing, RSET, NOOP, QUIT) over TCP, run as a task of the test's runtime. The API's worker speaks to it
+/// with lettre exactly as to a provider (no TLS offered, so lettre's opportunistic STARTTLS stays plain).
+pub struct SmtpServer {
+    pub port: u16,
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+async fn smtp_session(stream: tokio::net::TcpStream, inbox: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 smtp.test ESMTP ready\r\n").await?;
+    let mut to: Vec<String> = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let command = line.trim_end().to_string();
+        let verb = command.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" => b"250-smtp.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+            "HELO" => b"250 smtp.test\r\n",
+            "MAIL" => {
+                to.clear();
+                b"250 OK\r\n"
+            }
+            "RCPT" => {
+                let address = command.split_once(':').map_or("", |(_, a)| a).trim();
+                to.push(address.trim_start_matches('<').split('>').next().unwrap_or("").to_string());
+                b"250 OK\r\n"
+            }
+            "DATA" => {
+                write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                let mut raw = Vec::new();
+                loop {
+                    let mut data = String::new();
+                    if lines.read_line(&mut data).await? == 0 {
+                        return Ok(());
+                    }
+                    if data == ".\r\n" || data == ".\n" {
+                        break;
+                    }
+                    let data = data.strip_prefix('.').unwrap_or(&data);
+                    raw.extend_from_slice(data.as_bytes());
+                }
+                inbox.lock().unwrap().push(Received { to: std::mem::take(&mut to), raw });
+                b"250 OK: queued\r\n"
+            }
+            "RSET" => {
+                to.clear();
+                b"250 OK\r\n"
+            }
+            "NOOP" => b"250 OK\r\n",
+            "QUIT" => {
+                write.write_all(b"221 Bye\r\n").await?;
+                return Ok(());
+            }
+            _ => b"502 Command not implemented\r\n",
+        };
+        write.write_all(reply).await?;
+    }
+}
+
+impl SmtpServer {
+    pub fn start() -> SmtpServer {
+        Self::start_on(0)
+    }
+
+    /// A port nothing listens on yet: "the mail server is down", until [`SmtpServer::start_on`] it.
+    pub fn reserve_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    }
+
+    /// Starts listening at once (a server that cannot listen fails the test, under CI as anywhere).
+    pub fn start_on(port: u16) -> SmtpServer {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("the test SMTP server cannot listen on 127.0.0.1:{port}: {e}"));
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        let inbox = Arc::new(Mutex::new(Vec::new()));
+        let sessions = inbox.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let inbox = sessions.clone();
+                tokio::spawn(async move {
+                    let _ = smtp_session(stream, inbox).await;
+                });
+            }
+        });
+        SmtpServer { port, inbox }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.inbox.lock().unwrap().clone()
+    }
+
+    pub fn to(&self, address: &str) -> Vec<Received> {
+        self.all().into_iter().filter(|m| m.to.iter().any(|t| t == address)).collect()
+    }
+
+    /// Waits (30 s at most) until `address` has received `n` mails; returns them, oldest first.
+    pub async fn wait_for(&self, address: &str, n: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = self.to(address);
+            if got.len() >= n {
+                return got;
+            }
+            assert!(Instant::now() < deadline, "{address} received {} of {n} mails", got.len());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The latest of `n` mails to `address`.
+    pub async fn nth(&self, address: &str, n: usize) -> Received {
+        self.wait_for(address, n).await[n - 1].clone()
+    }
+}
+
+/// The API with its delivery worker, pointed at `smtp`.
+async fn mail_app(kind: Kind, smtp: &str, overrides: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![("SMTP_URL", smtp), ("WEB_URL", WEB_URL)];
+    vars.extend_from_slice(overrides);
+    let app = TestApp::start_with(kind, &vars).await;
+    todo_auth::mail::spawn_worker(&app.state);
+    app
+}
+
+async fn anon(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+    app.request(Method::POST, path, None, Some(body)).await
+}
+
+async fn forgot(app: &TestApp, email: &str) -> (StatusCode, Value) {
+    parts(anon(app, "/api/auth/forgot-password", json!({ "email": email })).await).await
+}
+
+async fn reset(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
+    anon(app, "/api/auth/reset-password", json!({ "token": token, "new_password": password })).await
+}
+
+async fn verify(app: &TestApp, token: &str) -> reqwest::Response {
+    anon(app, "/api/auth/verify-email", json!({ "token": token })).await
+}
+
+const NEW_PASSWORD: &str = "a brand new passphrase";
+const RESET_INVALID: &str = "This reset link is invalid or has expired";
+const VERIFY_INVALID: &str = "This verification link is invalid or has expired";
+
+both!(
+    async fn password_reset_end_to_end(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = mail_app(kind, &smtp.url(), &[]).await;
+        let (old_token, _) = app.signup("reset@example.com").await;
+        let (status, body) = forgot(&app, "reset@example.com").await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert!(body["message"].is_string());
+
+        // The registration's verification mail, then the reset mail.
+        let mail = smtp.nth("reset@example.com", 2).await;
+        assert!(mail.subject().contains("Reset your Todo password"), "{}", mail.subject());
+        let link = mail.link().unwrap();
+        assert!(link.starts_with(&format!("{WEB_URL}/reset-password?token=")), "{link}");
+        let text = mail.text();
+        assert!(text.contains("60 minutes") || text.contains("1 hour"), "{text}");
+        assert!(text.contains("If this wasn't you"));
+        assert!(mail.html().contains("Choose a new password") && !mail.html().contains("<img"));
+        let token = mail.token();
+        assert!(token.len() >= 22, "at least 128 bits");
+
+        let (status, body) = parts(reset(&app, &token, NEW_PASSWORD).await).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["message"].is_string() && body.get("access_token").is_none(), "signs nobody in: {body}");
+
+        // Every earlier token is revoked; the old password is gone; the new one works; the email is verified.
+        expect_detail(app.get("/api/auth/me", &old_token).await, StatusCode::UNAUTHORIZED, "Token has been revoked")
+            .await;
+        assert_eq!(app.login("reset@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+        let (status, body) = parts(app.login("reset@example.com", NEW_PASSWORD).await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["user"]["email_verified"], json!(true));
+
+        // A "your password was changed" notice, without a link.
+        let notice = smtp.nth("reset@example.com", 3).await;
+        assert!(notice.subject().contains("password was changed"), "{}", notice.subject());
+        assert!(notice.link().is_none());
+
+        // The link works once.
+        expect_detail(reset(&app, &token, "yet another passphrase").await, StatusCode::BAD_REQUEST, RESET_INVALID)
+            .await;
+        // The outbox keeps no copy of a delivered link.
+        let (waiting, sent, _, _) = app.state.db.outbox_counts().await.unwrap();
+        assert_eq!((waiting, sent), (0, 3));
+    }
+);
+
+both!(
+    async fn reset_links_expire_are_superseded_and_cannot_be_forged(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = mail_app(kind, &smtp.url(), &[]).await;
+        app.signup("links@example.com").await;
+        smtp.wait_for("links@example.com", 1).await;
+
+        // Superseded: of two requests only the newer link works.
+        forgot(&app, "links@example.com").await;
+        let first = smtp.nth("links@example.com", 2).await.token();
+        forgot(&app, "links@example.com").await;
+        let second = smtp.nth("links@example.com", 3).await.token();
+        assert_ne!(first, second);
+        expect_detail(reset(&app, &first, NEW_PASSWORD).await, StatusCode::BAD_REQUEST, RESET_INVALID).await;
+
+        // Expired: PASSWORD_RESET_TTL_MINUTES (60) later the newer one does not work either.
+        app.state.clock.advance(Duration::from_secs(61 * 60));
+        expect_detail(reset(&app, &second, NEW_PASSWORD).await, StatusCode::BAD_REQUEST, RESET_INVALID).await;
+
+        // Forged: a well-formed random token, a verification token used as a reset token, junk.
+        let verification = smtp.nth("links@example.com", 1).await.token();
+        for forged in ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", verification.as_str(), "x", "' OR 1=1 --"] {
+            expect_detail(reset(&app, forged, NEW_PASSWORD).await, StatusCode::BAD_REQUEST, RESET_INVALID).await;
+        }
+        assert_eq!(app.login("links@example.com", PASSWORD).await.status(), StatusCode::OK, "password unchanged");
+
+        // A new password breaking the rules is a 422, and does not use the link up.
+        forgot(&app, "links@example.com").await;
+        let third = smtp.nth("links@example.com", 4).await.token();
+        expect_422(reset(&app, &third, "short").await, Some("new_password"), "string_too_short").await;
+        assert_eq!(reset(&app, &third, NEW_PASSWORD).await.status(), StatusCode::OK);
+    }
+);
+
+both!(
+    async fn two_concurrent_uses_of_one_link_one_succeeds(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = mail_app(kind, &smtp.url(), &[]).await;
+        for round in 0..3 {
+            let email = format!("race{round}@example.com");
+            app.signup(&email).await;
+            forgot(&app, &email).await;
+            let token = smtp.nth(&email, 2).await.token();
+            let (a, b) = tokio::join!(
+                reset(&app, &token, "first racer passphrase"),
+                reset(&app, &token, "second racer passphrase")
+            );
+            let mut statuses = [a.status(), b.status()];
+            statuses.sort();
+            assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST], "round {round}");
+            // Exactly one of the two passwords is now the account's.
+            let first = app.login(&email, "first racer passphrase").await.status() == StatusCode::OK;
+            let second = app.login(&email, "second racer passphrase").await.status() == StatusCode::OK;
+            assert!(first ^ second, "round {round}: {first} {second}");
+
+            // The same for a verification link.
+            let verification = smtp.nth(&email, 1).await.token();
+            let (a, b) = tokio::join!(verify(&app, &verification), verify(&app, &verification));
+            let mut statuses = [a.status(), b.status()];
+            statuses.sort();
+            // Already verified by the reset: the link still works once (it marks nothing new), then never again.
+            assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST], "round {round}");
+        }
+    }
+);
+
+both!(
+    async fn unknown_and_known_addresses_get_the_same_answer_in_comparable_time(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app =
+            mail_app(kind, &smtp.url(), &[("MAIL_REQUESTS_PER_EMAIL", "0"), ("MAIL_REQUESTS_PER_CLIENT", "0")]).await;
+        app.signup("known@example.com").await;
+        let rounds = 30;
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        let mut answers = std::collections::HashSet::new();
+        for _ in 0..rounds {
+            for (email, times) in [("known@example.com", &mut known), ("nobody@example.com", &mut unknown)] {
+                let started = Instant::now();
+                let res = anon(&app, "/api/auth/forgot-password", json!({ "email": email })).await;
+                let status = res.status();
+                let text = res.text().await.unwrap();
+                times.push(started.elapsed());
+                answers.insert((status, text));
+            }
+        }
+        assert_eq!(answers.len(), 1, "one answer for both: {answers:?}");
+        let median = |v: &mut Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2]
+        };
+        let (k, u) = (median(&mut known), median(&mut unknown));
+        eprintln!("forgot-password on {kind:?}, median of {rounds}: known {k:?}, unknown {u:?}");
+        // Every known request's mail arrives; none goes to the unknown address.
+        smtp.wait_for("known@example.com", 1 + rounds).await;
+        assert!(smtp.to("nobody@example.com").is_empty());
+    }
+);
+
+both!(
+    async fn links_come_from_web_url_whatever_the_host_header(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = mail_app(kind, &smtp.url(), &[]).await;
+        let res = app
+            .raw(
+                Method::POST,
+                "/api/auth/register",
+                &[("host", "evil.example"), ("x-forwarded-host", "evil.example"), ("content-type", "application/json")],
+                json!({ "email": "host@example.com", "password": PASSWORD }).to_string().into_bytes(),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let res = app
+            .raw(
+                Method::POST,
+                "/api/auth/forgot-password",
+                &[("host", "evil.example"), ("x-forwarded-host", "evil.example"), ("content-type", "application/json")],
+                json!({ "email": "host@example.com" }).to_string().into_bytes(),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        for mail in smtp.wait_for("host@example.com", 2).await {
+            let link = mail.link().unwrap();
+            assert!(link.starts_with(&format!("{WEB_URL}/")), "{link}");
+            let raw = String::from_utf8_lossy(&mail.raw).to_string();
+            assert!(!raw.contains("evil.example"), "{raw}");
+        }
+    }
+);
+
+both!(
+    async fn registration_mails_a_verification_link(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = mail_app(kind, &smtp.url(), &[]).await;
+        let (token, _) = app.signup("verify@example.com").await;
+        let (_, me) = parts(app.get("/api/auth/me", &token).await).await;
+        assert_eq!(me["email_verified"], json!(false));
+
+        let mail = smtp.nth("verify@example.com", 1).await;
+        assert!(mail.subject().contains("Confirm your email address"), "{}", mail.subject());
+        assert!(mail.link().unwrap().starts_with(&format!("{WEB_URL}/verify-email?token=")));
+        assert!(mail.text().contains("2 days"), "{}", mail.text());
+        let (status, user) = parts(verify(&app, &mail.token()).await).await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        assert_eq!(
+            (user["email"].as_str(), user["email_verified"].as_bool()),
+            (Some("verify@example.com"), Some(true))
+        );
+        let (_, me) = parts(app.get("/api/auth/me", &token).await).await;
+        assert_eq!(me["email_verified"], json!(true));
+        expect_detail(verify(&app, &mail.token()).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
+        expect_detail(
+            app.request(Method::POST, "/api/auth/resend-verification", Some(&token), None).await,
+            StatusCode::BAD_REQUEST,
+            "Email already verified",
+        )
+        .await;
+        expect_detail(verify(&app, "forged-token-forged-token-forged").await, StatusCode::BAD_REQUEST, VERIFY_INVALID)
+            .await;
+    }
+);
+
+both!(
+    async fn resend_supersedes_and_verification_links_expire(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = mail_app(kind, &smtp.url(), &[("MAIL_REQUESTS_PER_EMAIL", "2")]).await;
+        let (token, _) = app.signup("resend@example.com").await;
+        let first = smtp.nth("resend@example.com", 1).await.token();
+        let resend = || app.request(Method::POST, "/api/auth/resend-verification", Some(&token), None);
+        assert_eq!(resend().await.status(), StatusCode::ACCEPTED);
+        let second = smtp.nth("resend@example.com", 2).await.token();
+        expect_detail(verify(&app, &first).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
+        assert_eq!(resend().await.status(), StatusCode::ACCEPTED);
+        let third = smtp.nth("resend@example.com", 3).await.token();
+        assert_eq!(resend().await.status(), StatusCode::TOO_MANY_REQUESTS, "throttled");
+        expect_detail(verify(&app, &second).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
+        // EMAIL_VERIFICATION_TTL_HOURS (48) later the newest has expired too.
+        app.state.clock.advance(Duration::from_secs(48 * 3600 + 60));
+        expect_detail(verify(&app, &third).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
+        expect_detail(
+            app.request(Method::POST, "/api/auth/resend-verification", None, None).await,
+            StatusCode::UNAUTHORIZED,
+            "Not authenticated",
+        )
+        .await;
+    }
+);
+
+both!(
+    async fn require_verified_email_refuses_unverified_logins(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = mail_app(kind, &smtp.url(), &[("REQUIRE_VERIFIED_EMAIL", "true")]).await;
+        app.signup("strict@example.com").await;
+        expect_detail(
+            app.login("strict@example.com", PASSWORD).await,
+            StatusCode::FORBIDDEN,
+            "Please verify your email address first",
+        )
+        .await;
+        // A wrong password is still the plain 401 (nothing about verification leaks before the password).
+        expect_detail(
+            app.login("strict@example.com", "wrong password!").await,
+            StatusCode::UNAUTHORIZED,
+            "Invalid email or password",
+        )
+        .await;
+        let token = smtp.nth("strict@example.com", 1).await.token();
+        assert_eq!(verify(&app, &token).await.status(), StatusCode::OK);
+        assert_eq!(app.login("strict@example.com", PASSWORD).await.status(), StatusCode::OK);
+    }
+);
+
+both!(
+    async fn email_change_applies_only_when_the_new_address_confirms(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = mail_app(kind, &smtp.url(), &[]).await;
+        let (token, _) = app.signup("old@example.com").await;
+        app.signup("taken@example.com").await;
+        let change = |password: &str, new_email: &str| {
+            app.post("/api/auth/change-email", &token, json!({ "current_password": password, "new_email": new_email }))
+        };
+        expect_detail(
+            change("not my password", "new@example.com").await,
+            StatusCode::BAD_REQUEST,
+            "Current password is incorrect",
+        )
+        .await;
+        expect_detail(change(PASSWORD, "TAKEN@example.com").await, StatusCode::BAD_REQUEST, "Email already registered")
+            .await;
+        expect_422(change(PASSWORD, "not-an-address").await, Some("new_email"), "value_error").await;
+        assert_eq!(change(PASSWORD, "New@Example.com").await.status(), StatusCode::ACCEPTED);
+
+        let link_mail = smtp.nth("new@example.com", 1).await;
+        assert!(link_mail.subject().contains("Confirm your new email address"));
+        let notice = smtp.nth("old@example.com", 2).await;
+        assert!(notice.subject().contains("being changed") && notice.text().contains("new@example.com"));
+        assert!(notice.link().is_none(), "the old address gets no link");
+
+        // Nothing changes until the link is used.
+        assert_eq!(app.login("old@example.com", PASSWORD).await.status(), StatusCode::OK);
+        let (status, user) = parts(verify(&app, &link_mail.token()).await).await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        assert_eq!((user["email"].as_str(), user["email_verified"].as_bool()), (Some("new@example.com"), Some(true)));
+        assert_eq!(app.login("new@example.com", PASSWORD).await.status(), StatusCode::OK);
+        assert_eq!(app.login("old@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+        let (_, me) = parts(app.get("/api/auth/me", &token).await).await;
+        assert_eq!(me["email"], json!("new@example.com"));
+        expect_detail(verify(&app, &link_mail.token()).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
+
+        // The old address's pending verification link no longer works.
+        let old_verification = smtp.nth("old@example.com", 1).await.token();
+        expect_detail(verify(&app, &old_verification).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
+    }
+);
+
+both!(
+    async fn two_people_racing_for_one_address_one_wins(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = mail_app(kind, &smtp.url(), &[]).await;
+        let (a, _) = app.signup("alice@example.com").await;
+        let (b, _) = app.signup("bob@example.com").await;
+        for token in [&a, &b] {
+            let res = app
+                .post(
+                    "/api/auth/change-email",
+                    token,
+                    json!({ "current_password": PASSWORD, "new_email": "prize@example.com" }),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::ACCEPTED);
+        }
+        let mails = smtp.wait_for("prize@example.com", 2).await;
+        let (t1, t2) = (mails[0].token(), mails[1].token());
+        let (r1, r2) = tokio::join!(verify(&app, &t1), verify(&app, &t2));
+        let (s1, b1) = parts(r1).await;
+        let (s2, b2) = parts(r2).await;
+        let mut statuses = [s1, s2];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST], "{b1} {b2}");
+        let loser = if s1 == StatusCode::BAD_REQUEST { b1 } else { b2 };
+        assert_eq!(loser["detail"], json!("Email already registered"));
+        let (_, me_a) = parts(app.get("/api/auth/me", &a).await).await;
+        let (_, me_b) = parts(app.get("/api/auth/me", &b).await).await;
+        let winners = [&me_a, &me_b].iter().filter(|m| m["email"] == json!("prize@example.com")).count();
+        assert_eq!(winners, 1, "{me_a} {me_b}");
+    }
+);
+
+both!(
+    async fn mail_server_down_during_the_request_and_back_later_loses_nothing(kind: Kind) {
+        let port = SmtpServer::reserve_port();
+        let app = mail_app(kind, &format!("smtp://127.0.0.1:{port}"), &[]).await;
+        app.signup("patient@example.com").await;
+        let (status, _) = forgot(&app, "patient@example.com").await;
+        assert_eq!(status, StatusCode::ACCEPTED, "the request does not wait for the mail server");
+        // The worker tries, fails, and keeps both mails for later.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (waiting, sent, failed, attempts) = app.state.db.outbox_counts().await.unwrap();
+            assert_eq!((sent, failed), (0, 0));
+            if waiting == 2 && attempts >= 2 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no delivery attempt seen: {waiting} waiting, {attempts} attempts");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // The server comes back; once the backoff has passed, both mails arrive, once each.
+        let smtp = SmtpServer::start_on(port);
+        // Past the backoff of the first few attempts (5 s, 10 s, …), within the reset link's hour.
+        app.state.clock.advance(Duration::from_secs(600));
+        let mails = smtp.wait_for("patient@example.com", 2).await;
+        let subjects: Vec<String> = mails.iter().map(Received::subject).collect();
+        assert!(subjects.iter().any(|s| s.contains("Reset")), "{subjects:?}");
+        let token = mails.iter().find(|m| m.subject().contains("Reset")).unwrap().token();
+        assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status(), StatusCode::OK);
+        smtp.wait_for("patient@example.com", 3).await;
+        assert_eq!(smtp.to("patient@example.com").len(), 3);
+    }
+);
+
+fn batch_mail(i: usize) -> Mail {
+    Mail {
+        recipient: format!("batch{i}@example.com"),
+        content: templates::render(&templates::Kind::PasswordChanged { email: "batch@example.com" }),
+        link: None,
+    }
+}
+
+both!(
+    async fn two_api_processes_deliver_a_batch_of_200_each_exactly_once(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let first = TestApp::start_with(kind, &[("SMTP_URL", &smtp.url()), ("WEB_URL", WEB_URL)]).await;
+        let second = TestApp::start_on(first.db.clone(), &[("SMTP_URL", &smtp.url()), ("WEB_URL", WEB_URL)]).await;
+        let mails: Vec<Mail> = (0..200).map(batch_mail).collect();
+        first.state.db.enqueue_mail(&mails, first.state.clock.now()).await.unwrap();
+        todo_auth::mail::spawn_worker(&first.state);
+        todo_auth::mail::spawn_worker(&second.state);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let (waiting, sent, failed, _) = first.state.db.outbox_counts().await.unwrap();
+            assert_eq!(failed, 0);
+            if waiting == 0 && sent == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{sent} of 200 sent");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut per_recipient: HashMap<String, usize> = HashMap::new();
+        for m in smtp.all() {
+            for to in m.to {
+                *per_recipient.entry(to).or_default() += 1;
+            }
+        }
+        assert_eq!(per_recipient.len(), 200);
+        assert!(per_recipient.values().all(|&n| n == 1), "a mail went out twice");
+        second.stop().await;
+    }
+);
+
+both!(
+    async fn a_worker_killed_mid_delivery_leaves_its_mail_to_another(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app = TestApp::start_with(kind, &[("SMTP_URL", &smtp.url()), ("WEB_URL", WEB_URL)]).await;
+        let db = &app.state.db;
+        db.enqueue_mail(&(0..3).map(batch_mail).collect::<Vec<_>>(), app.state.clock.now()).await.unwrap();
+        // A process claims the three and dies before sending (nothing marks them).
+        let claimed = db.claim_mail(app.state.clock.now(), LEASE, 10).await.unwrap();
+        assert_eq!(claimed.len(), 3);
+        // A live worker leaves them alone while the lease holds: it delivers a later mail, not those.
+        todo_auth::mail::spawn_worker(&app.state);
+        db.enqueue_mail(&[batch_mail(99)], app.state.clock.now()).await.unwrap();
+        smtp.wait_for("batch99@example.com", 1).await;
+        assert_eq!(smtp.all().len(), 1);
+        // Once the lease has run out, they are delivered, once each.
+        app.state.clock.advance(LEASE + Duration::from_secs(1));
+        for i in 0..3 {
+            smtp.wait_for(&format!("batch{i}@example.com"), 1).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while db.outbox_counts().await.unwrap().1 != 4 {
+            assert!(Instant::now() < deadline);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(smtp.all().len(), 4);
+    }
+);
+
+/// `make run`'s set-up: no SMTP_URL, so each mail is an .eml file in `mail/` beside the SQLite file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_smtp_mail_is_written_as_eml_files_beside_the_sqlite_file() {
+    let app = TestApp::start_with(Kind::Sqlite, &[("WEB_URL", WEB_URL)]).await;
+    let folder = app.state.settings.mail.folder.clone();
+    assert_eq!(folder, app.db.sqlite_path().parent().unwrap().join("mail"));
+    todo_auth::mail::spawn_worker(&app.state);
+    app.signup("files@example.com").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let file = loop {
+        let found = std::fs::read_dir(&folder).ok().and_then(|mut d| d.next()).and_then(Result::ok);
+        if let Some(entry) = found {
+            break entry.path();
+        }
+        assert!(Instant::now() < deadline, "no .eml file in {}", folder.display());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(file.extension().and_then(|e| e.to_str()), Some("eml"));
+    let mail = Received { to: vec!["files@example.com".into()], raw: std::fs::read(&file).unwrap() };
+    assert!(mail.link().unwrap().starts_with(&format!("{WEB_URL}/verify-email?token=")));
+    assert_eq!(verify(&app, &mail.token()).await.status(), StatusCode::OK);
+}
