@@ -17,4 +17,5 @@ mod process;
 mod robustness;
 mod security;
 mod startup;
+mod task_lists;
 mod tokens;
