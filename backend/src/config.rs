@@ -38,6 +38,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "LOGINS_PER_EMAIL", default: "30", help: "login attempts per email from all clients per window before 429; 0 = no limit" },
     Variable { name: "REGISTRATIONS_PER_CLIENT", default: "10", help: "registrations per client per window before 429; 0 = no limit" },
     Variable { name: "PASSWORD_FAILURES_PER_ACCOUNT", default: "10", help: "wrong current passwords per account (from all clients) per window before change-password answers 429; 0 = no limit" },
+    Variable { name: "TASK_CREATES_PER_MINUTE", default: "600", help: "tasks one user may create per minute (a sliding 60 s window of its own) before 429; 0 = no limit" },
     Variable { name: "RATE_LIMIT_WINDOW_SECONDS", default: "900", help: "length of the sliding window of every limit above" },
     Variable { name: "TRUSTED_PROXIES", default: "", help: "comma list of proxy IPs whose X-Forwarded-For is believed; empty = use the socket address" },
     Variable { name: "MAX_TASKS_PER_USER", default: "10000", help: "tasks one user may have; creating beyond it answers 400 \"Task limit reached\" (existing tasks are never deleted)" },
@@ -67,6 +68,9 @@ pub enum DatabaseUrl {
     Postgres(String),
 }
 
+/// The window of `TASK_CREATES_PER_MINUTE` (its own, not `RATE_LIMIT_WINDOW_SECONDS`).
+pub const TASK_CREATE_WINDOW: Duration = Duration::from_secs(60);
+
 #[derive(Clone, Debug)]
 pub struct RateLimits {
     pub login_failures_per_email_client: u32,
@@ -74,6 +78,8 @@ pub struct RateLimits {
     pub logins_per_email: u32,
     pub registrations_per_client: u32,
     pub password_failures_per_account: u32,
+    /// Task creations per user per [`TASK_CREATE_WINDOW`].
+    pub task_creates_per_minute: u32,
     pub window: Duration,
 }
 
@@ -245,6 +251,7 @@ impl Settings {
                 logins_per_email: r.parse("LOGINS_PER_EMAIL")?,
                 registrations_per_client: r.parse("REGISTRATIONS_PER_CLIENT")?,
                 password_failures_per_account: r.parse("PASSWORD_FAILURES_PER_ACCOUNT")?,
+                task_creates_per_minute: r.parse("TASK_CREATES_PER_MINUTE")?,
                 window: r.seconds("RATE_LIMIT_WINDOW_SECONDS", 1, 7 * 24 * 3600)?,
             },
             trusted_proxies,

@@ -191,6 +191,17 @@ pub enum TaskFilter {
     Completed,
 }
 
+impl TaskFilter {
+    /// The filter as SQL on the tasks table aliased `t`.
+    fn condition(self) -> &'static str {
+        match self {
+            TaskFilter::All => "",
+            TaskFilter::Pending => " AND t.is_completed = false",
+            TaskFilter::Completed => " AND t.is_completed = true",
+        }
+    }
+}
+
 /// A task change: `None` leaves a field as it is; `Some(None)` clears the description.
 pub struct TaskPatch {
     pub title: Option<String>,
@@ -375,21 +386,18 @@ impl Db {
         token_id: &str,
         session_id: &str,
         filter: TaskFilter,
+        first: i64,
     ) -> Result<Option<(SessionUser, Vec<Task>)>, sqlx::Error> {
-        let condition = match filter {
-            TaskFilter::All => "",
-            TaskFilter::Pending => " AND t.is_completed = false",
-            TaskFilter::Completed => " AND t.is_completed = true",
-        };
+        let condition = filter.condition();
         let sql = format!(
             "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS}, \
              t.id AS task_id, t.title, t.description, t.is_completed, t.created_at AS task_created_at, \
              t.updated_at AS task_updated_at \
              FROM users u {SESSION_JOIN} LEFT JOIN tasks t ON t.user_id = u.id{condition} \
-             WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC"
+             WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC LIMIT $4"
         );
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(user_id).bind(token_id).bind(session_id).fetch_all(pool).await?;
+            let rows = sqlx::query(&sql).bind(user_id).bind(token_id).bind(session_id).bind(first).fetch_all(pool).await?;
             let Some(first) = rows.first() else { return Ok(None) };
             let user = SessionUser::from_row(first)?;
             let mut tasks = Vec::with_capacity(rows.len());
@@ -408,6 +416,39 @@ impl Db {
             }
             Ok(Some((user, tasks)))
         })
+    }
+
+    /// Up to `limit` of the user's tasks (newest first) that come after `after` (the `(created_at, id)` of
+    /// the last task already read: keyset order, so rows created meanwhile never shift what follows) or,
+    /// without it, after skipping `offset` tasks.
+    pub async fn tasks_page(
+        &self,
+        user_id: &str,
+        filter: TaskFilter,
+        after: Option<(Ts, &str)>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Task>, sqlx::Error> {
+        let condition = filter.condition();
+        let keyset = if after.is_some() { " AND (t.created_at < $4 OR (t.created_at = $4 AND t.id < $5))" } else { "" };
+        let sql = format!(
+            "SELECT t.id, t.user_id, t.title, t.description, t.is_completed, t.created_at, t.updated_at \
+             FROM tasks t WHERE t.user_id = $1{condition}{keyset} \
+             ORDER BY t.created_at DESC, t.id DESC LIMIT $2 OFFSET $3"
+        );
+        on_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, Task>(&sql).bind(user_id).bind(limit).bind(offset);
+            if let Some((at, id)) = after {
+                q = q.bind(at).bind(id);
+            }
+            q.fetch_all(pool).await
+        })
+    }
+
+    /// How many of the user's tasks the filter matches.
+    pub async fn count_tasks(&self, user_id: &str, filter: TaskFilter) -> Result<i64, sqlx::Error> {
+        let sql = format!("SELECT COUNT(*) FROM tasks t WHERE t.user_id = $1{}", filter.condition());
+        on_pool!(self, pool => sqlx::query_scalar::<_, i64>(&sql).bind(user_id).fetch_one(pool).await)
     }
 
     /// Inserts a task unless the user already has `max` (then `None`), decided atomically: on SQLite the

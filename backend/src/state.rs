@@ -60,7 +60,7 @@ impl AppState {
     /// One round of the minutely purge: throttle events older than the window (by the app's clock) and
     /// revocations of tokens that have expired anyway. Returns the number of rows removed.
     pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
-        let before = self.clock.now().minus(self.settings.rate_limits.window);
+        let before = self.clock.now().minus(self.settings.rate_limits.window.max(crate::config::TASK_CREATE_WINDOW));
         self.db.purge(before, Ts::now()).await
     }
 }

@@ -18,4 +18,5 @@ mod robustness;
 mod security;
 mod sessions;
 mod startup;
+mod task_lists;
 mod tokens;
