@@ -43,6 +43,9 @@ macro_rules! on_pool {
     };
 }
 
+mod two_factor;
+pub use two_factor::{MfaChallenge, TwoFactorRow};
+
 /// A timestamp in naive UTC, as the seed's columns hold it (`datetime.utcnow()`), to the microsecond.
 /// SQLite stores it as text `YYYY-MM-DD HH:MM:SS.ffffff` with always six digits, so that text order is
 /// time order and SQLAlchemy reads our rows back; PostgreSQL as `timestamp without time zone`.
@@ -148,6 +151,7 @@ pub struct User {
     pub name: Option<String>,
     pub created_at: Ts,
     pub token_version: i32,
+    pub two_factor_enabled: bool,
 }
 
 /// What the current-user check needs, in one round trip: the user (if still there), the token
@@ -160,6 +164,9 @@ pub struct SessionUser {
     pub created_at: Ts,
     pub token_version: i32,
     pub revoked: i64,
+    /// Read by `session_user`; `session_tasks` leaves it false (the task list answers no user).
+    #[sqlx(default)]
+    pub two_factor_enabled: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -194,7 +201,7 @@ pub enum NewUser {
 /// A pooled PostgreSQL connection idle for this long is pinged before a request gets it.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
-const USER_COLUMNS: &str = "id, email, hashed_password, name, created_at, token_version";
+const USER_COLUMNS: &str = "id, email, hashed_password, name, created_at, token_version, two_factor_enabled";
 const TASK_COLUMNS: &str = "id, user_id, title, description, is_completed, created_at, updated_at";
 
 impl Db {
@@ -313,7 +320,7 @@ impl Db {
 
     /// The current-user check of every authenticated request, in one query.
     pub async fn session_user(&self, user_id: &str, token_id: &str) -> Result<Option<SessionUser>, sqlx::Error> {
-        const SQL: &str = "SELECT id, email, name, created_at, token_version, \
+        const SQL: &str = "SELECT id, email, name, created_at, token_version, two_factor_enabled, \
              (SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) AS revoked \
              FROM users WHERE id = $1";
         on_pool!(self, pool => sqlx::query_as::<_, SessionUser>(SQL).bind(user_id).bind(token_id).fetch_optional(pool).await)

@@ -17,6 +17,8 @@ use crate::{routes, schemas};
         routes::health::root, routes::health::health, routes::health::live,
         routes::auth::register, routes::auth::login, routes::auth::me,
         routes::auth::logout, routes::auth::logout_all, routes::auth::change_password,
+        routes::two_factor::setup, routes::two_factor::enable, routes::two_factor::disable,
+        routes::two_factor::login_2fa,
         routes::tasks::list_tasks, routes::tasks::create_task, routes::tasks::get_task,
         routes::tasks::update_task, routes::tasks::toggle_task, routes::tasks::delete_task,
     ),
@@ -26,9 +28,14 @@ use crate::{routes, schemas};
         schemas::TaskCreate, schemas::TaskUpdate, schemas::TaskResponse, schemas::TaskListResponse,
         schemas::ErrorResponse, schemas::ValidationErrorResponse, schemas::MessageResponse,
         schemas::HealthResponse, crate::error::FieldError,
+        routes::two_factor::TwoFactorSetupRequest, routes::two_factor::TwoFactorSetupResponse,
+        routes::two_factor::TwoFactorEnableRequest, routes::two_factor::RecoveryCodesResponse,
+        routes::two_factor::TwoFactorDisableRequest, routes::two_factor::TwoFactorLoginRequest,
+        routes::two_factor::TwoFactorRequiredResponse,
     )),
     modifiers(&BearerScheme),
-    tags((name = "auth", description = "Accounts and tokens"), (name = "tasks", description = "The signed-in user's tasks"),
+    tags((name = "auth", description = "Accounts and tokens"), (name = "two-factor", description = "Two-factor sign-in (TOTP and recovery codes)"),
+         (name = "tasks", description = "The signed-in user's tasks"),
          (name = "ops", description = "Greeting and health"))
 )]
 pub struct ApiDoc;

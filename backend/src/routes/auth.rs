@@ -28,7 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/change-password", post(change_password))
 }
 
-fn token_response(state: &AppState, user: UserResponse, token_version: i32) -> ApiResult<TokenResponse> {
+/// The one place a sign-in gets its token (login, register, change-password, login/2fa).
+pub(crate) fn token_response(state: &AppState, user: UserResponse, token_version: i32) -> ApiResult<TokenResponse> {
     let access_token = state.tokens.issue(&user.id, &user.email, token_version).map_err(ApiError::internal)?;
     Ok(TokenResponse { access_token, token_type: "bearer", user })
 }
@@ -74,6 +75,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Invalid email or password", body = ErrorResponse),
+        (status = 403, description = "Password right; two-factor is on: continue at /api/auth/login/2fa", body = crate::routes::two_factor::TwoFactorRequiredResponse),
         (status = 422, description = "Invalid body", body = ValidationErrorResponse),
         (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
         (status = 503, description = "Database or hashing capacity unavailable", body = ErrorResponse),
@@ -110,6 +112,10 @@ pub async fn login(
         Some(user) if verified => {
             attempt.succeeded().await?;
             state.hasher.remember(&account_client);
+            if user.two_factor_enabled {
+                let mfa_token = super::two_factor::start_challenge(&state, &user).await?;
+                return Err(ApiError::TwoFactorRequired { mfa_token });
+            }
             Ok(Json(token_response(&state, UserResponse::from(&user), user.token_version)?))
         }
         _ => {

@@ -3,3 +3,4 @@
 pub mod auth;
 pub mod health;
 pub mod tasks;
+pub mod two_factor;

@@ -18,3 +18,4 @@ mod robustness;
 mod security;
 mod startup;
 mod tokens;
+mod two_factor;
