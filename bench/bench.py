@@ -384,7 +384,7 @@ def run_target(t, password_hash, secret):
         t["dbname"] = fresh_database(t)
         url = f"{PG}/{t['dbname']}"
     if t["server"] == "ours":
-        env.update(DATABASE_URL=url, JWT_SECRET=secret, API_HOST="127.0.0.1", API_PORT=str(PORT),
+        env.update(DATABASE_URL=url, JWT_SECRET=secret, DATA_ENCRYPTION_KEY=secret, API_HOST="127.0.0.1", API_PORT=str(PORT),
                    BCRYPT_COST=str(COST), RUST_LOG=t["rust_log"], REGISTRATIONS_PER_CLIENT="0",
                    LOGIN_FAILURES_PER_CLIENT="0", LOGIN_FAILURES_PER_EMAIL_CLIENT="0", LOGINS_PER_EMAIL="0")
         res["command"] = (f"DATABASE_URL={url.replace(OUT, 'bench/out')} JWT_SECRET=… BCRYPT_COST=12 RUST_LOG={t['rust_log']} "

@@ -97,7 +97,7 @@ class Server:
 
 
 def ours(url):
-    return Server("ours", [OURS], {"DATABASE_URL": url, "JWT_SECRET": SECRET, "RUST_LOG": "warn",
+    return Server("ours", [OURS], {"DATABASE_URL": url, "JWT_SECRET": SECRET, "DATA_ENCRYPTION_KEY": SECRET, "RUST_LOG": "warn",
                                    "REGISTRATIONS_PER_CLIENT": "0"})
 
 

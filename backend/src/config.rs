@@ -21,6 +21,8 @@ pub struct Variable {
 pub const VARIABLES: &[Variable] = &[
     Variable { name: "DATABASE_URL", default: "sqlite:///data/app.db", help: "sqlite:///relative.db, sqlite:////absolute.db (SQLAlchemy's form) or postgres://… / postgresql://…; the SQLite folder is created" },
     Variable { name: "JWT_SECRET", default: "", help: "HMAC key, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.jwt_secret)" },
+    Variable { name: "DATA_ENCRYPTION_KEY", default: "", help: "key that encrypts two-factor secrets at rest, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.data_encryption_key). Required with PostgreSQL" },
+    Variable { name: "DATA_ENCRYPTION_PREVIOUS_KEYS", default: "", help: "comma list of earlier DATA_ENCRYPTION_KEY values, for key rotation: they still decrypt, and a secret read with one is written again under the current key" },
     Variable { name: "JWT_ALGORITHM", default: "HS256", help: "HS256, HS384 or HS512; tokens signed with any other algorithm are refused" },
     Variable { name: "ACCESS_TOKEN_EXPIRE_MINUTES", default: "1440", help: "token lifetime in minutes" },
     Variable { name: "CORS_ORIGINS", default: "http://localhost:3000", help: "allowed browser origins: a JSON list (the seed's form) or a comma-separated list; * allows any origin" },
@@ -90,6 +92,9 @@ pub struct Settings {
     /// Where the secret came from, for the start-up log line.
     pub jwt_secret_source: String,
     pub jwt_algorithm: Algorithm,
+    /// Encrypts two-factor secrets at rest (crypto.rs); earlier keys only decrypt.
+    pub data_encryption_key: Secret,
+    pub data_encryption_previous_keys: Vec<Secret>,
     pub access_token_expire: Duration,
     pub cors_origins: Vec<String>,
     pub host: IpAddr,
@@ -211,8 +216,23 @@ impl Settings {
                 check_secret(&secret)?;
                 (Secret::new(secret), "JWT_SECRET".to_string())
             }
-            None => local_secret(&database)?,
+            None => local_secret(&database, "JWT_SECRET", ".jwt_secret")?,
         };
+        let data_encryption_key = match r.raw("DATA_ENCRYPTION_KEY") {
+            Some(key) => {
+                check_named_secret("DATA_ENCRYPTION_KEY", &key)?;
+                Secret::new(key)
+            }
+            None => local_secret(&database, "DATA_ENCRYPTION_KEY", ".data_encryption_key")?.0,
+        };
+        let data_encryption_previous_keys = r
+            .raw("DATA_ENCRYPTION_PREVIOUS_KEYS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| check_named_secret("DATA_ENCRYPTION_PREVIOUS_KEYS", k).map(|()| Secret::new(k)))
+            .collect::<Result<Vec<_>, _>>()?;
         let cors_origins = parse_origins(&r.raw("CORS_ORIGINS").unwrap_or_default())?;
         let trusted_proxies = match r.raw("TRUSTED_PROXIES") {
             None => Vec::new(),
@@ -233,6 +253,8 @@ impl Settings {
             jwt_secret,
             jwt_secret_source,
             jwt_algorithm,
+            data_encryption_key,
+            data_encryption_previous_keys,
             access_token_expire: Duration::from_secs(
                 60 * r.ranged::<u64>("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 60 * 24 * 366)?,
             ),
@@ -347,16 +369,21 @@ fn example_secrets() -> impl Iterator<Item = String> {
 }
 
 pub fn check_secret(secret: &str) -> Result<(), ConfigError> {
+    check_named_secret("JWT_SECRET", secret)
+}
+
+/// [`check_secret`]'s rules for any key variable, named in the message.
+pub fn check_named_secret(name: &str, secret: &str) -> Result<(), ConfigError> {
     const HOW: &str = "generate one with: openssl rand -hex 32";
     if secret.len() < MIN_SECRET_BYTES {
         return Err(ConfigError(format!(
-            "JWT_SECRET is {} bytes; at least {MIN_SECRET_BYTES} are required ({HOW})",
+            "{name} is {} bytes; at least {MIN_SECRET_BYTES} are required ({HOW})",
             secret.len()
         )));
     }
     if example_secrets().any(|example| example == secret) {
         return Err(ConfigError(format!(
-            "JWT_SECRET is an example value from the documentation and must not be used ({HOW})"
+            "{name} is an example value from the documentation and must not be used ({HOW})"
         )));
     }
     let mut chars = secret.chars();
@@ -373,22 +400,21 @@ pub fn check_secret(secret: &str) -> Result<(), ConfigError> {
 /// For a fresh clone on SQLite: a random secret, made once and kept beside the database file, so tokens
 /// survive restarts without anyone editing a file. PostgreSQL deployments run several processes that
 /// must share one key, so there the secret has to be configured.
-fn local_secret(database: &DatabaseUrl) -> Result<(Secret, String), ConfigError> {
+fn local_secret(database: &DatabaseUrl, name: &str, file_name: &str) -> Result<(Secret, String), ConfigError> {
     let DatabaseUrl::Sqlite(path) = database else {
-        return Err(ConfigError(
-            "JWT_SECRET must be set when DATABASE_URL is PostgreSQL (every API process needs the same key; \
+        return Err(ConfigError(format!(
+            "{name} must be set when DATABASE_URL is PostgreSQL (every API process needs the same key; \
              generate one with: openssl rand -hex 32)"
-                .into(),
-        ));
+        )));
     };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != ":memory:" => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let file = dir.join(".jwt_secret");
+    let file = dir.join(file_name);
     if let Ok(existing) = std::fs::read_to_string(&file) {
         let existing = existing.trim().to_string();
-        check_secret(&existing).map_err(|e| ConfigError(format!("{}: {e}", file.display())))?;
+        check_named_secret(name, &existing).map_err(|e| ConfigError(format!("{}: {e}", file.display())))?;
         return Ok((Secret::new(existing), format!("{} (generated earlier for local use)", file.display())));
     }
     std::fs::create_dir_all(&dir).map_err(|e| ConfigError(format!("cannot create {}: {e}", dir.display())))?;
@@ -412,8 +438,14 @@ fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// The given variables; where JWT_SECRET is given, a DATA_ENCRYPTION_KEY too (so no test writes a
+    /// generated key into ./data).
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        let mut map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if map.contains_key("JWT_SECRET") {
+            map.entry("DATA_ENCRYPTION_KEY".into()).or_insert_with(|| SECRET.to_string());
+        }
+        map
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef-test";
@@ -513,9 +545,19 @@ mod tests {
         assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
         assert!(first.jwt_secret.expose().len() >= MIN_SECRET_BYTES);
         assert!(dir.join(".jwt_secret").exists());
+        assert!(dir.join(".data_encryption_key").exists());
+        assert_eq!(first.data_encryption_key.expose(), second.data_encryption_key.expose());
+        assert_ne!(first.data_encryption_key.expose(), first.jwt_secret.expose());
         assert!(format!("{:?}", first.jwt_secret).contains('…'), "Debug must not print the secret");
         std::fs::remove_dir_all(dir).ok();
         let pg = Settings::from_vars(&vars(&[("DATABASE_URL", "postgres://u@h/db")]));
         assert!(pg.err().unwrap().0.contains("JWT_SECRET"));
+        let pg = Settings::from_vars(
+            &vars(&[("DATABASE_URL", "postgres://u@h/db"), ("JWT_SECRET", SECRET)])
+                .into_iter()
+                .filter(|(k, _)| k != "DATA_ENCRYPTION_KEY")
+                .collect(),
+        );
+        assert!(pg.err().unwrap().0.contains("DATA_ENCRYPTION_KEY must be set"));
     }
 }

@@ -45,6 +45,8 @@ macro_rules! on_pool {
 
 pub mod sessions;
 pub use sessions::SessionRow;
+mod two_factor;
+pub use two_factor::{MfaChallenge, TwoFactorRow};
 
 /// A timestamp in naive UTC, as the seed's columns hold it (`datetime.utcnow()`), to the microsecond.
 /// SQLite stores it as text `YYYY-MM-DD HH:MM:SS.ffffff` with always six digits, so that text order is
@@ -151,6 +153,7 @@ pub struct User {
     pub name: Option<String>,
     pub created_at: Ts,
     pub token_version: i32,
+    pub two_factor_enabled: bool,
 }
 
 /// What the current-user check needs, in one round trip: the user (if still there), the token
@@ -165,6 +168,9 @@ pub struct SessionUser {
     pub token_version: i32,
     pub revoked: i64,
     pub session_last_used: Option<Ts>,
+    /// Read by `session_user`; `session_tasks` leaves it false (the task list answers no user).
+    #[sqlx(default)]
+    pub two_factor_enabled: bool,
 }
 
 /// The part of the current-user query that reads the token's revocation and its session (`$2` the token
@@ -216,7 +222,7 @@ pub enum NewUser {
 /// A pooled PostgreSQL connection idle for this long is pinged before a request gets it.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
-const USER_COLUMNS: &str = "id, email, hashed_password, name, created_at, token_version";
+const USER_COLUMNS: &str = "id, email, hashed_password, name, created_at, token_version, two_factor_enabled";
 const TASK_COLUMNS: &str = "id, user_id, title, description, is_completed, created_at, updated_at";
 
 impl Db {
@@ -342,8 +348,8 @@ impl Db {
         session_id: &str,
     ) -> Result<Option<SessionUser>, sqlx::Error> {
         let sql = format!(
-            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS} \
-             FROM users u {SESSION_JOIN} WHERE u.id = $1"
+            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, u.two_factor_enabled, \
+             {SESSION_CHECK_COLUMNS} FROM users u {SESSION_JOIN} WHERE u.id = $1"
         );
         on_pool!(self, pool => sqlx::query_as::<_, SessionUser>(&sql).bind(user_id).bind(token_id).bind(session_id).fetch_optional(pool).await)
     }

@@ -152,17 +152,31 @@ pub struct UserResponse {
     pub name: Option<String>,
     #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:36:54.829173Z")]
     pub created_at: Ts,
+    /// Whether sign-in asks for a second factor (POST /api/auth/2fa/enable).
+    pub two_factor_enabled: bool,
 }
 
 impl From<&db::User> for UserResponse {
     fn from(u: &db::User) -> Self {
-        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: u.created_at }
+        UserResponse {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            created_at: u.created_at,
+            two_factor_enabled: u.two_factor_enabled,
+        }
     }
 }
 
 impl From<&db::SessionUser> for UserResponse {
     fn from(u: &db::SessionUser) -> Self {
-        UserResponse { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: u.created_at }
+        UserResponse {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            created_at: u.created_at,
+            two_factor_enabled: u.two_factor_enabled,
+        }
     }
 }
 

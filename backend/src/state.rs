@@ -12,6 +12,7 @@ use std::{
 use crate::{
     auth::{jwt::Tokens, password::Hasher},
     config::Settings,
+    crypto::DataCipher,
     db::{Db, Ts},
 };
 
@@ -24,6 +25,8 @@ pub struct Inner {
     pub tokens: Tokens,
     pub hasher: Arc<Hasher>,
     pub clock: Clock,
+    /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest.
+    pub cipher: DataCipher,
 }
 
 impl Deref for AppState {
@@ -37,7 +40,8 @@ impl AppState {
     pub fn new(settings: Settings, db: Db) -> AppState {
         let tokens = Tokens::new(&settings.jwt_secret, settings.jwt_algorithm, settings.access_token_expire);
         let hasher = Hasher::new(settings.bcrypt_cost, settings.hash_workers, settings.hash_queue);
-        AppState(Arc::new(Inner { settings, db, tokens, hasher, clock: Clock::default() }))
+        let cipher = DataCipher::new(&settings.data_encryption_key, &settings.data_encryption_previous_keys);
+        AppState(Arc::new(Inner { settings, db, tokens, hasher, clock: Clock::default(), cipher }))
     }
 
     /// Background upkeep, every minute from start-up: the dummy hash for unknown-email logins at the
@@ -52,6 +56,9 @@ impl AppState {
                 let _ = state.hasher.dummy_hash().await;
                 if let Err(e) = state.purge_expired().await {
                     tracing::warn!(error = %e, "purge of old throttle rows failed");
+                }
+                if let Err(e) = state.db.purge_mfa_challenges(state.clock.now()).await {
+                    tracing::warn!(error = %e, "purge of expired two-factor challenges failed");
                 }
             }
         });

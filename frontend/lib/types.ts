@@ -5,6 +5,8 @@ export interface User {
   email: string;
   name: string | null;
   created_at: string;
+  /** Absent from the seed's backend. */
+  two_factor_enabled?: boolean;
 }
 
 export interface TokenResponse {
@@ -66,4 +68,15 @@ export interface ValidationIssue {
   loc: (string | number)[];
   msg: string;
   type: string;
+}
+
+/** POST /api/auth/2fa/setup: a new secret, not active until enabled with a code. */
+export interface TwoFactorSetupResponse {
+  secret: string;
+  otpauth_url: string;
+}
+
+/** POST /api/auth/2fa/enable: ten single-use codes, shown once. */
+export interface RecoveryCodesResponse {
+  recovery_codes: string[];
 }

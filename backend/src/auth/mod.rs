@@ -4,6 +4,7 @@
 pub mod jwt;
 pub mod password;
 pub mod throttle;
+pub mod totp;
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -30,8 +30,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Signs a user in: a new session (see routes/sessions.rs) and a token that carries it. Every sign-in path
-/// ends here.
-async fn token_response(
+/// (login, register, change-password, login/2fa) ends here.
+pub(crate) async fn token_response(
     state: &AppState,
     device: &Device,
     user: UserResponse,
@@ -85,6 +85,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Invalid email or password", body = ErrorResponse),
+        (status = 403, description = "Password right; two-factor is on: continue at /api/auth/login/2fa", body = crate::routes::two_factor::TwoFactorRequiredResponse),
         (status = 422, description = "Invalid body", body = ValidationErrorResponse),
         (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
         (status = 503, description = "Database or hashing capacity unavailable", body = ErrorResponse),
@@ -122,6 +123,10 @@ pub async fn login(
         Some(user) if verified => {
             attempt.succeeded().await?;
             state.hasher.remember(&account_client);
+            if user.two_factor_enabled {
+                let mfa_token = super::two_factor::start_challenge(&state, &user).await?;
+                return Err(ApiError::TwoFactorRequired { mfa_token });
+            }
             Ok(Json(token_response(&state, &device, UserResponse::from(&user), user.token_version).await?))
         }
         _ => {

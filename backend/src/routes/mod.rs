@@ -5,3 +5,4 @@ pub mod health;
 pub mod sessions;
 pub mod task_stream;
 pub mod tasks;
+pub mod two_factor;

@@ -11,6 +11,8 @@ use todo_auth::{app, config::Settings, prepare, server, state::AppState};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub const SECRET: &str = "seed-fixture-secret-please-change-0123456789";
+/// The tests' DATA_ENCRYPTION_KEY (PostgreSQL requires one; SQLite would generate one per database).
+pub const DATA_KEY: &str = "test-data-encryption-key-0123456789abcdef";
 pub const PASSWORD: &str = "correct horse battery";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,6 +142,7 @@ pub fn base_vars(db_url: &str) -> HashMap<String, String> {
     [
         ("DATABASE_URL", db_url),
         ("JWT_SECRET", SECRET),
+        ("DATA_ENCRYPTION_KEY", DATA_KEY),
         ("BCRYPT_COST", "4"),
         ("API_HOST", "127.0.0.1"),
         ("API_PORT", "0"),

@@ -20,3 +20,4 @@ mod sessions;
 mod startup;
 mod task_lists;
 mod tokens;
+mod two_factor;

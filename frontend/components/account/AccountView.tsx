@@ -4,6 +4,7 @@ import { useState } from "react";
 import toast from "react-hot-toast";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { FormError, InputField } from "@/components/FormField";
+import { TwoFactorSection } from "@/components/account/TwoFactorSection";
 import { errorMessage } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { formatDate } from "@/lib/format";
@@ -36,6 +37,7 @@ export function AccountView() {
           </dl>
         </section>
         <ChangePasswordForm />
+        <TwoFactorSection />
         <SignOutEverywhere />
       </div>
     </div>

@@ -27,7 +27,10 @@ export interface AuthContextValue {
   isLoading: boolean;
   /** Why this tab's session ended (null: never signed in here, or ended in another tab). */
   endReason: EndReason;
+  /** Signs in; for a two-factor user throws the API's 403 as an ApiError carrying `mfaToken`. */
   login: (email: string, password: string) => Promise<User>;
+  /** Completes a two-factor sign-in with the login's mfa_token and a code (or a recovery code). */
+  loginWithCode: (mfaToken: string, code: string) => Promise<User>;
   register: (email: string, password: string, name?: string | null) => Promise<User>;
   /** Revokes the token on the server, then clears storage (even when the server cannot be reached). */
   logout: () => Promise<void>;
@@ -118,6 +121,13 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
     return res.user;
   }, []);
 
+  const loginWithCode = useCallback(async (mfaToken: string, code: string) => {
+    const res = await authApi.loginTwoFactor(mfaToken, code.trim());
+    setCheckedToken(res.access_token);
+    saveSession(res.access_token, res.user);
+    return res.user;
+  }, []);
+
   const register = useCallback(async (email: string, password: string, name?: string | null) => {
     const body: RegisterRequest = { email: email.trim(), password };
     const trimmedName = name?.trim();
@@ -164,13 +174,14 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
       isLoading: loading,
       endReason: session.endReason,
       login,
+      loginWithCode,
       register,
       logout,
       logoutAll,
       changePassword,
       getToken,
     };
-  }, [hydrated, session, checkedToken, login, register, logout, logoutAll, changePassword, getToken]);
+  }, [hydrated, session, checkedToken, login, loginWithCode, register, logout, logoutAll, changePassword, getToken]);
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
