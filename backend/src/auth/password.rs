@@ -14,6 +14,7 @@ use std::sync::{
 
 use tokio::sync::{oneshot, OnceCell};
 
+use super::scheme::Scheme;
 use crate::error::ApiError;
 
 /// bcrypt reads at most 72 bytes; the seed truncates explicitly (newer Python bcrypt refuses longer).
@@ -29,8 +30,13 @@ pub fn hash_blocking(password: &str, cost: u32) -> Result<String, bcrypt::Bcrypt
     bcrypt::hash_with_result(truncated(password), cost).map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
 }
 
-/// Verify with the seed's rules. A stored value that is not a bcrypt hash verifies as false.
+/// Verify a stored hash of either kind (bcrypt or Argon2id, see [`Scheme`]); synchronous.
 pub fn verify_blocking(password: &str, hash: &str) -> bool {
+    Scheme::verify(password, hash)
+}
+
+/// Verify with the seed's rules. A stored value that is not a bcrypt hash verifies as false.
+pub(crate) fn verify_bcrypt(password: &str, hash: &str) -> bool {
     match bcrypt::verify(truncated(password), hash) {
         Ok(ok) => ok,
         Err(e) => {
@@ -44,6 +50,8 @@ type Job = Box<dyn FnOnce() + Send>;
 
 pub struct Hasher {
     cost: u32,
+    /// What new hashes are (`PASSWORD_HASH`); `cost` is its bcrypt cost.
+    scheme: Scheme,
     workers: usize,
     /// Jobs queued or running; admission is refused past `workers + queue`.
     in_flight: Arc<AtomicUsize>,
@@ -57,7 +65,13 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    pub fn new(cost: u32, workers: usize, queue: usize) -> Arc<Hasher> {
+    /// `scheme`: a [`Scheme`], or a bare bcrypt cost.
+    pub fn new(scheme: impl Into<Scheme>, workers: usize, queue: usize) -> Arc<Hasher> {
+        let scheme = scheme.into();
+        let cost = match scheme {
+            Scheme::Bcrypt { cost } => cost,
+            Scheme::Argon2id => 12,
+        };
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..workers {
@@ -81,6 +95,7 @@ impl Hasher {
         }
         Arc::new(Hasher {
             cost,
+            scheme,
             workers,
             in_flight: Arc::new(AtomicUsize::new(0)),
             limit: workers + queue,
@@ -96,7 +111,7 @@ impl Hasher {
 
     /// Seconds a refused caller should wait: one round of the queue ahead of it.
     fn retry_after(&self) -> u64 {
-        let per_hash = 0.25_f64 * 2f64.powi(self.cost as i32 - 12);
+        let per_hash = self.scheme.seconds_per_hash();
         ((self.limit as f64 / self.workers as f64) * per_hash).ceil().max(1.0) as u64
     }
 
@@ -121,9 +136,20 @@ impl Hasher {
         rx.await.map_err(|_| ApiError::internal("a bcrypt job panicked"))
     }
 
+    /// A new hash of the configured scheme. A new password from a request goes through
+    /// [`super::policy::new_password_hash`] (the password rules), not straight here.
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
-        let (password, cost) = (password.to_owned(), self.cost);
-        self.run(move || hash_blocking(&password, cost)).await?.map_err(ApiError::internal)
+        let (password, scheme) = (password.to_owned(), self.scheme);
+        self.run(move || scheme.hash(&password)).await?.map_err(ApiError::internal)
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Whether a hash that just verified should be replaced (see [`Scheme::needs_rehash`]).
+    pub fn needs_rehash(&self, stored: &str, password: &str) -> bool {
+        self.scheme.needs_rehash(stored, password)
     }
 
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, ApiError> {

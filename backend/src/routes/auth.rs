@@ -4,7 +4,7 @@
 use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::post, Json, Router};
 
 use crate::{
-    auth::{throttle, ClientIp, CurrentUser},
+    auth::{policy::Owner, throttle, ClientIp, CurrentUser},
     db::{NewUser, Ts},
     error::{ApiError, ApiResult},
     schemas::{
@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
 
 fn token_response(state: &AppState, user: UserResponse, token_version: i32) -> ApiResult<TokenResponse> {
     let access_token = state.tokens.issue(&user.id, &user.email, token_version).map_err(ApiError::internal)?;
-    Ok(TokenResponse { access_token, token_type: "bearer", user })
+    Ok(TokenResponse { access_token, token_type: "bearer", user, password_change_suggested: None })
 }
 
 /// Create an account and sign it in.
@@ -50,7 +50,8 @@ pub async fn register(
     throttle::check(&state.db, &per_client, limits.window, now).await?;
     throttle::record(&state.db, &per_client, now).await?;
 
-    let hashed = state.hasher.hash(&body.password).await?;
+    let owner = Owner { email: &body.email, name: body.name.as_deref() };
+    let hashed = state.passwords.new_hash("password", &body.password, owner).await?;
     let id = uuid::Uuid::new_v4().to_string();
     match state.db.create_user(&id, &body.email, &hashed, body.name.as_deref(), Ts::now()).await? {
         NewUser::Created(user) => {
@@ -100,7 +101,9 @@ pub async fn login(
     match user {
         Some(user) if verified => {
             throttle::clear(&state.db, &pair).await?;
-            Ok(Json(token_response(&state, UserResponse::from(&user), user.token_version)?))
+            let suggest_change = state.passwords.signed_in(&state.db, &user, &body.password).await;
+            let response = token_response(&state, UserResponse::from(&user), user.token_version)?;
+            Ok(Json(TokenResponse { password_change_suggested: suggest_change.then_some(true), ..response }))
         }
         _ => {
             throttle::record(&state.db, &failures, now).await?;
@@ -177,7 +180,8 @@ pub async fn change_password(
         return Err(ApiError::bad_request("Current password is incorrect"));
     }
     throttle::clear(&state.db, &pair).await?;
-    let hashed = state.hasher.hash(&body.new_password).await?;
+    let owner = Owner { email: &user.email, name: user.name.as_deref() };
+    let hashed = state.passwords.new_hash("new_password", &body.new_password, owner).await?;
     let version = state.db.set_password(&user.id, &hashed, Ts::now()).await?;
     tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
     Ok(Json(token_response(&state, UserResponse::from(&user), version)?))

@@ -9,6 +9,7 @@ mod crash;
 mod fixtures;
 mod flood;
 mod outage;
+mod passwords;
 mod process;
 mod robustness;
 mod security;
