@@ -21,7 +21,9 @@ export interface Strength {
 
 /** `userInputs`: the account's email, its local part, the name — words an attacker would try first. */
 export function estimate(password: string, userInputs: string[]): Strength {
-  const result = zxcvbn.check(password, userInputs.filter(Boolean));
+  // Each word too ("Ada Lovelace" -> "ada", "lovelace"), as the server's rule reads them.
+  const words = userInputs.flatMap((s) => [s, ...s.split(/[^\p{L}\p{N}]+/u)]).filter((w) => w.length >= 3);
+  const result = zxcvbn.check(password, [...new Set(words.map((w) => w.toLowerCase()))]);
   return {
     score: result.score as Strength["score"],
     warning: result.feedback.warning || null,

@@ -85,5 +85,7 @@ describe("new-password fields", () => {
 describe("strength estimate", () => {
   it("counts the account's own words as easy to guess", () => {
     expect(estimate("ada@example.com", ["ada@example.com"]).score).toBeLessThanOrEqual(1);
+    // A word of the name counts, not only the whole name.
+    expect(estimate("Marblewood!!", ["Quentin Marblewood"]).score).toBeLessThan(estimate("Marblewood!!", []).score);
   });
 });
