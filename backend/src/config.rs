@@ -29,6 +29,9 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "API_HOST", default: "127.0.0.1", help: "address to listen on (0.0.0.0 for every interface)" },
     Variable { name: "API_PORT", default: "8000", help: "port to listen on (0 picks a free one)" },
     Variable { name: "BCRYPT_COST", default: "12", help: "bcrypt work factor for new hashes, 4..=31 (the seed uses 12)" },
+    Variable { name: "PASSWORD_HASH", default: "bcrypt", help: "hash of new passwords: bcrypt (at BCRYPT_COST; the seed's backend can read every row) or argon2id (m=19 MiB, t=2, p=1; a bcrypt hash is replaced at its owner's next sign-in, after which the seed cannot read it)" },
+    Variable { name: "PWNED_PASSWORDS_URL", default: "", help: "optional k-anonymity range API (e.g. https://api.pwnedpasswords.com): a new password seen in a breach is refused; only the first 5 hex of its SHA-1 are sent; unreachable -> allowed and logged" },
+    Variable { name: "PWNED_PASSWORDS_TIMEOUT_MS", default: "2000", help: "how long a breached-password lookup may take before the password is allowed (100..=30000)" },
     Variable { name: "RUST_LOG", default: "info", help: "log filter (tracing EnvFilter syntax), e.g. warn or todo_auth=debug" },
     Variable { name: "DB_MAX_CONNECTIONS", default: "10", help: "connection pool size" },
     Variable { name: "DB_ACQUIRE_TIMEOUT_SECONDS", default: "3", help: "how long a request waits for a pooled connection before answering 503" },
@@ -100,6 +103,10 @@ pub struct Settings {
     pub host: IpAddr,
     pub port: u16,
     pub bcrypt_cost: u32,
+    /// `PASSWORD_HASH` (its bcrypt cost is `bcrypt_cost`).
+    pub password_hash: crate::auth::scheme::Scheme,
+    pub pwned_passwords_url: Option<String>,
+    pub pwned_passwords_timeout: Duration,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub db_statement_timeout: Duration,
@@ -262,6 +269,17 @@ impl Settings {
             host: r.parse("API_HOST")?,
             port: r.parse("API_PORT")?,
             bcrypt_cost: r.ranged("BCRYPT_COST", 4, 31)?,
+            password_hash: {
+                let raw = r.raw("PASSWORD_HASH").unwrap_or_default();
+                crate::auth::scheme::Scheme::parse(&raw, r.ranged("BCRYPT_COST", 4, 31)?)
+                    .map_err(|why| invalid("PASSWORD_HASH", &raw, why))?
+            },
+            pwned_passwords_url: match r.raw("PWNED_PASSWORDS_URL") {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url),
+                Some(url) => return Err(invalid("PWNED_PASSWORDS_URL", &url, "must be an http:// or https:// URL")),
+                None => None,
+            },
+            pwned_passwords_timeout: Duration::from_millis(r.ranged("PWNED_PASSWORDS_TIMEOUT_MS", 100u64, 30_000)?),
             db_max_connections: r.ranged("DB_MAX_CONNECTIONS", 1, 1000)?,
             db_acquire_timeout: r.seconds("DB_ACQUIRE_TIMEOUT_SECONDS", 1, 300)?,
             db_statement_timeout: r.seconds("DB_STATEMENT_TIMEOUT_SECONDS", 1, 3600)?,

@@ -367,6 +367,13 @@ impl Db {
         on_pool!(self, pool => sqlx::query_scalar::<_, i32>(SQL).bind(user_id).bind(hashed_password).bind(now).fetch_one(pool).await)
     }
 
+    /// Replaces a hash by a new one of the same password (rehash after sign-in), only if the row still
+    /// holds `old` (a password changed meanwhile wins). Tokens and `updated_at` are left as they are.
+    pub async fn rehash_password(&self, user_id: &str, old: &str, new: &str) -> Result<bool, sqlx::Error> {
+        const SQL: &str = "UPDATE users SET hashed_password = $3 WHERE id = $1 AND hashed_password = $2";
+        on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(old).bind(new).execute(pool).await.map(|r| r.rows_affected() == 1))
+    }
+
     /// "Sign out everywhere": every token issued so far carries an older version from now on.
     pub async fn bump_token_version(&self, user_id: &str) -> Result<i32, sqlx::Error> {
         const SQL: &str = "UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version";

@@ -187,6 +187,10 @@ pub struct TokenResponse {
     #[schema(example = "bearer")]
     pub token_type: &'static str,
     pub user: UserResponse,
+    /// Sign-in only, and only when true: the password just used breaks today's password rules (too
+    /// short, common, or built from the email or name). Suggest a change; nothing is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_change_suggested: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,7 +10,7 @@ use std::{
 };
 
 use crate::{
-    auth::{jwt::Tokens, password::Hasher},
+    auth::{jwt::Tokens, password::Hasher, policy::Passwords},
     config::Settings,
     crypto::DataCipher,
     db::{Db, Ts},
@@ -24,6 +24,8 @@ pub struct Inner {
     pub db: Db,
     pub tokens: Tokens,
     pub hasher: Arc<Hasher>,
+    /// The password rules in front of `hasher` for every new password.
+    pub passwords: Passwords,
     pub clock: Clock,
     /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest.
     pub cipher: DataCipher,
@@ -39,9 +41,11 @@ impl Deref for AppState {
 impl AppState {
     pub fn new(settings: Settings, db: Db) -> AppState {
         let tokens = Tokens::new(&settings.jwt_secret, settings.jwt_algorithm, settings.access_token_expire);
-        let hasher = Hasher::new(settings.bcrypt_cost, settings.hash_workers, settings.hash_queue);
+        let hasher = Hasher::new(settings.password_hash, settings.hash_workers, settings.hash_queue);
+        let passwords =
+            Passwords::new(hasher.clone(), settings.pwned_passwords_url.as_deref(), settings.pwned_passwords_timeout);
         let cipher = DataCipher::new(&settings.data_encryption_key, &settings.data_encryption_previous_keys);
-        AppState(Arc::new(Inner { settings, db, tokens, hasher, clock: Clock::default(), cipher }))
+        AppState(Arc::new(Inner { settings, db, tokens, hasher, passwords, clock: Clock::default(), cipher }))
     }
 
     /// Background upkeep, every minute from start-up: the dummy hash for unknown-email logins at the

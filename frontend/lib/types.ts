@@ -13,6 +13,8 @@ export interface TokenResponse {
   access_token: string;
   token_type: "bearer";
   user: User;
+  /** Sign-in only, when the password just used breaks today's rules: suggest a change. */
+  password_change_suggested?: boolean;
 }
 
 export interface Task {

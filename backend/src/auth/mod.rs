@@ -3,6 +3,9 @@
 
 pub mod jwt;
 pub mod password;
+pub mod policy;
+pub mod pwned;
+pub mod scheme;
 pub mod throttle;
 pub mod totp;
 

@@ -17,6 +17,7 @@ use std::{
 
 use tokio::sync::oneshot;
 
+use super::scheme::Scheme;
 use crate::error::ApiError;
 
 /// bcrypt reads at most 72 bytes; the seed truncates explicitly (newer Python bcrypt refuses longer).
@@ -32,8 +33,13 @@ pub fn hash_blocking(password: &str, cost: u32) -> Result<String, bcrypt::Bcrypt
     bcrypt::hash_with_result(truncated(password), cost).map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
 }
 
-/// Verify with the seed's rules. A stored value that is not a bcrypt hash verifies as false.
+/// Verify a stored hash of either kind (bcrypt or Argon2id, see [`Scheme`]); synchronous.
 pub fn verify_blocking(password: &str, hash: &str) -> bool {
+    Scheme::verify(password, hash)
+}
+
+/// Verify with the seed's rules. A stored value that is not a bcrypt hash verifies as false.
+pub(crate) fn verify_bcrypt(password: &str, hash: &str) -> bool {
     match bcrypt::verify(truncated(password), hash) {
         Ok(ok) => ok,
         Err(e) => {
@@ -65,6 +71,8 @@ const RECENT_MAX: usize = 100_000;
 
 pub struct Hasher {
     cost: u32,
+    /// What new hashes are (`PASSWORD_HASH`); `cost` is its bcrypt cost.
+    scheme: Scheme,
     /// Places held back for clients that recently signed in to the account they are signing in to.
     reserved: usize,
     recent: Mutex<HashMap<String, std::time::Instant>>,
@@ -82,7 +90,13 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    pub fn new(cost: u32, workers: usize, queue: usize) -> Arc<Hasher> {
+    /// `scheme`: a [`Scheme`], or a bare bcrypt cost.
+    pub fn new(scheme: impl Into<Scheme>, workers: usize, queue: usize) -> Arc<Hasher> {
+        let scheme = scheme.into();
+        let cost = match scheme {
+            Scheme::Bcrypt { cost } => cost,
+            Scheme::Argon2id => 12,
+        };
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..workers {
@@ -107,6 +121,7 @@ impl Hasher {
         let limit = workers + queue;
         Arc::new(Hasher {
             cost,
+            scheme,
             // A quarter of the pool (at least one place, and never all of it).
             reserved: (limit / 4).max(1).min(limit.saturating_sub(1)),
             recent: Mutex::new(HashMap::new()),
@@ -132,7 +147,7 @@ impl Hasher {
 
     /// Seconds a refused caller should wait: one round of the queue ahead of it.
     fn retry_after(&self) -> u64 {
-        let per_hash = 0.25_f64 * 2f64.powi(self.cost as i32 - 12);
+        let per_hash = self.scheme.seconds_per_hash();
         ((self.limit as f64 / self.workers as f64) * per_hash).ceil().max(1.0) as u64
     }
 
@@ -198,9 +213,20 @@ impl Hasher {
         self.hash_with(permit, password).await
     }
 
+    /// A new hash of the configured scheme. A new password from a request goes through
+    /// [`super::policy::Passwords::new_hash`] (the password rules), not straight here.
     pub async fn hash_with(&self, permit: Permit, password: &str) -> Result<String, ApiError> {
-        let (password, cost) = (password.to_owned(), self.cost);
-        self.run(permit, move || hash_blocking(&password, cost)).await?.map_err(ApiError::internal)
+        let (password, scheme) = (password.to_owned(), self.scheme);
+        self.run(permit, move || scheme.hash(&password)).await?.map_err(ApiError::internal)
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Whether a hash that just verified should be replaced (see [`Scheme::needs_rehash`]).
+    pub fn needs_rehash(&self, stored: &str, password: &str) -> bool {
+        self.scheme.needs_rehash(stored, password)
     }
 
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, ApiError> {

@@ -5,6 +5,7 @@ use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::po
 
 use crate::{
     auth::{
+        policy::Owner,
         throttle::{self, Attempt, OnSuccess},
         ClientIp, CurrentUser,
     },
@@ -40,7 +41,7 @@ pub(crate) async fn token_response(
     let session_id = sessions::start(state, device, &user.id, token_version).await?;
     let access_token =
         state.tokens.issue(&user.id, &user.email, token_version, &session_id).map_err(ApiError::internal)?;
-    Ok(TokenResponse { access_token, token_type: "bearer", user })
+    Ok(TokenResponse { access_token, token_type: "bearer", user, password_change_suggested: None })
 }
 
 /// Create an account and sign it in.
@@ -65,7 +66,8 @@ pub async fn register(
         Attempt::reserve(&state, &[(throttle::registrations_per_client(limits, client), OnSuccess::Keep)]).await?;
     attempt.failed(); // every registration counts, whatever its outcome
 
-    let hashed = state.hasher.hash_with(permit, &body.password).await?;
+    let owner = Owner { email: &body.email, name: body.name.as_deref() };
+    let hashed = state.passwords.new_hash(Some(permit), "password", &body.password, owner).await?;
     let id = uuid::Uuid::new_v4().to_string();
     match state.db.create_user(&id, &body.email, &hashed, body.name.as_deref(), Ts::now()).await? {
         NewUser::Created(user) => {
@@ -123,11 +125,13 @@ pub async fn login(
         Some(user) if verified => {
             attempt.succeeded().await?;
             state.hasher.remember(&account_client);
+            let suggest_change = state.passwords.signed_in(&state.db, &user, &body.password).await;
             if user.two_factor_enabled {
                 let mfa_token = super::two_factor::start_challenge(&state, &user).await?;
                 return Err(ApiError::TwoFactorRequired { mfa_token });
             }
-            Ok(Json(token_response(&state, &device, UserResponse::from(&user), user.token_version).await?))
+            let response = token_response(&state, &device, UserResponse::from(&user), user.token_version).await?;
+            Ok(Json(TokenResponse { password_change_suggested: suggest_change.then_some(true), ..response }))
         }
         _ => {
             attempt.failed();
@@ -214,7 +218,8 @@ pub async fn change_password(
         return Err(ApiError::bad_request("Current password is incorrect"));
     }
     attempt.succeeded().await?;
-    let hashed = state.hasher.hash(&body.new_password).await?;
+    let owner = Owner { email: &user.email, name: user.name.as_deref() };
+    let hashed = state.passwords.new_hash(None, "new_password", &body.new_password, owner).await?;
     let version = state.db.set_password(&user.id, &hashed, Ts::now()).await?;
     tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
     Ok(Json(token_response(&state, &device, UserResponse::from(&user), version).await?))

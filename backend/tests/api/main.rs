@@ -13,6 +13,7 @@ mod flood;
 mod lookalikes;
 mod metrics;
 mod outage;
+mod passwords;
 mod process;
 mod robustness;
 mod security;

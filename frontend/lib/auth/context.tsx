@@ -17,6 +17,7 @@ import {
   type Session,
 } from "@/lib/auth/storage";
 import { setNavigator } from "@/lib/navigation";
+import { suggestPasswordChange } from "@/lib/passwordAdvice";
 import type { RegisterRequest, User } from "@/lib/types";
 
 export interface AuthContextValue {
@@ -118,6 +119,7 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
     const res = await authApi.login({ email: email.trim(), password });
     setCheckedToken(res.access_token);
     saveSession(res.access_token, res.user);
+    if (res.password_change_suggested) suggestPasswordChange();
     return res.user;
   }, []);
 
