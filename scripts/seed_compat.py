@@ -23,7 +23,7 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
-SEED_DB = os.path.join(SHARED, "seed-db")
+SEED_DB = os.path.join(ROOT, "backend", "tests", "fixtures", "seed-db")  # a copy of ../shared/seed-db
 SEED_RUN = os.path.join(SHARED, "peers", "fastapi-seed", "run.sh")
 OURS = os.path.join(ROOT, "backend", "target", "release", "todo-auth-api")
 FIXTURE = json.load(open(os.path.join(SEED_DB, "fixture.json")))

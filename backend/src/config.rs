@@ -124,24 +124,9 @@ pub struct Settings {
     pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
-/// A secret that never prints itself (Debug shows a placeholder), so it cannot reach a log by accident.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
+/// A secret that never prints itself (`secrecy`: Debug shows a placeholder, the memory is zeroed on drop),
+/// so it cannot reach a log by accident; `expose_secret()` is the one way to read it.
+pub type Secret = secrecy::SecretString;
 
 #[derive(Debug)]
 pub struct ConfigError(pub String);
@@ -221,14 +206,14 @@ impl Settings {
         let (jwt_secret, jwt_secret_source) = match r.raw("JWT_SECRET") {
             Some(secret) => {
                 check_secret(&secret)?;
-                (Secret::new(secret), "JWT_SECRET".to_string())
+                (Secret::from(secret), "JWT_SECRET".to_string())
             }
             None => local_secret(&database, "JWT_SECRET", ".jwt_secret")?,
         };
         let data_encryption_key = match r.raw("DATA_ENCRYPTION_KEY") {
             Some(key) => {
                 check_named_secret("DATA_ENCRYPTION_KEY", &key)?;
-                Secret::new(key)
+                Secret::from(key)
             }
             None => local_secret(&database, "DATA_ENCRYPTION_KEY", ".data_encryption_key")?.0,
         };
@@ -238,7 +223,7 @@ impl Settings {
             .split(',')
             .map(str::trim)
             .filter(|k| !k.is_empty())
-            .map(|k| check_named_secret("DATA_ENCRYPTION_PREVIOUS_KEYS", k).map(|()| Secret::new(k)))
+            .map(|k| check_named_secret("DATA_ENCRYPTION_PREVIOUS_KEYS", k).map(|()| Secret::from(k.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
         let cors_origins = parse_origins(&r.raw("CORS_ORIGINS").unwrap_or_default())?;
         let trusted_proxies = match r.raw("TRUSTED_PROXIES") {
@@ -430,31 +415,48 @@ fn local_secret(database: &DatabaseUrl, name: &str, file_name: &str) -> Result<(
         _ => PathBuf::from("."),
     };
     let file = dir.join(file_name);
-    if let Ok(existing) = std::fs::read_to_string(&file) {
-        let existing = existing.trim().to_string();
-        check_named_secret(name, &existing).map_err(|e| ConfigError(format!("{}: {e}", file.display())))?;
-        return Ok((Secret::new(existing), format!("{} (generated earlier for local use)", file.display())));
+    if let Some(existing) = read_local_secret(name, &file)? {
+        return Ok((existing, format!("{} (generated earlier for local use)", file.display())));
     }
     std::fs::create_dir_all(&dir).map_err(|e| ConfigError(format!("cannot create {}: {e}", dir.display())))?;
     let mut bytes = [0u8; 32];
     rand::Rng::fill(&mut rand::rngs::OsRng, &mut bytes);
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&file, &secret).map_err(|e| ConfigError(format!("cannot write {}: {e}", file.display())))?;
-    Ok((Secret::new(secret), format!("{} (just generated for local use)", file.display())))
+    let secret = hex::encode(bytes);
+    // Written whole into a private temporary file beside it, then linked into place only if no file is there:
+    // of two processes starting at once on a fresh database, one wins and the other reads the winner's file
+    // (never a half-written one) instead of aborting.
+    let cannot_write = |e: std::io::Error| ConfigError(format!("cannot write {}: {e}", file.display()));
+    let mut tmp = tempfile::Builder::new().prefix(&format!("{file_name}.")).tempfile_in(&dir).map_err(cannot_write)?;
+    std::io::Write::write_all(&mut tmp, secret.as_bytes()).map_err(cannot_write)?;
+    match tmp.persist_noclobber(&file) {
+        Ok(_) => Ok((Secret::from(secret), format!("{} (just generated for local use)", file.display()))),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => match read_local_secret(name, &file)? {
+            Some(winner) => {
+                Ok((winner, format!("{} (generated at the same moment by another process)", file.display())))
+            }
+            None => Err(ConfigError(format!("{} vanished while starting", file.display()))),
+        },
+        Err(e) => Err(cannot_write(e.error)),
+    }
 }
 
-fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)?.write_all(content.as_bytes())
+/// The secret kept in `file`, checked; `None` when there is no such file.
+fn read_local_secret(name: &str, file: &std::path::Path) -> Result<Option<Secret>, ConfigError> {
+    match std::fs::read_to_string(file) {
+        Ok(existing) => {
+            let existing = existing.trim().to_string();
+            check_named_secret(name, &existing).map_err(|e| ConfigError(format!("{}: {e}", file.display())))?;
+            Ok(Some(Secret::from(existing)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ConfigError(format!("cannot read {}: {e}", file.display()))),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     /// The given variables; where JWT_SECRET is given, a DATA_ENCRYPTION_KEY too (so no test writes a
     /// generated key into ./data).
@@ -555,19 +557,24 @@ mod tests {
 
     #[test]
     fn a_missing_secret_is_generated_once_beside_the_sqlite_file() {
-        let dir = std::env::temp_dir().join(format!("cfg-secret-{}", uuid::Uuid::new_v4()));
+        let dir = tempfile::tempdir().unwrap();
         // `dir` is absolute, so this is SQLAlchemy's four-slash form.
-        let url = format!("sqlite:///{}/app.db", dir.display());
+        let url = format!("sqlite:///{}/data/app.db", dir.path().display());
         let first = Settings::from_vars(&vars(&[("DATABASE_URL", &url)])).unwrap();
         let second = Settings::from_vars(&vars(&[("DATABASE_URL", &url)])).unwrap();
-        assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
-        assert!(first.jwt_secret.expose().len() >= MIN_SECRET_BYTES);
-        assert!(dir.join(".jwt_secret").exists());
-        assert!(dir.join(".data_encryption_key").exists());
-        assert_eq!(first.data_encryption_key.expose(), second.data_encryption_key.expose());
-        assert_ne!(first.data_encryption_key.expose(), first.jwt_secret.expose());
-        assert!(format!("{:?}", first.jwt_secret).contains('…'), "Debug must not print the secret");
-        std::fs::remove_dir_all(dir).ok();
+        assert_eq!(first.jwt_secret.expose_secret(), second.jwt_secret.expose_secret());
+        assert!(first.jwt_secret.expose_secret().len() >= MIN_SECRET_BYTES);
+        let file = dir.path().join("data/.jwt_secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert!(dir.path().join("data/.data_encryption_key").exists());
+        assert_eq!(first.data_encryption_key.expose_secret(), second.data_encryption_key.expose_secret());
+        assert_ne!(first.data_encryption_key.expose_secret(), first.jwt_secret.expose_secret());
+        let debug = format!("{:?}", first.jwt_secret);
+        assert!(!debug.contains(first.jwt_secret.expose_secret()), "Debug must not print the secret: {debug}");
         let pg = Settings::from_vars(&vars(&[("DATABASE_URL", "postgres://u@h/db")]));
         assert!(pg.err().unwrap().0.contains("JWT_SECRET"));
         let pg = Settings::from_vars(
@@ -577,5 +584,32 @@ mod tests {
                 .collect(),
         );
         assert!(pg.err().unwrap().0.contains("DATA_ENCRYPTION_KEY must be set"));
+    }
+
+    #[test]
+    fn processes_starting_at_once_on_a_fresh_database_agree_on_one_secret() {
+        for _round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite:///{}/app.db", dir.path().display());
+            let start = std::sync::Barrier::new(8);
+            let secrets: Vec<String> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            let settings = Settings::from_vars(&vars(&[("DATABASE_URL", &url)]))
+                                .unwrap_or_else(|e| panic!("a process starting at the same time failed: {e}"));
+                            settings.jwt_secret.expose_secret().to_string()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert!(secrets.iter().all(|s| s == &secrets[0]), "every process uses the winner's secret");
+            let kept = std::fs::read_to_string(dir.path().join(".jwt_secret")).unwrap();
+            assert_eq!(kept, secrets[0]);
+            let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+            assert_eq!(leftovers, 1, "no temporary file is left beside the secret");
+        }
     }
 }

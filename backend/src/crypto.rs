@@ -21,6 +21,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use secrecy::ExposeSecret;
+
 use crate::config::Secret;
 
 const VERSION: &str = "v1";
@@ -34,7 +36,7 @@ struct Key {
 impl Key {
     fn derive(text: &Secret) -> Key {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"todo-auth data encryption v1").expect("any key length");
-        mac.update(text.expose().as_bytes());
+        mac.update(text.expose_secret().as_bytes());
         let bytes = mac.finalize().into_bytes();
         let id: String = Sha256::digest(bytes)[..4].iter().map(|b| format!("{b:02x}")).collect();
         Key { id, cipher: XChaCha20Poly1305::new(&bytes) }
@@ -109,7 +111,7 @@ mod tests {
     use super::*;
 
     fn key(s: &str) -> Secret {
-        Secret::new(s.repeat(40))
+        Secret::from(s.repeat(40))
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use std::{
     collections::HashMap,
+    panic::{catch_unwind, AssertUnwindSafe},
     sync::{
         atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
         mpsc, Arc, Mutex,
@@ -111,7 +112,11 @@ impl Hasher {
                             Err(_) => return,
                         };
                         match job {
-                            Ok(job) => job(),
+                            // A job that panics loses only itself (its caller gets a 500); the thread
+                            // goes on serving the queue.
+                            Ok(job) => {
+                                let _ = catch_unwind(AssertUnwindSafe(job));
+                            }
                             Err(_) => return, // the Hasher was dropped
                         }
                     }
@@ -197,6 +202,12 @@ impl Hasher {
         let (tx, rx) = oneshot::channel();
         let computations = self.computations.clone();
         let job: Job = Box::new(move || {
+            // The place is given back before the caller is woken (by the send, or by `tx` dropped when `f`
+            // panics: locals drop in reverse order, so `permit` goes first), so a caller that goes on at once
+            // finds it free. (Captures alone drop in no promised order, and `tx.send(f())` would move `tx`
+            // into the call before running `f`.)
+            let tx = tx;
+            let permit = permit;
             computations.fetch_add(1, Ordering::SeqCst);
             let out = f();
             drop(permit);
@@ -336,7 +347,7 @@ mod tests {
 
     #[test]
     fn hashes_made_by_the_seed_verify() {
-        // From ../shared/seed-db (Python bcrypt, cost 12).
+        // From tests/fixtures/seed-db (Python bcrypt, cost 12).
         let seed = "$2b$12$a8cV6Xiu/dYBiWh99VIkBO96yWZgxd8p76yiYxN8Mqe5gaMF9KG.e";
         assert!(verify_blocking("correct horse battery", seed));
         assert!(!verify_blocking("wrong", seed));
@@ -367,5 +378,19 @@ mod tests {
         drop(taken);
         drop(mine);
         assert_eq!(hasher.in_flight.load(Ordering::SeqCst), 0, "every place given back");
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_returns_its_slot_and_keeps_its_worker() {
+        // One worker and no queue: a lost place or a dead thread would refuse or hang everything after.
+        let hasher = Hasher::new(4, 1, 0);
+        for _ in 0..3 {
+            let permit = hasher.admit().expect("the one place is free");
+            let out = hasher.run(permit, || -> u8 { panic!("a bcrypt job panics on purpose") }).await;
+            assert!(matches!(out, Err(ApiError::Internal(_))), "a panicked job is a 500: {out:?}");
+            assert_eq!(hasher.in_flight.load(Ordering::SeqCst), 0, "the panicked job gave its place back");
+        }
+        let hash = hasher.hash("still hashing").await.expect("the worker survived the panics");
+        assert!(hasher.verify("still hashing", &hash).await.unwrap());
     }
 }
