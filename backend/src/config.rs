@@ -608,8 +608,12 @@ mod tests {
             assert!(secrets.iter().all(|s| s == &secrets[0]), "every process uses the winner's secret");
             let kept = std::fs::read_to_string(dir.path().join(".jwt_secret")).unwrap();
             assert_eq!(kept, secrets[0]);
-            let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
-            assert_eq!(leftovers, 1, "no temporary file is left beside the secret");
+            let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            assert_eq!(names, [".data_encryption_key", ".jwt_secret"], "no temporary file is left beside the secrets");
         }
     }
 }

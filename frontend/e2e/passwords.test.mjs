@@ -60,7 +60,8 @@ test("change password: the same fields, and the server's reason at the new passw
   await signIn(page, email);
   await waitForPath(page, "/tasks");
   await page.goto("/account");
-  const form = page.locator("form", { has: page.getByLabel("Current password") });
+  // The account page has two forms with a current-password field (two-factor set-up too): this one.
+  const form = page.getByRole("region", { name: "Change password" }).locator("form");
   await form.getByLabel("Current password").fill(PASSWORD);
   const next = form.getByLabel("New password", { exact: true });
   await next.fill("Marblewood!!");
