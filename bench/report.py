@@ -175,6 +175,30 @@ def render(doc):
       f"(min {b['end'][1] * 1000:.0f}, max {b['end'][2] * 1000:.0f}); with the median of the two, "
       f"{b['cores']} cores ÷ {b['per_hash_s'] * 1000:.0f} ms = **{limit:.2f} logins/s**.\n")
 
+    # ---- bcrypt and Argon2id side by side
+    w("## Sign-ins against the hashing limit: bcrypt and Argon2id\n")
+    w("(b) for the default `PASSWORD_HASH=bcrypt` (cost 12) and for `PASSWORD_HASH=argon2id` (m = 19 MiB, t = 2, "
+      "p = 1; the users' bcrypt hashes are replaced at their first sign-in, before the measurement). The "
+      "Argon2id limit is timed on the server itself: one sign-in at a time (one hash plus well under a "
+      "millisecond of request), cores ÷ its median latency.\n")
+    w("| database | bcrypt logins/s | bcrypt limit | ratio | Argon2id logins/s | Argon2id limit | ratio |")
+    w("|---|---|---|---|---|---|---|")
+    for db in ("sqlite", "postgres"):
+        o, g = R.get(f"ours-{db}", {}), R.get(f"ours-{db}-argon2id", {})
+        cells = []
+        if "b" in o:
+            cells += [f"{o['b']['good_rps']:.2f}", f"{limit:.2f}", f"{o['b']['good_rps'] / limit:.2f}"]
+        else:
+            cells += ["–"] * 3
+        if "b" in g and g.get("hash_s"):
+            glimit = b["cores"] / g["hash_s"]
+            cells += [f"{g['b']['good_rps']:.2f}", f"{glimit:.2f} ({g['hash_s'] * 1000:.0f} ms a hash)",
+                      f"{g['b']['good_rps'] / glimit:.2f}"]
+        else:
+            cells += ["–"] * 3
+        w(f"| {db} | " + " | ".join(cells) + " |")
+    w("")
+
     # ---- async at 32
     for name in ("seed-async-sqlite", "seed-async-postgres"):
         r = R.get(name, {})

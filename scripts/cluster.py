@@ -531,6 +531,7 @@ def run_tests():
         "PATH": os.environ.get("PATH", ""),
         "DATABASE_URL": database_url,
         "JWT_SECRET": TEST_SECRET,
+        "DATA_ENCRYPTION_KEY": TEST_SECRET,
         "BCRYPT_COST": "4",
         "RUST_LOG": "info",
         "TRUSTED_PROXIES": "127.0.0.1",

@@ -18,6 +18,14 @@ if [ -z "${JWT_SECRET:-}" ]; then
   export JWT_SECRET
   echo "==> JWT_SECRET not set: using the local one in data/.cluster_jwt_secret"
 fi
+if [ -z "${DATA_ENCRYPTION_KEY:-}" ]; then
+  # Two-factor secrets are encrypted with one key shared by every process (required with PostgreSQL).
+  mkdir -p data
+  [ -s data/.cluster_data_encryption_key ] || (umask 077 && openssl rand -hex 32 >data/.cluster_data_encryption_key)
+  DATA_ENCRYPTION_KEY="$(cat data/.cluster_data_encryption_key)"
+  export DATA_ENCRYPTION_KEY
+  echo "==> DATA_ENCRYPTION_KEY not set: using the local one in data/.cluster_data_encryption_key"
+fi
 ensure_nginx
 command -v psql >/dev/null || { echo "psql (PostgreSQL client) is required"; exit 1; }
 

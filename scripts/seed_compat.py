@@ -23,7 +23,7 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
-SEED_DB = os.path.join(SHARED, "seed-db")
+SEED_DB = os.path.join(ROOT, "backend", "tests", "fixtures", "seed-db")  # a copy of ../shared/seed-db
 SEED_RUN = os.path.join(SHARED, "peers", "fastapi-seed", "run.sh")
 OURS = os.path.join(ROOT, "backend", "target", "release", "todo-auth-api")
 FIXTURE = json.load(open(os.path.join(SEED_DB, "fixture.json")))
@@ -97,7 +97,7 @@ class Server:
 
 
 def ours(url):
-    return Server("ours", [OURS], {"DATABASE_URL": url, "JWT_SECRET": SECRET, "RUST_LOG": "warn",
+    return Server("ours", [OURS], {"DATABASE_URL": url, "JWT_SECRET": SECRET, "DATA_ENCRYPTION_KEY": SECRET, "RUST_LOG": "warn",
                                    "REGISTRATIONS_PER_CLIENT": "0"})
 
 

@@ -35,6 +35,7 @@ esac
 . scripts/lib/api.sh
 DATABASE_URL="$URL" \
 JWT_SECRET="soak-only-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+DATA_ENCRYPTION_KEY="soak-only-key-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
 BCRYPT_COST="${SOAK_BCRYPT_COST:-10}" RUST_LOG=warn,todo_auth_api=info \
   start_release_api "$WORK"
 BASE="$API_URL"

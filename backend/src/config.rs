@@ -21,12 +21,17 @@ pub struct Variable {
 pub const VARIABLES: &[Variable] = &[
     Variable { name: "DATABASE_URL", default: "sqlite:///data/app.db", help: "sqlite:///relative.db, sqlite:////absolute.db (SQLAlchemy's form) or postgres://… / postgresql://…; the SQLite folder is created" },
     Variable { name: "JWT_SECRET", default: "", help: "HMAC key, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.jwt_secret)" },
+    Variable { name: "DATA_ENCRYPTION_KEY", default: "", help: "key that encrypts two-factor secrets at rest, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.data_encryption_key). Required with PostgreSQL" },
+    Variable { name: "DATA_ENCRYPTION_PREVIOUS_KEYS", default: "", help: "comma list of earlier DATA_ENCRYPTION_KEY values, for key rotation: they still decrypt, and a secret read with one is written again under the current key" },
     Variable { name: "JWT_ALGORITHM", default: "HS256", help: "HS256, HS384 or HS512; tokens signed with any other algorithm are refused" },
     Variable { name: "ACCESS_TOKEN_EXPIRE_MINUTES", default: "1440", help: "token lifetime in minutes" },
     Variable { name: "CORS_ORIGINS", default: "http://localhost:3000", help: "allowed browser origins: a JSON list (the seed's form) or a comma-separated list; * allows any origin" },
     Variable { name: "API_HOST", default: "127.0.0.1", help: "address to listen on (0.0.0.0 for every interface)" },
     Variable { name: "API_PORT", default: "8000", help: "port to listen on (0 picks a free one)" },
     Variable { name: "BCRYPT_COST", default: "12", help: "bcrypt work factor for new hashes, 4..=31 (the seed uses 12)" },
+    Variable { name: "PASSWORD_HASH", default: "bcrypt", help: "hash of new passwords: bcrypt (at BCRYPT_COST; the seed's backend can read every row) or argon2id (m=19 MiB, t=2, p=1; a bcrypt hash is replaced at its owner's next sign-in, after which the seed cannot read it)" },
+    Variable { name: "PWNED_PASSWORDS_URL", default: "", help: "optional k-anonymity range API (e.g. https://api.pwnedpasswords.com): a new password seen in a breach is refused; only the first 5 hex of its SHA-1 are sent; unreachable -> allowed and logged" },
+    Variable { name: "PWNED_PASSWORDS_TIMEOUT_MS", default: "2000", help: "how long a breached-password lookup may take before the password is allowed (100..=30000)" },
     Variable { name: "RUST_LOG", default: "info", help: "log filter (tracing EnvFilter syntax), e.g. warn or todo_auth=debug" },
     Variable { name: "DB_MAX_CONNECTIONS", default: "10", help: "connection pool size" },
     Variable { name: "DB_ACQUIRE_TIMEOUT_SECONDS", default: "3", help: "how long a request waits for a pooled connection before answering 503" },
@@ -38,6 +43,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "LOGINS_PER_EMAIL", default: "30", help: "login attempts per email from all clients per window before 429; 0 = no limit" },
     Variable { name: "REGISTRATIONS_PER_CLIENT", default: "10", help: "registrations per client per window before 429; 0 = no limit" },
     Variable { name: "PASSWORD_FAILURES_PER_ACCOUNT", default: "10", help: "wrong current passwords per account (from all clients) per window before change-password answers 429; 0 = no limit" },
+    Variable { name: "TASK_CREATES_PER_MINUTE", default: "600", help: "tasks one user may create per minute (a sliding 60 s window of its own) before 429; 0 = no limit" },
     Variable { name: "RATE_LIMIT_WINDOW_SECONDS", default: "900", help: "length of the sliding window of every limit above" },
     Variable { name: "TRUSTED_PROXIES", default: "", help: "comma list of proxy IPs whose X-Forwarded-For is believed; empty = use the socket address" },
     Variable { name: "MAX_TASKS_PER_USER", default: "10000", help: "tasks one user may have; creating beyond it answers 400 \"Task limit reached\" (existing tasks are never deleted)" },
@@ -76,6 +82,9 @@ pub enum DatabaseUrl {
     Postgres(String),
 }
 
+/// The window of `TASK_CREATES_PER_MINUTE` (its own, not `RATE_LIMIT_WINDOW_SECONDS`).
+pub const TASK_CREATE_WINDOW: Duration = Duration::from_secs(60);
+
 #[derive(Clone, Debug)]
 pub struct RateLimits {
     pub login_failures_per_email_client: u32,
@@ -85,6 +94,8 @@ pub struct RateLimits {
     pub password_failures_per_account: u32,
     pub mail_requests_per_email: u32,
     pub mail_requests_per_client: u32,
+    /// Task creations per user per [`TASK_CREATE_WINDOW`].
+    pub task_creates_per_minute: u32,
     pub window: Duration,
 }
 
@@ -111,11 +122,18 @@ pub struct Settings {
     /// Where the secret came from, for the start-up log line.
     pub jwt_secret_source: String,
     pub jwt_algorithm: Algorithm,
+    /// Encrypts two-factor secrets at rest (crypto.rs); earlier keys only decrypt.
+    pub data_encryption_key: Secret,
+    pub data_encryption_previous_keys: Vec<Secret>,
     pub access_token_expire: Duration,
     pub cors_origins: Vec<String>,
     pub host: IpAddr,
     pub port: u16,
     pub bcrypt_cost: u32,
+    /// `PASSWORD_HASH` (its bcrypt cost is `bcrypt_cost`).
+    pub password_hash: crate::auth::scheme::Scheme,
+    pub pwned_passwords_url: Option<String>,
+    pub pwned_passwords_timeout: Duration,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub db_statement_timeout: Duration,
@@ -134,24 +152,9 @@ pub struct Settings {
     pub mail: MailSettings,
 }
 
-/// A secret that never prints itself (Debug shows a placeholder), so it cannot reach a log by accident.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
+/// A secret that never prints itself (`secrecy`: Debug shows a placeholder, the memory is zeroed on drop),
+/// so it cannot reach a log by accident; `expose_secret()` is the one way to read it.
+pub type Secret = secrecy::SecretString;
 
 #[derive(Debug)]
 pub struct ConfigError(pub String);
@@ -231,10 +234,25 @@ impl Settings {
         let (jwt_secret, jwt_secret_source) = match r.raw("JWT_SECRET") {
             Some(secret) => {
                 check_secret(&secret)?;
-                (Secret::new(secret), "JWT_SECRET".to_string())
+                (Secret::from(secret), "JWT_SECRET".to_string())
             }
-            None => local_secret(&database)?,
+            None => local_secret(&database, "JWT_SECRET", ".jwt_secret")?,
         };
+        let data_encryption_key = match r.raw("DATA_ENCRYPTION_KEY") {
+            Some(key) => {
+                check_named_secret("DATA_ENCRYPTION_KEY", &key)?;
+                Secret::from(key)
+            }
+            None => local_secret(&database, "DATA_ENCRYPTION_KEY", ".data_encryption_key")?.0,
+        };
+        let data_encryption_previous_keys = r
+            .raw("DATA_ENCRYPTION_PREVIOUS_KEYS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| check_named_secret("DATA_ENCRYPTION_PREVIOUS_KEYS", k).map(|()| Secret::from(k.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
         let cors_origins = parse_origins(&r.raw("CORS_ORIGINS").unwrap_or_default())?;
         let trusted_proxies = match r.raw("TRUSTED_PROXIES") {
             None => Vec::new(),
@@ -254,6 +272,8 @@ impl Settings {
             jwt_secret,
             jwt_secret_source,
             jwt_algorithm,
+            data_encryption_key,
+            data_encryption_previous_keys,
             access_token_expire: Duration::from_secs(
                 60 * r.ranged::<u64>("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 60 * 24 * 366)?,
             ),
@@ -261,6 +281,17 @@ impl Settings {
             host: r.parse("API_HOST")?,
             port: r.parse("API_PORT")?,
             bcrypt_cost: r.ranged("BCRYPT_COST", 4, 31)?,
+            password_hash: {
+                let raw = r.raw("PASSWORD_HASH").unwrap_or_default();
+                crate::auth::scheme::Scheme::parse(&raw, r.ranged("BCRYPT_COST", 4, 31)?)
+                    .map_err(|why| invalid("PASSWORD_HASH", &raw, why))?
+            },
+            pwned_passwords_url: match r.raw("PWNED_PASSWORDS_URL") {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url),
+                Some(url) => return Err(invalid("PWNED_PASSWORDS_URL", &url, "must be an http:// or https:// URL")),
+                None => None,
+            },
+            pwned_passwords_timeout: Duration::from_millis(r.ranged("PWNED_PASSWORDS_TIMEOUT_MS", 100u64, 30_000)?),
             db_max_connections: r.ranged("DB_MAX_CONNECTIONS", 1, 1000)?,
             db_acquire_timeout: r.seconds("DB_ACQUIRE_TIMEOUT_SECONDS", 1, 300)?,
             db_statement_timeout: r.seconds("DB_STATEMENT_TIMEOUT_SECONDS", 1, 3600)?,
@@ -274,6 +305,7 @@ impl Settings {
                 password_failures_per_account: r.parse("PASSWORD_FAILURES_PER_ACCOUNT")?,
                 mail_requests_per_email: r.parse("MAIL_REQUESTS_PER_EMAIL")?,
                 mail_requests_per_client: r.parse("MAIL_REQUESTS_PER_CLIENT")?,
+                task_creates_per_minute: r.parse("TASK_CREATES_PER_MINUTE")?,
                 window: r.seconds("RATE_LIMIT_WINDOW_SECONDS", 1, 7 * 24 * 3600)?,
             },
             trusted_proxies,
@@ -308,7 +340,7 @@ fn mail_settings(r: &Reader<'_>, database: &DatabaseUrl) -> Result<MailSettings,
                     lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&u).map_err(|e| e.to_string())
                 })
                 .map_err(|e| ConfigError(format!("invalid SMTP_URL: {e}")))?;
-            Some(Secret::new(url))
+            Some(Secret::from(url))
         }
     };
     let from_raw = r.raw("MAIL_FROM").unwrap_or_default();
@@ -414,16 +446,21 @@ fn example_secrets() -> impl Iterator<Item = String> {
 }
 
 pub fn check_secret(secret: &str) -> Result<(), ConfigError> {
+    check_named_secret("JWT_SECRET", secret)
+}
+
+/// [`check_secret`]'s rules for any key variable, named in the message.
+pub fn check_named_secret(name: &str, secret: &str) -> Result<(), ConfigError> {
     const HOW: &str = "generate one with: openssl rand -hex 32";
     if secret.len() < MIN_SECRET_BYTES {
         return Err(ConfigError(format!(
-            "JWT_SECRET is {} bytes; at least {MIN_SECRET_BYTES} are required ({HOW})",
+            "{name} is {} bytes; at least {MIN_SECRET_BYTES} are required ({HOW})",
             secret.len()
         )));
     }
     if example_secrets().any(|example| example == secret) {
         return Err(ConfigError(format!(
-            "JWT_SECRET is an example value from the documentation and must not be used ({HOW})"
+            "{name} is an example value from the documentation and must not be used ({HOW})"
         )));
     }
     let mut chars = secret.chars();
@@ -440,47 +477,69 @@ pub fn check_secret(secret: &str) -> Result<(), ConfigError> {
 /// For a fresh clone on SQLite: a random secret, made once and kept beside the database file, so tokens
 /// survive restarts without anyone editing a file. PostgreSQL deployments run several processes that
 /// must share one key, so there the secret has to be configured.
-fn local_secret(database: &DatabaseUrl) -> Result<(Secret, String), ConfigError> {
+fn local_secret(database: &DatabaseUrl, name: &str, file_name: &str) -> Result<(Secret, String), ConfigError> {
     let DatabaseUrl::Sqlite(path) = database else {
-        return Err(ConfigError(
-            "JWT_SECRET must be set when DATABASE_URL is PostgreSQL (every API process needs the same key; \
+        return Err(ConfigError(format!(
+            "{name} must be set when DATABASE_URL is PostgreSQL (every API process needs the same key; \
              generate one with: openssl rand -hex 32)"
-                .into(),
-        ));
+        )));
     };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != ":memory:" => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let file = dir.join(".jwt_secret");
-    if let Ok(existing) = std::fs::read_to_string(&file) {
-        let existing = existing.trim().to_string();
-        check_secret(&existing).map_err(|e| ConfigError(format!("{}: {e}", file.display())))?;
-        return Ok((Secret::new(existing), format!("{} (generated earlier for local use)", file.display())));
+    let file = dir.join(file_name);
+    if let Some(existing) = read_local_secret(name, &file)? {
+        return Ok((existing, format!("{} (generated earlier for local use)", file.display())));
     }
     std::fs::create_dir_all(&dir).map_err(|e| ConfigError(format!("cannot create {}: {e}", dir.display())))?;
     let mut bytes = [0u8; 32];
     rand::Rng::fill(&mut rand::rngs::OsRng, &mut bytes);
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&file, &secret).map_err(|e| ConfigError(format!("cannot write {}: {e}", file.display())))?;
-    Ok((Secret::new(secret), format!("{} (just generated for local use)", file.display())))
+    let secret = hex::encode(bytes);
+    // Written whole into a private temporary file beside it, then linked into place only if no file is there:
+    // of two processes starting at once on a fresh database, one wins and the other reads the winner's file
+    // (never a half-written one) instead of aborting.
+    let cannot_write = |e: std::io::Error| ConfigError(format!("cannot write {}: {e}", file.display()));
+    let mut tmp = tempfile::Builder::new().prefix(&format!("{file_name}.")).tempfile_in(&dir).map_err(cannot_write)?;
+    std::io::Write::write_all(&mut tmp, secret.as_bytes()).map_err(cannot_write)?;
+    match tmp.persist_noclobber(&file) {
+        Ok(_) => Ok((Secret::from(secret), format!("{} (just generated for local use)", file.display()))),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => match read_local_secret(name, &file)? {
+            Some(winner) => {
+                Ok((winner, format!("{} (generated at the same moment by another process)", file.display())))
+            }
+            None => Err(ConfigError(format!("{} vanished while starting", file.display()))),
+        },
+        Err(e) => Err(cannot_write(e.error)),
+    }
 }
 
-fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)?.write_all(content.as_bytes())
+/// The secret kept in `file`, checked; `None` when there is no such file.
+fn read_local_secret(name: &str, file: &std::path::Path) -> Result<Option<Secret>, ConfigError> {
+    match std::fs::read_to_string(file) {
+        Ok(existing) => {
+            let existing = existing.trim().to_string();
+            check_named_secret(name, &existing).map_err(|e| ConfigError(format!("{}: {e}", file.display())))?;
+            Ok(Some(Secret::from(existing)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ConfigError(format!("cannot read {}: {e}", file.display()))),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
+    /// The given variables; where JWT_SECRET is given, a DATA_ENCRYPTION_KEY too (so no test writes a
+    /// generated key into ./data).
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        let mut map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if map.contains_key("JWT_SECRET") {
+            map.entry("DATA_ENCRYPTION_KEY".into()).or_insert_with(|| SECRET.to_string());
+        }
+        map
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef-test";
@@ -572,17 +631,63 @@ mod tests {
 
     #[test]
     fn a_missing_secret_is_generated_once_beside_the_sqlite_file() {
-        let dir = std::env::temp_dir().join(format!("cfg-secret-{}", uuid::Uuid::new_v4()));
+        let dir = tempfile::tempdir().unwrap();
         // `dir` is absolute, so this is SQLAlchemy's four-slash form.
-        let url = format!("sqlite:///{}/app.db", dir.display());
+        let url = format!("sqlite:///{}/data/app.db", dir.path().display());
         let first = Settings::from_vars(&vars(&[("DATABASE_URL", &url)])).unwrap();
         let second = Settings::from_vars(&vars(&[("DATABASE_URL", &url)])).unwrap();
-        assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
-        assert!(first.jwt_secret.expose().len() >= MIN_SECRET_BYTES);
-        assert!(dir.join(".jwt_secret").exists());
-        assert!(format!("{:?}", first.jwt_secret).contains('…'), "Debug must not print the secret");
-        std::fs::remove_dir_all(dir).ok();
+        assert_eq!(first.jwt_secret.expose_secret(), second.jwt_secret.expose_secret());
+        assert!(first.jwt_secret.expose_secret().len() >= MIN_SECRET_BYTES);
+        let file = dir.path().join("data/.jwt_secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert!(dir.path().join("data/.data_encryption_key").exists());
+        assert_eq!(first.data_encryption_key.expose_secret(), second.data_encryption_key.expose_secret());
+        assert_ne!(first.data_encryption_key.expose_secret(), first.jwt_secret.expose_secret());
+        let debug = format!("{:?}", first.jwt_secret);
+        assert!(!debug.contains(first.jwt_secret.expose_secret()), "Debug must not print the secret: {debug}");
         let pg = Settings::from_vars(&vars(&[("DATABASE_URL", "postgres://u@h/db")]));
         assert!(pg.err().unwrap().0.contains("JWT_SECRET"));
+        let pg = Settings::from_vars(
+            &vars(&[("DATABASE_URL", "postgres://u@h/db"), ("JWT_SECRET", SECRET)])
+                .into_iter()
+                .filter(|(k, _)| k != "DATA_ENCRYPTION_KEY")
+                .collect(),
+        );
+        assert!(pg.err().unwrap().0.contains("DATA_ENCRYPTION_KEY must be set"));
+    }
+
+    #[test]
+    fn processes_starting_at_once_on_a_fresh_database_agree_on_one_secret() {
+        for _round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite:///{}/app.db", dir.path().display());
+            let start = std::sync::Barrier::new(8);
+            let secrets: Vec<String> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            let settings = Settings::from_vars(&vars(&[("DATABASE_URL", &url)]))
+                                .unwrap_or_else(|e| panic!("a process starting at the same time failed: {e}"));
+                            settings.jwt_secret.expose_secret().to_string()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert!(secrets.iter().all(|s| s == &secrets[0]), "every process uses the winner's secret");
+            let kept = std::fs::read_to_string(dir.path().join(".jwt_secret")).unwrap();
+            assert_eq!(kept, secrets[0]);
+            let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            assert_eq!(names, [".data_encryption_key", ".jwt_secret"], "no temporary file is left beside the secrets");
+        }
     }
 }

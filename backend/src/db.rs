@@ -46,6 +46,8 @@ pub(crate) use on_pool;
 
 pub mod sessions;
 pub use sessions::SessionRow;
+mod two_factor;
+pub use two_factor::{MfaChallenge, TwoFactorRow};
 
 /// A timestamp in naive UTC, as the seed's columns hold it (`datetime.utcnow()`), to the microsecond.
 /// SQLite stores it as text `YYYY-MM-DD HH:MM:SS.ffffff` with always six digits, so that text order is
@@ -153,6 +155,7 @@ pub struct User {
     pub created_at: Ts,
     pub token_version: i32,
     pub email_verified_at: Option<Ts>,
+    pub two_factor_enabled: bool,
 }
 
 /// What the current-user check needs, in one round trip: the user (if still there), the token
@@ -168,6 +171,9 @@ pub struct SessionUser {
     pub revoked: i64,
     pub session_last_used: Option<Ts>,
     pub email_verified_at: Option<Ts>,
+    /// Read by `session_user`; `session_tasks` leaves it false (the task list answers no user).
+    #[sqlx(default)]
+    pub two_factor_enabled: bool,
 }
 
 /// The part of the current-user query that reads the token's revocation and its session (`$2` the token
@@ -194,6 +200,17 @@ pub enum TaskFilter {
     Completed,
 }
 
+impl TaskFilter {
+    /// The filter as SQL on the tasks table aliased `t`.
+    fn condition(self) -> &'static str {
+        match self {
+            TaskFilter::All => "",
+            TaskFilter::Pending => " AND t.is_completed = false",
+            TaskFilter::Completed => " AND t.is_completed = true",
+        }
+    }
+}
+
 /// A task change: `None` leaves a field as it is; `Some(None)` clears the description.
 pub struct TaskPatch {
     pub title: Option<String>,
@@ -208,7 +225,8 @@ pub enum NewUser {
 /// A pooled PostgreSQL connection idle for this long is pinged before a request gets it.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
-pub(crate) const USER_COLUMNS: &str = "id, email, hashed_password, name, created_at, token_version, email_verified_at";
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, hashed_password, name, created_at, token_version, two_factor_enabled, email_verified_at";
 const TASK_COLUMNS: &str = "id, user_id, title, description, is_completed, created_at, updated_at";
 
 impl Db {
@@ -347,8 +365,8 @@ impl Db {
         session_id: &str,
     ) -> Result<Option<SessionUser>, sqlx::Error> {
         let sql = format!(
-            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS}, u.email_verified_at \
-             FROM users u {SESSION_JOIN} WHERE u.id = $1"
+            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, u.two_factor_enabled, \
+             {SESSION_CHECK_COLUMNS}, u.email_verified_at FROM users u {SESSION_JOIN} WHERE u.id = $1"
         );
         on_pool!(self, pool => sqlx::query_as::<_, SessionUser>(&sql).bind(user_id).bind(token_id).bind(session_id).fetch_optional(pool).await)
     }
@@ -364,6 +382,13 @@ impl Db {
         const SQL: &str = "UPDATE users SET hashed_password = $2, updated_at = $3, \
              token_version = token_version + 1 WHERE id = $1 RETURNING token_version";
         on_pool!(self, pool => sqlx::query_scalar::<_, i32>(SQL).bind(user_id).bind(hashed_password).bind(now).fetch_one(pool).await)
+    }
+
+    /// Replaces a hash by a new one of the same password (rehash after sign-in), only if the row still
+    /// holds `old` (a password changed meanwhile wins). Tokens and `updated_at` are left as they are.
+    pub async fn rehash_password(&self, user_id: &str, old: &str, new: &str) -> Result<bool, sqlx::Error> {
+        const SQL: &str = "UPDATE users SET hashed_password = $3 WHERE id = $1 AND hashed_password = $2";
+        on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(old).bind(new).execute(pool).await.map(|r| r.rows_affected() == 1))
     }
 
     /// "Sign out everywhere": every token issued so far carries an older version from now on.
@@ -391,21 +416,18 @@ impl Db {
         token_id: &str,
         session_id: &str,
         filter: TaskFilter,
+        first: i64,
     ) -> Result<Option<(SessionUser, Vec<Task>)>, sqlx::Error> {
-        let condition = match filter {
-            TaskFilter::All => "",
-            TaskFilter::Pending => " AND t.is_completed = false",
-            TaskFilter::Completed => " AND t.is_completed = true",
-        };
+        let condition = filter.condition();
         let sql = format!(
             "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS}, \
              t.id AS task_id, t.title, t.description, t.is_completed, t.created_at AS task_created_at, \
              t.updated_at AS task_updated_at, u.email_verified_at \
              FROM users u {SESSION_JOIN} LEFT JOIN tasks t ON t.user_id = u.id{condition} \
-             WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC"
+             WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC LIMIT $4"
         );
         on_pool!(self, pool => {
-            let rows = sqlx::query(&sql).bind(user_id).bind(token_id).bind(session_id).fetch_all(pool).await?;
+            let rows = sqlx::query(&sql).bind(user_id).bind(token_id).bind(session_id).bind(first).fetch_all(pool).await?;
             let Some(first) = rows.first() else { return Ok(None) };
             let user = SessionUser::from_row(first)?;
             let mut tasks = Vec::with_capacity(rows.len());
@@ -424,6 +446,39 @@ impl Db {
             }
             Ok(Some((user, tasks)))
         })
+    }
+
+    /// Up to `limit` of the user's tasks (newest first) that come after `after` (the `(created_at, id)` of
+    /// the last task already read: keyset order, so rows created meanwhile never shift what follows) or,
+    /// without it, after skipping `offset` tasks.
+    pub async fn tasks_page(
+        &self,
+        user_id: &str,
+        filter: TaskFilter,
+        after: Option<(Ts, &str)>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Task>, sqlx::Error> {
+        let condition = filter.condition();
+        let keyset = if after.is_some() { " AND (t.created_at < $4 OR (t.created_at = $4 AND t.id < $5))" } else { "" };
+        let sql = format!(
+            "SELECT t.id, t.user_id, t.title, t.description, t.is_completed, t.created_at, t.updated_at \
+             FROM tasks t WHERE t.user_id = $1{condition}{keyset} \
+             ORDER BY t.created_at DESC, t.id DESC LIMIT $2 OFFSET $3"
+        );
+        on_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, Task>(&sql).bind(user_id).bind(limit).bind(offset);
+            if let Some((at, id)) = after {
+                q = q.bind(at).bind(id);
+            }
+            q.fetch_all(pool).await
+        })
+    }
+
+    /// How many of the user's tasks the filter matches.
+    pub async fn count_tasks(&self, user_id: &str, filter: TaskFilter) -> Result<i64, sqlx::Error> {
+        let sql = format!("SELECT COUNT(*) FROM tasks t WHERE t.user_id = $1{}", filter.condition());
+        on_pool!(self, pool => sqlx::query_scalar::<_, i64>(&sql).bind(user_id).fetch_one(pool).await)
     }
 
     /// Inserts a task unless the user already has `max` (then `None`), decided atomically: on SQLite the

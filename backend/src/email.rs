@@ -90,15 +90,10 @@ fn check_local(local: &str) -> Result<(), String> {
     if local.starts_with('"') {
         return Err("Quoting the part before the @-sign is not allowed here.".into());
     }
-    let bad: Vec<String> = local
-        .chars()
-        .filter(|&c| c != '.' && !is_atext(c) && (c.is_ascii() || c.is_control() || c.is_whitespace()))
-        .map(|c| if c.is_control() || c.is_whitespace() { format!("U+{:04X}", c as u32) } else { c.to_string() })
-        .collect();
-    if !bad.is_empty() {
-        let mut uniq = bad;
-        uniq.dedup();
-        return Err(format!("The email address contains invalid characters before the @-sign: {}.", uniq.join(", ")));
+    let bad =
+        local.chars().filter(|&c| c != '.' && !is_atext(c) && (c.is_ascii() || c.is_control() || c.is_whitespace()));
+    if let Some(list) = invalid_characters(bad) {
+        return Err(format!("The email address contains invalid characters before the @-sign: {list}."));
     }
     if local.starts_with('.') {
         return Err("An email address cannot start with a period.".into());
@@ -110,6 +105,17 @@ fn check_local(local: &str) -> Result<(), String> {
         return Err("An email address cannot have two periods in a row.".into());
     }
     Ok(())
+}
+
+/// The "invalid characters" list of both halves, as python-email-validator writes it: each character once,
+/// in code point order; invisible ones by code point. `None` when there is none.
+fn invalid_characters(bad: impl Iterator<Item = char>) -> Option<String> {
+    let bad: std::collections::BTreeSet<char> = bad.collect();
+    let shown: Vec<String> = bad
+        .into_iter()
+        .map(|c| if c.is_control() || c.is_whitespace() { format!("U+{:04X}", c as u32) } else { c.to_string() })
+        .collect();
+    (!shown.is_empty()).then(|| shown.join(", "))
 }
 
 /// Checks the domain and returns its ASCII (IDNA) form.
@@ -126,19 +132,15 @@ fn check_domain(domain: &str) -> Result<String, String> {
     if domain.contains("..") {
         return Err("An email address cannot have two periods in a row.".into());
     }
-    let bad: Vec<String> = domain
-        .chars()
-        .filter(|&c| {
-            if c.is_ascii() {
-                !(c.is_ascii_alphanumeric() || c == '-' || c == '.')
-            } else {
-                c.is_control() || c.is_whitespace()
-            }
-        })
-        .map(|c| if c.is_control() || c.is_whitespace() { format!("U+{:04X}", c as u32) } else { c.to_string() })
-        .collect();
-    if !bad.is_empty() {
-        return Err(format!("The part after the @-sign contains invalid characters: {}.", bad.join(", ")));
+    let bad = domain.chars().filter(|&c| {
+        if c.is_ascii() {
+            !(c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        } else {
+            c.is_control() || c.is_whitespace()
+        }
+    });
+    if let Some(list) = invalid_characters(bad) {
+        return Err(format!("The part after the @-sign contains invalid characters: {list}."));
     }
     let ascii = if domain.is_ascii() {
         domain.to_ascii_lowercase()
@@ -252,5 +254,20 @@ mod tests {
         assert!(normalize(&long_local).unwrap_err().contains("too long before the @-sign"));
         let long_domain = format!("a@{}.com", vec!["b".repeat(60); 5].join("."));
         assert!(normalize(&long_domain).is_err());
+    }
+
+    #[test]
+    fn invalid_characters_are_listed_once_each_in_code_point_order_on_both_sides_of_the_at() {
+        for (input, message) in [
+            ("a)b(c)d(@example.com", "The email address contains invalid characters before the @-sign: (, )."),
+            (
+                "a b\tc d@example.com",
+                "The email address contains invalid characters before the @-sign: U+0009, U+0020.",
+            ),
+            ("ada@ex_am_p!le.com", "The part after the @-sign contains invalid characters: !, _."),
+            ("ada@e x a_m p_le.com", "The part after the @-sign contains invalid characters: U+0020, _."),
+        ] {
+            assert_eq!(normalize(input).unwrap_err(), message, "{input:?}");
+        }
     }
 }

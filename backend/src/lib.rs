@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod email;
 pub mod error;
@@ -53,7 +54,13 @@ pub async fn prepare(settings: Settings) -> Result<AppState, Box<dyn std::error:
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(routes::health::router())
-        .nest("/api/auth", routes::auth::router().merge(routes::sessions::router()).merge(routes::account::router()))
+        .nest(
+            "/api/auth",
+            routes::auth::router()
+                .merge(routes::sessions::router())
+                .merge(routes::two_factor::router())
+                .merge(routes::account::router()),
+        )
         .nest("/api/tasks", routes::tasks::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::document()))
         .fallback(|| async { detail_response(StatusCode::NOT_FOUND, "Not Found") })

@@ -102,6 +102,7 @@ async fn run(settings: config::Settings) -> Result<(), Box<dyn std::error::Error
         tokio::spawn(server::serve(listener, router, limits, std::future::pending()));
     }
     tracing::info!("listening on http://{local} ({database}); docs at http://{local}/docs");
+    tracing::info!(key_id = state.cipher.key_id(), "two-factor secrets encrypted with DATA_ENCRYPTION_KEY");
     state.spawn_maintenance();
     todo_auth::mail::spawn_worker(&state);
     server::serve(listener, app(state.clone()), limits, shutdown_signal()).await;

@@ -20,6 +20,8 @@ use crate::{routes, schemas};
         routes::sessions::list_sessions, routes::sessions::end_session,
         routes::account::forgot_password, routes::account::reset_password, routes::account::verify_email,
         routes::account::resend_verification, routes::account::change_email,
+        routes::two_factor::setup, routes::two_factor::enable, routes::two_factor::disable,
+        routes::two_factor::login_2fa,
         routes::tasks::list_tasks, routes::tasks::create_task, routes::tasks::get_task,
         routes::tasks::update_task, routes::tasks::toggle_task, routes::tasks::delete_task,
     ),
@@ -32,9 +34,14 @@ use crate::{routes, schemas};
         routes::sessions::SessionResponse, routes::sessions::SessionListResponse,
         schemas::ForgotPasswordRequest, schemas::ResetPasswordRequest, schemas::VerifyEmailRequest,
         schemas::ChangeEmailRequest,
+        routes::two_factor::TwoFactorSetupRequest, routes::two_factor::TwoFactorSetupResponse,
+        routes::two_factor::TwoFactorEnableRequest, routes::two_factor::RecoveryCodesResponse,
+        routes::two_factor::TwoFactorDisableRequest, routes::two_factor::TwoFactorLoginRequest,
+        routes::two_factor::TwoFactorRequiredResponse,
     )),
     modifiers(&BearerScheme),
-    tags((name = "auth", description = "Accounts and tokens"), (name = "tasks", description = "The signed-in user's tasks"),
+    tags((name = "auth", description = "Accounts and tokens"), (name = "two-factor", description = "Two-factor sign-in (TOTP and recovery codes)"),
+         (name = "tasks", description = "The signed-in user's tasks"),
          (name = "ops", description = "Greeting and health"))
 )]
 pub struct ApiDoc;

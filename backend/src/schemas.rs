@@ -154,6 +154,8 @@ pub struct UserResponse {
     pub created_at: Ts,
     /// Whether the address was confirmed from a mailed link (or a password reset). Seed-made users start false.
     pub email_verified: bool,
+    /// Whether sign-in asks for a second factor (POST /api/auth/2fa/enable).
+    pub two_factor_enabled: bool,
 }
 
 impl From<&db::User> for UserResponse {
@@ -164,6 +166,7 @@ impl From<&db::User> for UserResponse {
             name: u.name.clone(),
             created_at: u.created_at,
             email_verified: u.email_verified_at.is_some(),
+            two_factor_enabled: u.two_factor_enabled,
         }
     }
 }
@@ -176,6 +179,7 @@ impl From<&db::SessionUser> for UserResponse {
             name: u.name.clone(),
             created_at: u.created_at,
             email_verified: u.email_verified_at.is_some(),
+            two_factor_enabled: u.two_factor_enabled,
         }
     }
 }
@@ -187,6 +191,10 @@ pub struct TokenResponse {
     #[schema(example = "bearer")]
     pub token_type: &'static str,
     pub user: UserResponse,
+    /// Sign-in only, and only when true: the password just used breaks today's password rules (too
+    /// short, common, or built from the email or name). Suggest a change; nothing is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_change_suggested: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,8 +10,9 @@ use std::{
 };
 
 use crate::{
-    auth::{jwt::Tokens, password::Hasher},
+    auth::{jwt::Tokens, password::Hasher, policy::Passwords},
     config::Settings,
+    crypto::DataCipher,
     db::{Db, Ts},
 };
 
@@ -23,7 +24,11 @@ pub struct Inner {
     pub db: Db,
     pub tokens: Tokens,
     pub hasher: Arc<Hasher>,
+    /// The password rules in front of `hasher` for every new password.
+    pub passwords: Passwords,
     pub clock: Clock,
+    /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest.
+    pub cipher: DataCipher,
 }
 
 impl Deref for AppState {
@@ -36,8 +41,11 @@ impl Deref for AppState {
 impl AppState {
     pub fn new(settings: Settings, db: Db) -> AppState {
         let tokens = Tokens::new(&settings.jwt_secret, settings.jwt_algorithm, settings.access_token_expire);
-        let hasher = Hasher::new(settings.bcrypt_cost, settings.hash_workers, settings.hash_queue);
-        AppState(Arc::new(Inner { settings, db, tokens, hasher, clock: Clock::default() }))
+        let hasher = Hasher::new(settings.password_hash, settings.hash_workers, settings.hash_queue);
+        let passwords =
+            Passwords::new(hasher.clone(), settings.pwned_passwords_url.as_deref(), settings.pwned_passwords_timeout);
+        let cipher = DataCipher::new(&settings.data_encryption_key, &settings.data_encryption_previous_keys);
+        AppState(Arc::new(Inner { settings, db, tokens, hasher, passwords, clock: Clock::default(), cipher }))
     }
 
     /// Background upkeep, every minute from start-up: the dummy hash for unknown-email logins at the
@@ -53,6 +61,9 @@ impl AppState {
                 if let Err(e) = state.purge_expired().await {
                     tracing::warn!(error = %e, "purge of old throttle rows failed");
                 }
+                if let Err(e) = state.db.purge_mfa_challenges(state.clock.now()).await {
+                    tracing::warn!(error = %e, "purge of expired two-factor challenges failed");
+                }
             }
         });
     }
@@ -60,7 +71,7 @@ impl AppState {
     /// One round of the minutely purge: throttle events older than the window (by the app's clock) and
     /// revocations of tokens that have expired anyway. Returns the number of rows removed.
     pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
-        let before = self.clock.now().minus(self.settings.rate_limits.window);
+        let before = self.clock.now().minus(self.settings.rate_limits.window.max(crate::config::TASK_CREATE_WINDOW));
         self.db.purge(before, Ts::now()).await
     }
 }

@@ -7,6 +7,8 @@ import { currentPath, loginUrl, navigate } from "@/lib/navigation";
 import type {
   ChangePasswordRequest,
   LoginRequest,
+  RecoveryCodesResponse,
+  TwoFactorSetupResponse,
   LogoutAllResponse,
   MessageResponse,
   RegisterRequest,
@@ -27,13 +29,22 @@ export class ApiError extends Error {
   readonly fieldErrors: Readonly<Record<string, string>>;
   /** Seconds to wait, for 429/503, from Retry-After or the message. */
   readonly retryAfter: number | null;
+  /** A login's 403 for a two-factor user: the token that continues the sign-in at /api/auth/login/2fa. */
+  readonly mfaToken: string | null;
 
-  constructor(status: number, message: string, fieldErrors: Record<string, string> = {}, retryAfter: number | null = null) {
+  constructor(
+    status: number,
+    message: string,
+    fieldErrors: Record<string, string> = {},
+    retryAfter: number | null = null,
+    mfaToken: string | null = null,
+  ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.fieldErrors = fieldErrors;
     this.retryAfter = retryAfter;
+    this.mfaToken = mfaToken;
   }
 }
 
@@ -46,6 +57,7 @@ const FIELD_LABELS: Record<string, string> = {
   title: "Title",
   description: "Description",
   current_password: "Current password",
+  code: "Code",
   new_password: "New password",
   new_email: "New email",
 };
@@ -130,7 +142,8 @@ async function toApiError(res: Response): Promise<ApiError> {
       message = `${message.replace(/\.?\s*$/, ".")} Try again in ${retryAfter} second${retryAfter === 1 ? "" : "s"}.`;
     }
   }
-  return new ApiError(res.status, message, fieldErrors, retryAfter);
+  const mfaToken = body && typeof body === "object" ? (body as { mfa_token?: unknown }).mfa_token : undefined;
+  return new ApiError(res.status, message, fieldErrors, retryAfter, typeof mfaToken === "string" ? mfaToken : null);
 }
 
 export interface RequestOptions {
@@ -192,6 +205,9 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 export const authApi = {
   login: (data: LoginRequest) =>
     request<TokenResponse>("/api/auth/login", { method: "POST", body: data, auth: false }),
+  /** Second step of a two-factor sign-in: the login's mfa_token and a code (or a recovery code). */
+  loginTwoFactor: (mfaToken: string, code: string) =>
+    request<TokenResponse>("/api/auth/login/2fa", { method: "POST", body: { mfa_token: mfaToken, code }, auth: false }),
   register: (data: RegisterRequest) =>
     request<TokenResponse>("/api/auth/register", { method: "POST", body: data, auth: false }),
   /** Checks a token; a 401 is left to the caller (the auth state clears it without a redirect). */
@@ -225,6 +241,16 @@ export const accountApi = {
       method: "POST",
       body: { current_password: currentPassword, new_email: newEmail.trim() },
     }),
+};
+
+// ---- Two-factor authentication -------------------------------------------------------------------
+
+export const twoFactorApi = {
+  setup: (currentPassword: string) =>
+    request<TwoFactorSetupResponse>("/api/auth/2fa/setup", { method: "POST", body: { current_password: currentPassword } }),
+  enable: (code: string) => request<RecoveryCodesResponse>("/api/auth/2fa/enable", { method: "POST", body: { code } }),
+  disable: (currentPassword: string, code: string) =>
+    request<void>("/api/auth/2fa/disable", { method: "POST", body: { current_password: currentPassword, code } }),
 };
 
 // ---- Tasks ---------------------------------------------------------------------------------------

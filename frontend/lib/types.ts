@@ -5,6 +5,8 @@ export interface User {
   email: string;
   name: string | null;
   created_at: string;
+  /** Absent from the seed's backend. */
+  two_factor_enabled?: boolean;
   /** Sent by our API (absent from the seed's): whether the address was confirmed from a mailed link. */
   email_verified?: boolean;
 }
@@ -17,6 +19,8 @@ export interface TokenResponse {
   access_token: string;
   token_type: "bearer";
   user: User;
+  /** Sign-in only, when the password just used breaks today's rules: suggest a change. */
+  password_change_suggested?: boolean;
 }
 
 export interface Task {
@@ -72,4 +76,15 @@ export interface ValidationIssue {
   loc: (string | number)[];
   msg: string;
   type: string;
+}
+
+/** POST /api/auth/2fa/setup: a new secret, not active until enabled with a code. */
+export interface TwoFactorSetupResponse {
+  secret: string;
+  otpauth_url: string;
+}
+
+/** POST /api/auth/2fa/enable: ten single-use codes, shown once. */
+export interface RecoveryCodesResponse {
+  recovery_codes: string[];
 }

@@ -13,6 +13,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use secrecy::ExposeSecret;
+
 use crate::config::Secret;
 
 #[derive(Debug, Serialize)]
@@ -75,8 +77,8 @@ impl Tokens {
         validation.validate_aud = false;
         validation.required_spec_claims = HashSet::from(["exp".to_string()]);
         Tokens {
-            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
-            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
+            encoding: EncodingKey::from_secret(secret.expose_secret().as_bytes()),
+            decoding: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
             algorithm,
             ttl,
             validation,
@@ -168,7 +170,7 @@ mod tests {
     const SECRET: &str = "seed-fixture-secret-please-change-0123456789";
 
     fn tokens() -> Tokens {
-        Tokens::new(&Secret::new(SECRET), Algorithm::HS256, Duration::from_secs(1440 * 60))
+        Tokens::new(&Secret::from(SECRET), Algorithm::HS256, Duration::from_secs(1440 * 60))
     }
 
     fn sign(header: Value, claims: Value, key: &str, alg: Algorithm) -> String {
@@ -203,7 +205,7 @@ mod tests {
     fn seed_fixture_tokens_verify() {
         // Read at run time (not include_str!): a checkout without ../shared still builds; this test then
         // fails with a clear message.
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/seed-db/fixture.json");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed-db/fixture.json");
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let fixture: Value = serde_json::from_str(&text).unwrap();
         let t = tokens();

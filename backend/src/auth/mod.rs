@@ -3,7 +3,11 @@
 
 pub mod jwt;
 pub mod password;
+pub mod policy;
+pub mod pwned;
+pub mod scheme;
 pub mod throttle;
+pub mod totp;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -23,7 +27,7 @@ impl FromRequestParts<AppState> for BearerToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let credentials = bearer_token(parts).ok_or(ApiError::Unauthorized("Not authenticated"))?;
+        let credentials = bearer_token(parts)?;
         let token = state.tokens.verify(credentials).map_err(|e| ApiError::Unauthorized(e.detail()))?;
         Ok(BearerToken(token))
     }
@@ -84,12 +88,21 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// `Authorization: Bearer <token>`, scheme case-insensitive (as FastAPI's HTTPBearer).
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, credentials) = value.split_once(' ')?;
-    let credentials = credentials.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !credentials.is_empty()).then_some(credentials)
+/// `Authorization: Bearer <token>`, scheme case-insensitive (as FastAPI's HTTPBearer). No header, another
+/// scheme or no token is "Not authenticated"; a Bearer token that is not visible ASCII (`Bearer ééé`) can only
+/// be a bad token: "Invalid authentication token", as the seed answers (Starlette reads headers as latin-1).
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    const MISSING: ApiError = ApiError::Unauthorized("Not authenticated");
+    let value = parts.headers.get(AUTHORIZATION).ok_or(MISSING)?.as_bytes();
+    let space = value.iter().position(|&b| b == b' ').ok_or(MISSING)?;
+    let (scheme, credentials) = (&value[..space], value[space + 1..].trim_ascii());
+    if !scheme.eq_ignore_ascii_case(b"bearer") || credentials.is_empty() {
+        return Err(MISSING);
+    }
+    std::str::from_utf8(credentials)
+        .ok()
+        .filter(|token| token.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or(ApiError::Unauthorized(jwt::TokenError::Invalid.detail()))
 }
 
 /// The client's address, for throttling: the socket's peer, or, when that peer is a configured trusted

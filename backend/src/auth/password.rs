@@ -9,6 +9,7 @@
 
 use std::{
     collections::HashMap,
+    panic::{catch_unwind, AssertUnwindSafe},
     sync::{
         atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
         mpsc, Arc, Mutex,
@@ -17,6 +18,7 @@ use std::{
 
 use tokio::sync::oneshot;
 
+use super::scheme::Scheme;
 use crate::error::ApiError;
 
 /// bcrypt reads at most 72 bytes; the seed truncates explicitly (newer Python bcrypt refuses longer).
@@ -32,8 +34,13 @@ pub fn hash_blocking(password: &str, cost: u32) -> Result<String, bcrypt::Bcrypt
     bcrypt::hash_with_result(truncated(password), cost).map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
 }
 
-/// Verify with the seed's rules. A stored value that is not a bcrypt hash verifies as false.
+/// Verify a stored hash of either kind (bcrypt or Argon2id, see [`Scheme`]); synchronous.
 pub fn verify_blocking(password: &str, hash: &str) -> bool {
+    Scheme::verify(password, hash)
+}
+
+/// Verify with the seed's rules. A stored value that is not a bcrypt hash verifies as false.
+pub(crate) fn verify_bcrypt(password: &str, hash: &str) -> bool {
     match bcrypt::verify(truncated(password), hash) {
         Ok(ok) => ok,
         Err(e) => {
@@ -65,6 +72,8 @@ const RECENT_MAX: usize = 100_000;
 
 pub struct Hasher {
     cost: u32,
+    /// What new hashes are (`PASSWORD_HASH`); `cost` is its bcrypt cost.
+    scheme: Scheme,
     /// Places held back for clients that recently signed in to the account they are signing in to.
     reserved: usize,
     recent: Mutex<HashMap<String, std::time::Instant>>,
@@ -82,7 +91,13 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    pub fn new(cost: u32, workers: usize, queue: usize) -> Arc<Hasher> {
+    /// `scheme`: a [`Scheme`], or a bare bcrypt cost.
+    pub fn new(scheme: impl Into<Scheme>, workers: usize, queue: usize) -> Arc<Hasher> {
+        let scheme = scheme.into();
+        let cost = match scheme {
+            Scheme::Bcrypt { cost } => cost,
+            Scheme::Argon2id => 12,
+        };
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..workers {
@@ -97,7 +112,11 @@ impl Hasher {
                             Err(_) => return,
                         };
                         match job {
-                            Ok(job) => job(),
+                            // A job that panics loses only itself (its caller gets a 500); the thread
+                            // goes on serving the queue.
+                            Ok(job) => {
+                                let _ = catch_unwind(AssertUnwindSafe(job));
+                            }
                             Err(_) => return, // the Hasher was dropped
                         }
                     }
@@ -107,6 +126,7 @@ impl Hasher {
         let limit = workers + queue;
         Arc::new(Hasher {
             cost,
+            scheme,
             // A quarter of the pool (at least one place, and never all of it).
             reserved: (limit / 4).max(1).min(limit.saturating_sub(1)),
             recent: Mutex::new(HashMap::new()),
@@ -132,7 +152,7 @@ impl Hasher {
 
     /// Seconds a refused caller should wait: one round of the queue ahead of it.
     fn retry_after(&self) -> u64 {
-        let per_hash = 0.25_f64 * 2f64.powi(self.cost as i32 - 12);
+        let per_hash = self.scheme.seconds_per_hash();
         ((self.limit as f64 / self.workers as f64) * per_hash).ceil().max(1.0) as u64
     }
 
@@ -182,6 +202,12 @@ impl Hasher {
         let (tx, rx) = oneshot::channel();
         let computations = self.computations.clone();
         let job: Job = Box::new(move || {
+            // The place is given back before the caller is woken (by the send, or by `tx` dropped when `f`
+            // panics: locals drop in reverse order, so `permit` goes first), so a caller that goes on at once
+            // finds it free. (Captures alone drop in no promised order, and `tx.send(f())` would move `tx`
+            // into the call before running `f`.)
+            let tx = tx;
+            let permit = permit;
             computations.fetch_add(1, Ordering::SeqCst);
             let out = f();
             drop(permit);
@@ -198,9 +224,20 @@ impl Hasher {
         self.hash_with(permit, password).await
     }
 
+    /// A new hash of the configured scheme. A new password from a request goes through
+    /// [`super::policy::Passwords::new_hash`] (the password rules), not straight here.
     pub async fn hash_with(&self, permit: Permit, password: &str) -> Result<String, ApiError> {
-        let (password, cost) = (password.to_owned(), self.cost);
-        self.run(permit, move || hash_blocking(&password, cost)).await?.map_err(ApiError::internal)
+        let (password, scheme) = (password.to_owned(), self.scheme);
+        self.run(permit, move || scheme.hash(&password)).await?.map_err(ApiError::internal)
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Whether a hash that just verified should be replaced (see [`Scheme::needs_rehash`]).
+    pub fn needs_rehash(&self, stored: &str, password: &str) -> bool {
+        self.scheme.needs_rehash(stored, password)
     }
 
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, ApiError> {
@@ -310,7 +347,7 @@ mod tests {
 
     #[test]
     fn hashes_made_by_the_seed_verify() {
-        // From ../shared/seed-db (Python bcrypt, cost 12).
+        // From tests/fixtures/seed-db (Python bcrypt, cost 12).
         let seed = "$2b$12$a8cV6Xiu/dYBiWh99VIkBO96yWZgxd8p76yiYxN8Mqe5gaMF9KG.e";
         assert!(verify_blocking("correct horse battery", seed));
         assert!(!verify_blocking("wrong", seed));
@@ -341,5 +378,19 @@ mod tests {
         drop(taken);
         drop(mine);
         assert_eq!(hasher.in_flight.load(Ordering::SeqCst), 0, "every place given back");
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_returns_its_slot_and_keeps_its_worker() {
+        // One worker and no queue: a lost place or a dead thread would refuse or hang everything after.
+        let hasher = Hasher::new(4, 1, 0);
+        for _ in 0..3 {
+            let permit = hasher.admit().expect("the one place is free");
+            let out = hasher.run(permit, || -> u8 { panic!("a bcrypt job panics on purpose") }).await;
+            assert!(matches!(out, Err(ApiError::Internal(_))), "a panicked job is a 500: {out:?}");
+            assert_eq!(hasher.in_flight.load(Ordering::SeqCst), 0, "the panicked job gave its place back");
+        }
+        let hash = hasher.hash("still hashing").await.expect("the worker survived the panics");
+        assert!(hasher.verify("still hashing", &hash).await.unwrap());
     }
 }

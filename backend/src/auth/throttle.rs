@@ -70,6 +70,12 @@ pub fn password_failures_per_account(limits: &RateLimits, user_id: &str) -> Limi
     Limit { key: format!("fail:account:{user_id}"), max: limits.password_failures_per_account }
 }
 
+/// Task creations of one user (a script filling the database; the window is
+/// [`crate::config::TASK_CREATE_WINDOW`]).
+pub fn task_creates_per_user(limits: &RateLimits, user_id: &str) -> Limit {
+    Limit { key: format!("create:user:{user_id}"), max: limits.task_creates_per_minute }
+}
+
 /// What a success does to the event an [`Attempt`] reserved under one limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnSuccess {

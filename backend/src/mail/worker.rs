@@ -13,6 +13,8 @@ use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 
+use secrecy::ExposeSecret;
+
 use crate::{mail::store::OutboxRow, state::AppState};
 
 /// How long a claim lasts: well beyond one delivery's SMTP timeouts.
@@ -36,7 +38,7 @@ impl Transport {
     pub fn from_settings(settings: &crate::config::MailSettings) -> Result<Transport, String> {
         match &settings.smtp_url {
             Some(url) => {
-                let url = super::transport_url(url.expose())?;
+                let url = super::transport_url(url.expose_secret())?;
                 let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map_err(|e| e.to_string())?;
                 Ok(Transport::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build()))
             }

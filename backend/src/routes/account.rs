@@ -6,6 +6,7 @@ use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
 
 use crate::{
     auth::{
+        policy::Owner,
         throttle::{self, Attempt, Limit, OnSuccess},
         ClientIp, CurrentUser,
     },
@@ -166,8 +167,10 @@ pub async fn reset_password(
     let hash = tokens::hash(&body.token);
     let invalid = || ApiError::bad_request(RESET_INVALID);
     // Checked before hashing, so a flood of bad links costs no bcrypt; used for real below.
-    let (_, email) = state.db.peek_token(&hash, Purpose::Reset, state.clock.now()).await?.ok_or_else(invalid)?;
-    let hashed = state.hasher.hash(&body.new_password).await?;
+    let (user_id, email) = state.db.peek_token(&hash, Purpose::Reset, state.clock.now()).await?.ok_or_else(invalid)?;
+    let name = state.db.user_by_id(&user_id).await?.and_then(|u| u.name);
+    let owner = Owner { email: &email, name: name.as_deref() };
+    let hashed = state.passwords.new_hash(None, "new_password", &body.new_password, owner).await?;
     let notice =
         Mail { recipient: email.clone(), content: render(&Kind::PasswordChanged { email: &email }), link: None };
     let user_id = state.db.reset_password(&hash, &hashed, &notice, state.clock.now()).await?.ok_or_else(invalid)?;

@@ -5,6 +5,7 @@ use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::po
 
 use crate::{
     auth::{
+        policy::Owner,
         throttle::{self, Attempt, OnSuccess},
         ClientIp, CurrentUser,
     },
@@ -32,8 +33,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Signs a user in: a new session (see routes/sessions.rs) and a token that carries it. Every sign-in path
-/// ends here.
-async fn token_response(
+/// (login, register, change-password, login/2fa) ends here.
+pub(crate) async fn token_response(
     state: &AppState,
     device: &Device,
     user: UserResponse,
@@ -42,7 +43,7 @@ async fn token_response(
     let session_id = sessions::start(state, device, &user.id, token_version).await?;
     let access_token =
         state.tokens.issue(&user.id, &user.email, token_version, &session_id).map_err(ApiError::internal)?;
-    Ok(TokenResponse { access_token, token_type: "bearer", user })
+    Ok(TokenResponse { access_token, token_type: "bearer", user, password_change_suggested: None })
 }
 
 /// Create an account and sign it in.
@@ -67,7 +68,8 @@ pub async fn register(
         Attempt::reserve(&state, &[(throttle::registrations_per_client(limits, client), OnSuccess::Keep)]).await?;
     attempt.failed(); // every registration counts, whatever its outcome
 
-    let hashed = state.hasher.hash_with(permit, &body.password).await?;
+    let owner = Owner { email: &body.email, name: body.name.as_deref() };
+    let hashed = state.passwords.new_hash(Some(permit), "password", &body.password, owner).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let verification = account::token_mail(&state, &id, Purpose::Verify, &body.email, Vec::new());
     match state.db.create_user(&id, &body.email, &hashed, body.name.as_deref(), Ts::now(), &verification).await? {
@@ -88,7 +90,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Invalid email or password", body = ErrorResponse),
-        (status = 403, description = "Please verify your email address first (REQUIRE_VERIFIED_EMAIL=true)", body = ErrorResponse),
+        (status = 403, description = "Password right, and either two-factor is on (continue at /api/auth/login/2fa with the mfa_token) or the email is not verified yet (REQUIRE_VERIFIED_EMAIL=true: detail only)", body = crate::routes::two_factor::TwoFactorRequiredResponse),
         (status = 422, description = "Invalid body", body = ValidationErrorResponse),
         (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
         (status = 503, description = "Database or hashing capacity unavailable", body = ErrorResponse),
@@ -126,10 +128,16 @@ pub async fn login(
         Some(user) if verified => {
             attempt.succeeded().await?;
             state.hasher.remember(&account_client);
+            let suggest_change = state.passwords.signed_in(&state.db, &user, &body.password).await;
             if state.settings.mail.require_verified_email && user.email_verified_at.is_none() {
                 return Err(ApiError::Detail(StatusCode::FORBIDDEN, "Please verify your email address first".into()));
             }
-            Ok(Json(token_response(&state, &device, UserResponse::from(&user), user.token_version).await?))
+            if user.two_factor_enabled {
+                let mfa_token = super::two_factor::start_challenge(&state, &user).await?;
+                return Err(ApiError::TwoFactorRequired { mfa_token });
+            }
+            let response = token_response(&state, &device, UserResponse::from(&user), user.token_version).await?;
+            Ok(Json(TokenResponse { password_change_suggested: suggest_change.then_some(true), ..response }))
         }
         _ => {
             attempt.failed();
@@ -216,7 +224,8 @@ pub async fn change_password(
         return Err(ApiError::bad_request("Current password is incorrect"));
     }
     attempt.succeeded().await?;
-    let hashed = state.hasher.hash(&body.new_password).await?;
+    let owner = Owner { email: &user.email, name: user.name.as_deref() };
+    let hashed = state.passwords.new_hash(None, "new_password", &body.new_password, owner).await?;
     let version = state.db.set_password(&user.id, &hashed, Ts::now()).await?;
     tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
     Ok(Json(token_response(&state, &device, UserResponse::from(&user), version).await?))

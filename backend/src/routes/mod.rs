@@ -4,4 +4,6 @@ pub mod account;
 pub mod auth;
 pub mod health;
 pub mod sessions;
+pub mod task_stream;
 pub mod tasks;
+pub mod two_factor;

@@ -4,14 +4,20 @@
 use axum::{
     extract::{rejection::PathRejection, rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
+    response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::task_stream;
 use crate::{
-    auth::{BearerToken, CurrentUser},
+    auth::{
+        throttle::{self, Attempt, OnSuccess},
+        BearerToken, CurrentUser,
+    },
+    config::TASK_CREATE_WINDOW,
     db::{TaskFilter, Ts},
     error::{ApiError, ApiResult, FieldError},
     schemas::{ErrorResponse, TaskCreate, TaskListResponse, TaskResponse, TaskUpdate, ValidationErrorResponse},
@@ -42,62 +48,147 @@ pub struct ListParams {
     /// Which tasks: all (default), pending or completed.
     #[param(value_type = Option<String>, pattern = "^(all|pending|completed)$", example = "pending")]
     status: Option<String>,
+    /// Optional paging: at most this many tasks (1 to 1000; 1000 when only `offset` is given). Without
+    /// `limit` and `offset` the whole list is answered.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000, example = 50)]
+    limit: Option<String>,
+    /// Optional paging: how many of the (newest-first) tasks to skip; 0 by default.
+    #[param(value_type = Option<i64>, minimum = 0, example = 0)]
+    offset: Option<String>,
 }
 
-fn filter(query: Result<Query<ListParams>, QueryRejection>) -> ApiResult<TaskFilter> {
-    // The only way this query fails to parse is `status` given more than once. That is not one string,
-    // so it is refused like any other non-string (listing everything instead would hide the mistake).
-    let status = match query {
-        Ok(Query(q)) => q.status,
-        Err(_) => {
-            return Err(ApiError::Validation(vec![FieldError {
-                loc: vec![Value::from("query"), Value::from("status")],
-                msg: "Input should be a valid string".into(),
-                kind: "string_type",
-                ctx: None,
-            }]))
+/// The largest page `limit` allows.
+pub const MAX_PAGE: i64 = 1000;
+/// An unpaged list longer than this is written as it is read ([`task_stream`]); up to it, in one piece.
+pub const IN_ONE_READ: i64 = 200;
+
+/// `?limit=&offset=`, when either is given.
+#[derive(Debug, Clone, Copy)]
+struct Page {
+    limit: i64,
+    offset: i64,
+}
+
+fn query_error(field: &str, kind: &'static str, msg: String, ctx: Option<Value>) -> FieldError {
+    FieldError { loc: vec![Value::from("query"), Value::from(field)], msg, kind, ctx }
+}
+
+/// An integer query parameter in `min..=max`, refused in pydantic's words.
+fn int_param(field: &str, value: &str, min: i64, max: i64) -> Result<i64, FieldError> {
+    let n: i64 = value.parse().map_err(|_| {
+        query_error(
+            field,
+            "int_parsing",
+            "Input should be a valid integer, unable to parse string as an integer".into(),
+            None,
+        )
+    })?;
+    if n < min {
+        return Err(query_error(
+            field,
+            "greater_than_equal",
+            format!("Input should be greater than or equal to {min}"),
+            Some(json!({ "ge": min })),
+        ));
+    }
+    if n > max {
+        return Err(query_error(
+            field,
+            "less_than_equal",
+            format!("Input should be less than or equal to {max}"),
+            Some(json!({ "le": max })),
+        ));
+    }
+    Ok(n)
+}
+
+fn params(query: Result<Query<ListParams>, QueryRejection>) -> ApiResult<(TaskFilter, Option<Page>)> {
+    // The only way this query fails to parse is a parameter given more than once. That is not one
+    // string, so it is refused like any other non-string (answering everything instead would hide the
+    // mistake); serde names the field.
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(rejection) => {
+            let text = rejection.body_text();
+            let field = ["limit", "offset"].into_iter().find(|f| text.contains(&format!("`{f}`"))).unwrap_or("status");
+            return Err(ApiError::Validation(vec![query_error(
+                field,
+                "string_type",
+                "Input should be a valid string".into(),
+                None,
+            )]));
         }
     };
-    match status.as_deref() {
-        None | Some("all") => Ok(TaskFilter::All),
-        Some("pending") => Ok(TaskFilter::Pending),
-        Some("completed") => Ok(TaskFilter::Completed),
-        Some(_) => Err(ApiError::Validation(vec![FieldError {
-            loc: vec![Value::from("query"), Value::from("status")],
-            msg: "Input should be 'all', 'pending' or 'completed'".into(),
-            kind: "literal_error",
-            ctx: Some(json!({ "expected": "'all', 'pending' or 'completed'" })),
-        }])),
+    let mut errors = Vec::new();
+    let filter = match q.status.as_deref() {
+        None | Some("all") => TaskFilter::All,
+        Some("pending") => TaskFilter::Pending,
+        Some("completed") => TaskFilter::Completed,
+        Some(_) => {
+            errors.push(query_error(
+                "status",
+                "literal_error",
+                "Input should be 'all', 'pending' or 'completed'".into(),
+                Some(json!({ "expected": "'all', 'pending' or 'completed'" })),
+            ));
+            TaskFilter::All
+        }
+    };
+    let limit = q.limit.as_deref().map(|v| int_param("limit", v, 1, MAX_PAGE));
+    let offset = q.offset.as_deref().map(|v| int_param("offset", v, 0, i64::MAX));
+    let page = match (limit, offset) {
+        (None, None) => None,
+        (limit, offset) => {
+            let limit = limit.unwrap_or(Ok(MAX_PAGE)).map_err(|e| errors.push(e)).ok();
+            let offset = offset.unwrap_or(Ok(0)).map_err(|e| errors.push(e)).ok();
+            limit.zip(offset).map(|(limit, offset)| Page { limit, offset })
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
     }
+    Ok((filter, page))
 }
 
 /// The signed-in user's tasks, newest first.
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks", security(("bearer" = [])), params(ListParams),
     responses(
-        (status = 200, description = "The user's tasks, newest first", body = TaskListResponse),
+        (status = 200, description = "The user's tasks, newest first; `total` is how many tasks match the \
+            status filter (with paging: in the whole list, not only this page)", body = TaskListResponse),
         (status = 401, description = "Not signed in", body = ErrorResponse),
-        (status = 422, description = "Unknown status filter", body = ValidationErrorResponse),
+        (status = 422, description = "Unknown status filter, or a bad limit/offset", body = ValidationErrorResponse),
     ))]
 pub async fn list_tasks(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,
     query: Result<Query<ListParams>, QueryRejection>,
-) -> ApiResult<Json<TaskListResponse>> {
+) -> ApiResult<Response> {
     // The access check of every route (CurrentUser), done by the same query that reads the tasks.
-    let filter = match filter(query) {
-        Ok(filter) => filter,
+    let (filter, page) = match params(query) {
+        Ok(parsed) => parsed,
         Err(invalid) => {
             // As on every route, a token the database refuses is a 401 before a bad query is a 422.
             CurrentUser::for_token(&state, token).await?;
             return Err(invalid);
         }
     };
+    if let Some(Page { limit, offset }) = page {
+        let current = CurrentUser::for_token(&state, token).await?;
+        let tasks = state.db.tasks_page(&current.user.id, filter, None, limit, offset).await?;
+        let total = state.db.count_tasks(&current.user.id, filter).await?;
+        let tasks: Vec<TaskResponse> = tasks.into_iter().map(TaskResponse::from).collect();
+        return Ok(Json(TaskListResponse { total: total.max(0) as usize, tasks }).into_response());
+    }
+    // One row more than is answered in one piece tells whether the list goes on.
     let session_id = token.session_id.as_deref().unwrap_or("");
-    let found = state.db.session_tasks(&token.user_id, &token.token_id, session_id, filter).await?;
+    let found = state.db.session_tasks(&token.user_id, &token.token_id, session_id, filter, IN_ONE_READ + 1).await?;
     let (user, tasks) = found.map_or((None, Vec::new()), |(user, tasks)| (Some(user), tasks));
     CurrentUser::admit(token, user)?.note_use(&state).await;
+    if tasks.len() as i64 > IN_ONE_READ {
+        return Ok(task_stream::streamed_list(state.db.clone(), filter, tasks));
+    }
     let tasks: Vec<TaskResponse> = tasks.into_iter().map(TaskResponse::from).collect();
-    Ok(Json(TaskListResponse { total: tasks.len(), tasks }))
+    Ok(Json(TaskListResponse { total: tasks.len(), tasks }).into_response())
 }
 
 /// Create a task.
@@ -107,12 +198,18 @@ pub async fn list_tasks(
         (status = 400, description = "Task limit reached (MAX_TASKS_PER_USER)", body = ErrorResponse),
         (status = 401, description = "Not signed in", body = ErrorResponse),
         (status = 422, description = "Invalid body", body = ValidationErrorResponse),
+        (status = 429, description = "Too many creates by this user (TASK_CREATES_PER_MINUTE); see Retry-After", body = ErrorResponse),
     ))]
 pub async fn create_task(
     State(state): State<AppState>,
     current: CurrentUser,
     Valid(body): Valid<TaskCreate>,
 ) -> ApiResult<(StatusCode, Json<TaskResponse>)> {
+    let limit = throttle::task_creates_per_user(&state.settings.rate_limits, &current.user.id);
+    let attempt =
+        Attempt::reserve_on(&state.db, &[(limit, OnSuccess::Keep)], TASK_CREATE_WINDOW, state.clock.now()).await?;
+    // Every create counts, whatever its outcome.
+    attempt.failed();
     let id = uuid::Uuid::new_v4().to_string();
     let max = state.settings.max_tasks_per_user;
     let task = state.db.create_task(&id, &current.user.id, &body.title, body.description.as_deref(), Ts::now(), max);

@@ -15,7 +15,7 @@ use crate::both;
 use crate::helpers::*;
 
 /// One raw HTTP/1.1 POST with a JSON body (`Connection: close`, so the answer ends with the stream).
-fn post(path: &str, headers: &[(&str, String)], body: &Value) -> Vec<u8> {
+pub fn post(path: &str, headers: &[(&str, String)], body: &Value) -> Vec<u8> {
     let body = body.to_string();
     let mut head = format!(
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",

@@ -1,6 +1,6 @@
-//! The drop-in promise, tested against databases the seed's own code made (../shared/seed-db/): opened
-//! as they are, their users sign in with their passwords, the seed's tokens work, their tasks are listed,
-//! and our migrations change none of the seed's rows.
+//! The drop-in promise, tested against databases the seed's own code made (tests/fixtures/seed-db/, copied
+//! unchanged from ../shared/seed-db/): opened as they are, their users sign in with their passwords, the seed's
+//! tokens work, their tasks are listed, and our migrations change none of the seed's rows.
 
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::helpers::SECRET;
+use crate::helpers::{DATA_KEY, SECRET};
 
 const BIN: &str = env!("CARGO_BIN_EXE_todo-auth-api");
 
@@ -27,6 +27,7 @@ impl ApiProcess {
         let mut vars: Vec<(String, String)> = [
             ("DATABASE_URL", database_url),
             ("JWT_SECRET", SECRET),
+            ("DATA_ENCRYPTION_KEY", DATA_KEY),
             ("BCRYPT_COST", "4"),
             ("API_HOST", "127.0.0.1"),
             ("API_PORT", "0"),

@@ -321,12 +321,21 @@ both!(
 both!(
     async fn an_authorization_header_that_is_not_text_is_401(kind: Kind) {
         let app = TestApp::start(kind).await;
-        let mut raw = b"GET /api/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ".to_vec();
-        raw.extend_from_slice(&[0xc3, 0x28, 0xff, b'.', 0x80]);
-        raw.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
-        let (status, text) = raw_exchange(app.addr, raw).await;
-        assert_eq!(status, Some(401), "{text}");
-        assert_eq!(json_body(&text), json!({"detail": "Not authenticated"}));
+        // The scheme is Bearer and the token is bad: the seed's "Invalid authentication token". Another
+        // scheme is no credentials at all: "Not authenticated".
+        for (why, header, detail) in [
+            ("bearer, UTF-8 letters", "Bearer ééé".as_bytes(), "Invalid authentication token"),
+            ("bearer, bytes that are not UTF-8", &b"Bearer \xc3\x28\xff.\x80"[..], "Invalid authentication token"),
+            ("bearer, a token with a tab inside", &b"Bearer abc\tdef"[..], "Invalid authentication token"),
+            ("another scheme, not UTF-8", &b"B\xe9arer \xe9\xe9"[..], "Not authenticated"),
+        ] {
+            let mut raw = b"GET /api/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: ".to_vec();
+            raw.extend_from_slice(header);
+            raw.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+            let (status, text) = raw_exchange(app.addr, raw).await;
+            assert_eq!(status, Some(401), "{why}: {text}");
+            assert_eq!(json_body(&text), json!({"detail": detail}), "{why}");
+        }
     }
 );
 

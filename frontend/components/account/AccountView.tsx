@@ -6,11 +6,12 @@ import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
 import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { FormError, InputField } from "@/components/FormField";
+import { TwoFactorSection } from "@/components/account/TwoFactorSection";
 import { errorMessage } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { formatDate } from "@/lib/format";
 import { useFormSubmit } from "@/lib/forms";
-import { PASSWORD_MAX, validatePassword } from "@/lib/validation";
+import { NewPasswordFields, validateNewPassword } from "@/components/password/NewPasswordFields";
 
 const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
 
@@ -40,6 +41,7 @@ export function AccountView() {
         <VerifyEmailNotice />
         <ChangeEmailForm />
         <ChangePasswordForm />
+        <TwoFactorSection />
         <SignOutEverywhere />
       </div>
     </div>
@@ -47,19 +49,14 @@ export function AccountView() {
 }
 
 function ChangePasswordForm() {
-  const { changePassword } = useAuth();
+  const { changePassword, user } = useAuth();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [confirm, setConfirm] = useState("");
   const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
     validate: () => ({
       current_password: current ? undefined : "Current password is required",
-      new_password: validatePassword(next, "New password"),
-      confirm_new_password: !confirm
-        ? "Please confirm your new password"
-        : confirm !== next
-          ? "Passwords do not match"
-          : undefined,
+      ...validateNewPassword({ id: "new_password", confirmId: "confirm_new_password" }, next, confirm, "New password"),
     }),
     send: async () => {
       await changePassword(current, next);
@@ -90,29 +87,17 @@ function ChangePasswordForm() {
           onChange={(e) => setCurrent(e.target.value)}
           error={errors.current_password}
         />
-        <InputField
+        <NewPasswordFields
           id="new_password"
+          confirmId="confirm_new_password"
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={8}
-          maxLength={PASSWORD_MAX}
-          hint="At least 8 characters."
+          confirmLabel="Confirm new password"
           value={next}
-          onChange={(e) => setNext(e.target.value)}
-          error={errors.new_password}
-        />
-        <InputField
-          id="confirm_new_password"
-          label="Confirm new password"
-          type="password"
-          autoComplete="new-password"
-          required
-          maxLength={PASSWORD_MAX}
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          error={errors.confirm_new_password}
+          onChange={setNext}
+          confirm={confirm}
+          onConfirmChange={setConfirm}
+          errors={errors}
+          userInputs={[user?.email ?? "", user?.email.split("@")[0] ?? "", user?.name ?? ""]}
         />
         <button type="submit" className="btn btn-primary" disabled={pending}>
           {pending ? "Changing password…" : "Change password"}

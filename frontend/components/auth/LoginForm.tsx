@@ -5,6 +5,8 @@ import { useSearchParams } from "next/navigation";
 import { useState } from "react";
 import toast from "react-hot-toast";
 import { FormError, InputField } from "@/components/FormField";
+import { TwoFactorStep } from "@/components/auth/TwoFactorStep";
+import { ApiError } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
@@ -18,15 +20,28 @@ export function LoginForm() {
   const next = sanitizeNext(params.get("next"));
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
+  // Set when the password was right and the account asks for a second factor (the login's 403).
+  const [mfaToken, setMfaToken] = useState<string | null>(null);
   const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
     validate: () => ({ email: validateEmail(email), password: validatePassword(password) }),
     send: async () => {
-      await login(email, password);
+      try {
+        await login(email, password);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403 && err.mfaToken) {
+          setPassword("");
+          setMfaToken(err.mfaToken);
+          return;
+        }
+        throw err;
+      }
       toast.success("Logged in successfully");
       // The (auth) layout now sends us on to ?next= or /tasks.
     },
     failure: "Sign in failed",
   });
+
+  if (mfaToken) return <TwoFactorStep mfaToken={mfaToken} onRestart={() => setMfaToken(null)} />;
 
   return (
     <section className="card auth-card" aria-labelledby="login-title">

@@ -8,7 +8,8 @@ import { FormError, InputField } from "@/components/FormField";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
-import { NAME_MAX, PASSWORD_MAX, validateEmail, validatePassword } from "@/lib/validation";
+import { NewPasswordFields, validateNewPassword } from "@/components/password/NewPasswordFields";
+import { NAME_MAX, validateEmail } from "@/lib/validation";
 
 const FIELDS = ["name", "email", "password", "confirm_password"] as const;
 
@@ -24,12 +25,7 @@ export function RegisterForm() {
     validate: () => ({
       name: name.trim().length > NAME_MAX ? `Name must be at most ${NAME_MAX} characters` : undefined,
       email: validateEmail(email),
-      password: validatePassword(password),
-      confirm_password: !confirm
-        ? "Please confirm your password"
-        : confirm !== password
-          ? "Passwords do not match"
-          : undefined,
+      ...validateNewPassword({ id: "password", confirmId: "confirm_password" }, password, confirm),
     }),
     send: async () => {
       await register(email, password, name);
@@ -68,29 +64,15 @@ export function RegisterForm() {
           onChange={(e) => setEmail(e.target.value)}
           error={errors.email}
         />
-        <InputField
+        <NewPasswordFields
           id="password"
-          label="Password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={8}
-          maxLength={PASSWORD_MAX}
-          hint="At least 8 characters."
+          confirmId="confirm_password"
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={errors.password}
-        />
-        <InputField
-          id="confirm_password"
-          label="Confirm password"
-          type="password"
-          autoComplete="new-password"
-          required
-          maxLength={PASSWORD_MAX}
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          error={errors.confirm_password}
+          onChange={setPassword}
+          confirm={confirm}
+          onConfirmChange={setConfirm}
+          errors={errors}
+          userInputs={[email, email.split("@")[0] ?? "", name]}
         />
         <button type="submit" className="btn btn-primary btn-block" disabled={pending}>
           {pending ? "Creating account…" : "Sign up"}

@@ -17,6 +17,7 @@ import {
   type Session,
 } from "@/lib/auth/storage";
 import { setNavigator } from "@/lib/navigation";
+import { suggestPasswordChange } from "@/lib/passwordAdvice";
 import type { RegisterRequest, User } from "@/lib/types";
 
 export interface AuthContextValue {
@@ -27,7 +28,10 @@ export interface AuthContextValue {
   isLoading: boolean;
   /** Why this tab's session ended (null: never signed in here, or ended in another tab). */
   endReason: EndReason;
+  /** Signs in; for a two-factor user throws the API's 403 as an ApiError carrying `mfaToken`. */
   login: (email: string, password: string) => Promise<User>;
+  /** Completes a two-factor sign-in with the login's mfa_token and a code (or a recovery code). */
+  loginWithCode: (mfaToken: string, code: string) => Promise<User>;
   register: (email: string, password: string, name?: string | null) => Promise<User>;
   /** Revokes the token on the server, then clears storage (even when the server cannot be reached). */
   logout: () => Promise<void>;
@@ -115,6 +119,14 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
     const res = await authApi.login({ email: email.trim(), password });
     setCheckedToken(res.access_token);
     saveSession(res.access_token, res.user);
+    if (res.password_change_suggested) suggestPasswordChange();
+    return res.user;
+  }, []);
+
+  const loginWithCode = useCallback(async (mfaToken: string, code: string) => {
+    const res = await authApi.loginTwoFactor(mfaToken, code.trim());
+    setCheckedToken(res.access_token);
+    saveSession(res.access_token, res.user);
     return res.user;
   }, []);
 
@@ -164,13 +176,14 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
       isLoading: loading,
       endReason: session.endReason,
       login,
+      loginWithCode,
       register,
       logout,
       logoutAll,
       changePassword,
       getToken,
     };
-  }, [hydrated, session, checkedToken, login, register, logout, logoutAll, changePassword, getToken]);
+  }, [hydrated, session, checkedToken, login, loginWithCode, register, logout, logoutAll, changePassword, getToken]);
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
