@@ -12,11 +12,16 @@ Everything stays on 127.0.0.1. Standard library only.
 Environment: CLUSTER_SIZE (3), CLUSTER_PORT (nginx, 8080), CLUSTER_API_PORT (first API port, 8001),
 CLUSTER_METRICS_PORT (first metrics port, 9101; `test`
 uses ports the kernel picks unless CLUSTER_PORT is set: then nginx on it, APIs from +1, metrics from +11), DATABASE_URL (PostgreSQL; `serve` defaults to the local
-database todo_cluster, `test` makes and drops a fresh cluster_test_<pid>), API_BIN (the release binary).
+database todo_cluster, `test` makes and drops a fresh cluster_test_<pid>), API_BIN (the release binary),
+CLUSTER_SMTPD_PYTHON (`test`: a Python with aiosmtpd, the SMTP server the processes deliver to; 60-cluster.sh
+installs it into .venv).
 """
 
 import http.client
+import email
+import email.policy
 import json
+import mailbox
 import os
 import re
 import shutil
@@ -312,6 +317,42 @@ class Cluster:
             self.nginx.set_down(set())
 
 
+class Smtpd:
+    """A real SMTP server in its own process (aiosmtpd, from PyPI) keeping every message it accepts in a Maildir."""
+
+    def __init__(self, python, port, work):
+        self.python, self.port, self.maildir = python, port, Path(work) / "maildir"
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self):
+        cmd = [self.python, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
+               "-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+        def listening():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"aiosmtpd exited ({self.proc.returncode}): {self.proc.stderr.read().decode()}")
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+        wait_for(listening, 20, f"aiosmtpd on :{self.port}")
+
+    def messages(self):
+        if not self.maildir.exists():
+            return []
+        box = mailbox.Maildir(self.maildir, factory=lambda f: email.message_from_binary_file(f, policy=email.policy.default))
+        return list(box)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
 # ---------------------------------------------------------------- load
 
 
@@ -455,6 +496,51 @@ def test_throttling_counts_across_processes(cluster, limit):
         f"({int(hits)} throttle hits in the processes' metrics)")
 
 
+def test_outbox_delivered_once(cluster, smtpd, n=200):
+    """n registrations through nginx queue n verification mails; the processes share the outbox (FOR UPDATE SKIP
+    LOCKED) and the SMTP server must receive each exactly once."""
+    run = uuid.uuid4().hex[:8]
+    emails = [f"outbox-{run}-{i}@example.com" for i in range(n)]
+    limit = 10  # REGISTRATIONS_PER_CLIENT: ten per client address
+    errors = []
+
+    def register_some(chunk):
+        for i in chunk:
+            try:
+                register(cluster.url, emails[i], source=f"127.0.1.{10 + i // limit}")
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(f"{emails[i]}: {e}")
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=register_some, args=(range(t, n, 8),)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:5]
+    pending = "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+    wait_for(lambda: psql(cluster.database_url, pending) == "0", 120, "the outbox to be delivered")
+    seconds = time.monotonic() - started
+    # A process's last delivery is marked sent just after the server accepted it: give a duplicate time to show.
+    time.sleep(1)
+    wanted = set(emails)
+    received = Counter(str(m["To"]) for m in smtpd.messages())
+    counts = Counter(received[e] for e in emails)
+    assert counts == Counter({1: n}), f"mails per address (count -> addresses): {dict(counts)}"
+    subjects = {str(m["Subject"]) for m in smtpd.messages() if str(m["To"]) in wanted}
+    assert all("Confirm your email address" in s for s in subjects), subjects
+    failed = psql(cluster.database_url, "SELECT count(*) FROM mail_outbox WHERE failed_at IS NOT NULL")
+    assert failed == "0", f"{failed} mails given up"
+    delivered_by = [sum(1 for line in api.log_path.read_text().splitlines() if "mail delivered over SMTP" in line)
+                    for api in cluster.apis]
+    texts = [api.metrics() for api in cluster.apis]
+    assert all(re.search(r'^mail_outbox\{state="waiting"\} 0$', t, re.M) for t in texts), "mail_outbox backlog not 0"
+    assert all(counter(t, "mail_outbox", state="sent") >= n for t in texts), "mail_outbox{state=sent} below the batch"
+    log(f"outbox: {n} registrations through nginx, {n} verification mails received by aiosmtpd over SMTP, each "
+        f"address exactly once, in {seconds:.1f} s; deliveries per process (their logs, whole run): {delivered_by}; "
+        f"outbox backlog metric 0 on every process")
+
+
 def check_acknowledged(cluster, token, load):
     status, body, _ = request("GET", cluster.url + "/api/tasks", token=token)
     assert status == 200
@@ -521,6 +607,8 @@ def run_tests():
     else:  # ports the kernel hands out, so two runs on one machine do not collide
         nginx_port, *rest = free_ports(1 + 2 * size)
         api_ports, metrics_ports = rest[:size], rest[size:]
+    python = os.environ.get("CLUSTER_SMTPD_PYTHON")
+    assert python, "CLUSTER_SMTPD_PYTHON: a Python with aiosmtpd (scripts/test.d/60-cluster.sh installs one)"
     limit = 5
     name = f"cluster_test_{os.getpid()}"
     admin = ADMIN_URL
@@ -540,20 +628,25 @@ def run_tests():
         "SHUTDOWN_GRACE_SECONDS": "10",
     }
     work = tempfile.mkdtemp(prefix="cluster-test-")
+    smtpd = Smtpd(python, free_ports(1)[0], work)
+    env["SMTP_URL"] = smtpd.url
     cluster = Cluster(database_url, env, nginx_port, api_ports, metrics_ports, work)
     ok = False
     figures = []
     try:
+        smtpd.start()
         cluster.start()
         test_fresh_database_start(cluster)
         test_requests_spread(cluster)
         test_sign_out_is_seen_by_every_process(cluster)
         test_throttling_counts_across_processes(cluster, limit)
+        test_outbox_delivered_once(cluster, smtpd)
         figures.append(test_rolling_restart(cluster))
         figures.append(test_sigkill_under_load(cluster))
         ok = True
     finally:
         cluster.stop()
+        smtpd.stop()
         if not ok:
             for api in cluster.apis:
                 print(f"--- last lines of API {api.index} ---")
@@ -563,7 +656,7 @@ def run_tests():
                 print("--- nginx error.log ---\n" + "\n".join(err.read_text().splitlines()[-15:]))
         shutil.rmtree(work, ignore_errors=True)
         psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    log("cluster tests: 6 passed")
+    log("cluster tests: 7 passed")
 
 
 def serve():

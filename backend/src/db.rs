@@ -31,16 +31,39 @@ pub enum Db {
 pub struct PoolStats {
     pub size: u32,
     pub idle: u32,
+    /// Database operations under way that hold no connection: they wait for one.
+    pub waiting: u32,
 }
 
-/// Runs `$body` with `$pool` bound to the concrete pool, whichever database this is.
+/// Database operations under way in this process (each holds at most one connection at a time), so that the
+/// metrics can tell how many wait for a connection: those under way minus the connections in use.
+static IN_FLIGHT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Counts one database operation for as long as it lives.
+pub(crate) struct InFlight;
+
+impl InFlight {
+    pub(crate) fn enter() -> InFlight {
+        IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool, whichever database this is, counted in [`InFlight`].
 macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
+    ($db:expr, $pool:ident => $body:expr) => {{
+        let _in_flight = $crate::db::InFlight::enter();
         match $db {
             Db::Sqlite($pool) => $body,
             Db::Postgres($pool) => $body,
         }
-    };
+    }};
 }
 pub(crate) use on_pool;
 
@@ -286,9 +309,15 @@ impl Db {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
     }
 
-    /// Connections open and idle right now, for the metrics.
+    /// Connections open and idle, and operations waiting for one, right now, for the metrics.
     pub fn pool_stats(&self) -> PoolStats {
-        on_pool!(self, pool => PoolStats { size: pool.size(), idle: pool.num_idle() as u32 })
+        let (size, idle) = match self {
+            Db::Sqlite(pool) => (pool.size(), pool.num_idle() as u32),
+            Db::Postgres(pool) => (pool.size(), pool.num_idle() as u32),
+        };
+        let in_use = size.saturating_sub(idle);
+        let waiting = IN_FLIGHT.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(in_use);
+        PoolStats { size, idle, waiting }
     }
 
     pub async fn close(&self) {

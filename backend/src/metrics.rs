@@ -1,9 +1,10 @@
 //! Prometheus metrics on a second listener (`METRICS_ADDR`), never on the public port: requests by route
-//! and status, latency histograms, the database pool, the bcrypt queue and its sheds, throttle hits.
+//! and status, latency histograms, the database pool (in use, idle, waiting), the bcrypt queue and its sheds,
+//! the mail outbox's backlog, throttle hits.
 //!
 //! The counters are kept by the `metrics` facade (a no-op until a recorder is installed, so a process
 //! without `METRICS_ADDR` pays nothing); `metrics-exporter-prometheus` renders them as Prometheus text.
-//! Gauges that are a reading of the state (pool, bcrypt queue) are taken at scrape time.
+//! Gauges that are a reading of the state (pool, bcrypt queue, outbox) are taken at scrape time.
 
 use std::{sync::OnceLock, time::Instant};
 
@@ -63,7 +64,14 @@ async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> 
     let pool = state.db.pool_stats();
     metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(pool.size - pool.idle));
     metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(pool.idle));
+    metrics::gauge!("db_pool_waiting").set(f64::from(pool.waiting));
     metrics::gauge!("db_pool_max_connections").set(f64::from(state.settings.db_max_connections));
+    // One small query per scrape; a database that does not answer leaves the last reading.
+    if let Ok((waiting, sent, failed, _)) = state.db.outbox_counts().await {
+        metrics::gauge!("mail_outbox", "state" => "waiting").set(waiting as f64);
+        metrics::gauge!("mail_outbox", "state" => "sent").set(sent as f64);
+        metrics::gauge!("mail_outbox", "state" => "failed").set(failed as f64);
+    }
     let (running, queued) = state.hasher.load();
     metrics::gauge!("bcrypt_jobs_running").set(running as f64);
     metrics::gauge!("bcrypt_queue_depth").set(queued as f64);

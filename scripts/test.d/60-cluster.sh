@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cluster: nginx -t on deploy/nginx, then 3 API processes on one PostgreSQL behind nginx (fresh start, sign-out, throttling, rolling restart, SIGKILL)
+# cluster: nginx -t on deploy/nginx, then 3 API processes on one PostgreSQL behind nginx (fresh start, sign-out, throttling, outbox delivered once over SMTP, rolling restart, SIGKILL)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/nginx.sh
@@ -12,6 +12,15 @@ pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 || skip_or_fail "PostgreSQL is n
 command -v psql >/dev/null || skip_or_fail "psql (PostgreSQL client) is missing"
 ensure_nginx || skip_or_fail "nginx cannot be installed"
 python3 scripts/cluster.py check
+# The SMTP server the processes deliver to: aiosmtpd from PyPI, in the project's .venv (pinned).
+AIOSMTPD_VERSION="1.4.6"
+VENV="$PWD/.venv"
+if ! "$VENV/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION" \
+    || skip_or_fail "aiosmtpd cannot be installed from PyPI"
+fi
+export CLUSTER_SMTPD_PYTHON="$VENV/bin/python"
 if [ -z "${API_BIN:-}" ]; then
   cargo build --release --locked --manifest-path backend/Cargo.toml
   export API_BIN="$PWD/backend/target/release/todo-auth-api"

@@ -3,6 +3,7 @@
 //! conditional UPDATE or DELETE whose row count decides, so two racing requests cannot both succeed.
 
 use super::{Db, Ts};
+use crate::mail::{store::insert_mails, Mail};
 
 /// A user's two-factor row: the secrets as stored (encrypted), and the last accepted TOTP step.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -33,14 +34,15 @@ impl Db {
     }
 
     /// Turns two-factor on with the pending secret `pending` (as read when its code was checked; a newer
-    /// setup in between makes this fail), records `step` as used, and replaces the recovery codes.
-    /// `false`: nothing changed.
+    /// setup in between makes this fail), records `step` as used, replaces the recovery codes and queues
+    /// `notice`, in one transaction. `false`: nothing changed.
     pub async fn enable_two_factor(
         &self,
         user_id: &str,
         pending: &str,
         step: i64,
         recovery_hashes: &[String],
+        notice: &Mail,
         now: Ts,
     ) -> Result<bool, sqlx::Error> {
         on_pool!(self, pool => {
@@ -60,13 +62,14 @@ impl Db {
                 sqlx::query("INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)")
                     .bind(hash).bind(user_id).execute(&mut *tx).await?;
             }
+            insert_mails!(tx, std::slice::from_ref(notice), now);
             tx.commit().await?;
             Ok(true)
         })
     }
 
-    /// Turns two-factor off: secret, recovery codes and pending sign-ins go.
-    pub async fn disable_two_factor(&self, user_id: &str) -> Result<(), sqlx::Error> {
+    /// Turns two-factor off: secret, recovery codes and pending sign-ins go; `notice` is queued with it.
+    pub async fn disable_two_factor(&self, user_id: &str, notice: &Mail, now: Ts) -> Result<(), sqlx::Error> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for sql in [
@@ -77,6 +80,7 @@ impl Db {
             ] {
                 sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
             }
+            insert_mails!(tx, std::slice::from_ref(notice), now);
             tx.commit().await
         })
     }

@@ -67,6 +67,11 @@ pub enum Kind<'a> {
     PasswordChanged {
         email: &'a str,
     },
+    /// Two-factor sign-in was turned on (`true`) or off.
+    TwoFactor {
+        email: &'a str,
+        enabled: bool,
+    },
 }
 
 fn human(d: Duration) -> String {
@@ -128,6 +133,24 @@ pub fn render(kind: &Kind<'_>) -> Rendered {
             None,
             String::new(),
             "If this wasn't you, reset your password again at once with \"Forgot password?\" on the sign-in page, and check your mailbox's security.".to_string(),
+        ),
+        Kind::TwoFactor { email, enabled: true } => (
+            format!("Two-factor sign-in is on for your {p} account"),
+            "Two-factor sign-in was turned on",
+            format!("Signing in to the {p} account for {email} now needs a code from an authenticator app (or one of the recovery codes) after the password."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, someone knows your password: reset it with \"Forgot password?\" on the sign-in page, then turn two-factor sign-in off and on again from your own device.".to_string(),
+        ),
+        Kind::TwoFactor { email, enabled: false } => (
+            format!("Two-factor sign-in is off for your {p} account"),
+            "Two-factor sign-in was turned off",
+            format!("Signing in to the {p} account for {email} now needs only the password; the authenticator app's codes and the recovery codes no longer work."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, someone has your password and a code: reset your password at once with \"Forgot password?\" on the sign-in page, and turn two-factor sign-in on again.".to_string(),
         ),
     };
     let text = Text { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };

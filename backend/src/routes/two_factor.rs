@@ -22,6 +22,10 @@ use crate::{
     },
     db::{Ts, User},
     error::{ApiError, ApiResult},
+    mail::{
+        templates::{render, Kind},
+        Mail,
+    },
     schemas::{ErrorResponse, TokenResponse, UserResponse, ValidationErrorResponse},
     state::AppState,
     validate::{Fields, FromJson, Text, Valid},
@@ -230,6 +234,11 @@ async fn spend_second_factor(state: &AppState, user_id: &str, code: &str) -> Api
 }
 
 /// The signed-in user's full row (the extractor's carries no password hash).
+/// The mail that tells the account's address two-factor was turned on or off.
+fn two_factor_notice(email: &str, enabled: bool) -> Mail {
+    Mail { recipient: email.to_owned(), content: render(&Kind::TwoFactor { email, enabled }), link: None }
+}
+
 async fn full_user(state: &AppState, current: &CurrentUser) -> ApiResult<User> {
     state.db.user_by_id(&current.user.id).await?.ok_or(ApiError::Unauthorized("User not found"))
 }
@@ -316,7 +325,8 @@ pub async fn enable(
     .await?;
     let codes = totp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
-    if !state.db.enable_two_factor(user_id, &pending, step, &hashes, Ts::now()).await? {
+    let notice = two_factor_notice(&current.user.email, true);
+    if !state.db.enable_two_factor(user_id, &pending, step, &hashes, &notice, state.clock.now()).await? {
         // Another setup or enable got there first.
         return Err(ApiError::bad_request("Two-factor setup changed meanwhile; start again"));
     }
@@ -354,7 +364,7 @@ pub async fn disable(
         Ok(if spent { Ok(()) } else { Err(ApiError::bad_request(INVALID_CODE)) })
     })
     .await?;
-    state.db.disable_two_factor(&user.id).await?;
+    state.db.disable_two_factor(&user.id, &two_factor_notice(&user.email, false), state.clock.now()).await?;
     tracing::info!(user_id = %user.id, "two-factor disabled");
     Ok(StatusCode::NO_CONTENT)
 }

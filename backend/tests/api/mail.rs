@@ -174,7 +174,7 @@ impl SmtpServer {
 }
 
 /// The API with its delivery worker, pointed at `smtp`.
-async fn mail_app(kind: Kind, smtp: &str, overrides: &[(&str, &str)]) -> TestApp {
+pub async fn mail_app(kind: Kind, smtp: &str, overrides: &[(&str, &str)]) -> TestApp {
     let mut vars = vec![("SMTP_URL", smtp), ("WEB_URL", WEB_URL)];
     vars.extend_from_slice(overrides);
     let app = TestApp::start_with(kind, &vars).await;

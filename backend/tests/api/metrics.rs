@@ -117,6 +117,10 @@ both!(
         at_least(r#"db_pool_connections{state="idle"}"#, 0.0);
         at_least(r#"db_pool_connections{state="in_use"}"#, 0.0);
         at_least("db_pool_max_connections", 10.0);
+        at_least("db_pool_waiting", 0.0);
+        // The registrations' verification mails wait in the outbox: this app runs no delivery worker.
+        at_least(r#"mail_outbox{state="waiting"}"#, 1.0);
+        at_least(r#"mail_outbox{state="sent"}"#, 0.0);
         at_least("bcrypt_queue_depth", 0.0);
         at_least("bcrypt_jobs_running", 0.0);
         // The metrics listener serves nothing else.
