@@ -10,7 +10,7 @@ use std::{
 };
 
 use crate::{
-    auth::{jwt::Tokens, password::Hasher, policy::Passwords},
+    auth::{jwt::Tokens, password::Hasher, policy::Passwords, scheme::Scheme},
     config::Settings,
     crypto::DataCipher,
     db::{Db, Ts},
@@ -48,15 +48,15 @@ impl AppState {
         AppState(Arc::new(Inner { settings, db, tokens, hasher, passwords, clock: Clock::default(), cipher }))
     }
 
-    /// Background upkeep, every minute from start-up: the dummy hash for unknown-email logins at the
-    /// stored hashes' cost (off the start-up path), and a purge of expired throttle rows and revocations.
+    /// Background upkeep, every minute from start-up: the dummy hash for unknown-email logins of the
+    /// stored hashes' kind (off the start-up path), and a purge of expired throttle rows and revocations.
     pub fn spawn_maintenance(&self) {
         let state = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                state.follow_stored_hash_cost().await;
+                state.follow_stored_hashes().await;
                 let _ = state.hasher.dummy_hash().await;
                 if let Err(e) = state.purge_expired().await {
                     tracing::warn!(error = %e, "purge of old throttle rows failed");
@@ -77,17 +77,29 @@ impl AppState {
 }
 
 impl AppState {
-    /// Sets the unknown-email verification's cost to the most common cost among (a sample of) the stored
+    /// Sets the unknown-email verification's kind to the most common kind among (a sample of) the stored
     /// hashes: with `BCRYPT_COST=10` over a seed database of cost-12 hashes, "no such email" must take as
-    /// long as a wrong password, not a quarter of it.
-    pub async fn follow_stored_hash_cost(&self) {
+    /// long as a wrong password, not a quarter of it; after `PASSWORD_HASH=argon2id` has turned most hashes
+    /// into Argon2id, as long as an Argon2id verification, not a bcrypt one.
+    pub async fn follow_stored_hashes(&self) {
         let Ok(hashes) = self.db.sample_password_hashes(200).await else { return };
-        let mut counts = std::collections::BTreeMap::<u32, usize>::new();
-        for cost in hashes.iter().filter_map(|h| crate::auth::password::hash_cost(h)) {
-            *counts.entry(cost).or_default() += 1;
+        let mut counts = std::collections::HashMap::<Scheme, usize>::new();
+        for scheme in hashes.iter().filter_map(|h| Scheme::of_stored(h)) {
+            *counts.entry(scheme).or_default() += 1;
         }
-        let typical = counts.into_iter().max_by_key(|&(cost, n)| (n, cost)).map(|(cost, _)| cost);
-        self.hasher.set_dummy_cost(typical.unwrap_or(self.hasher.cost()));
+        // Ties go to the configured kind, then to the costlier bcrypt.
+        let configured = self.hasher.scheme();
+        let typical = counts.into_iter().max_by_key(|&(scheme, n)| {
+            (
+                n,
+                scheme == configured,
+                match scheme {
+                    Scheme::Bcrypt { cost } => cost,
+                    Scheme::Argon2id => 0,
+                },
+            )
+        });
+        self.hasher.set_dummy_scheme(typical.map_or(configured, |(scheme, _)| scheme));
     }
 }
 

@@ -11,7 +11,7 @@ use std::{
     collections::HashMap,
     panic::{catch_unwind, AssertUnwindSafe},
     sync::{
-        atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         mpsc, Arc, Mutex,
     },
 };
@@ -84,10 +84,10 @@ pub struct Hasher {
     jobs: mpsc::Sender<Job>,
     /// How many bcrypt computations have started: lets tests prove a path did no bcrypt work.
     pub computations: Arc<AtomicU64>,
-    /// Hashes of random passwords by cost, verified against when the email is unknown, so that answer
-    /// costs the same time as a wrong password. Made off the start-up path.
-    dummies: Arc<Mutex<HashMap<u32, String>>>,
-    dummy_cost: AtomicU32,
+    /// Hashes of random passwords by kind (bcrypt at a cost, or Argon2id), verified against when the email
+    /// is unknown, so that answer costs the same time as a wrong password. Made off the start-up path.
+    dummies: Arc<Mutex<HashMap<Scheme, String>>>,
+    dummy_scheme: Mutex<Scheme>,
 }
 
 impl Hasher {
@@ -136,7 +136,7 @@ impl Hasher {
             jobs: tx,
             computations: Arc::new(AtomicU64::new(0)),
             dummies: Arc::new(Mutex::new(HashMap::new())),
-            dummy_cost: AtomicU32::new(cost),
+            dummy_scheme: Mutex::new(scheme),
         })
     }
 
@@ -250,28 +250,32 @@ impl Hasher {
         self.run(permit, move || verify_blocking(&password, &hash)).await
     }
 
-    /// The cost the unknown-email verification runs at: that of the stored hashes (see
-    /// [`Hasher::set_dummy_cost`]), so "no such email" takes as long as a wrong password even when
-    /// `BCRYPT_COST` differs from the cost the stored hashes were made with.
-    pub fn dummy_cost(&self) -> u32 {
-        self.dummy_cost.load(Ordering::Relaxed)
+    /// The kind of hash the unknown-email verification runs against: that of most stored hashes (see
+    /// [`Hasher::set_dummy_scheme`]), so "no such email" takes as long as a wrong password even when
+    /// `BCRYPT_COST` differs from the cost the stored hashes were made with, and whether most stored hashes
+    /// are bcrypt or Argon2id (`PASSWORD_HASH` changes what new hashes are, not what the table holds).
+    pub fn dummy_scheme(&self) -> Scheme {
+        self.dummy_scheme.lock().map_or(self.scheme, |s| *s)
     }
 
-    /// Sets the cost of the dummy verification (the most common cost among stored hashes).
-    pub fn set_dummy_cost(&self, cost: u32) {
-        if (4..=31).contains(&cost) {
-            self.dummy_cost.store(cost, Ordering::Relaxed);
+    /// Sets the kind of the dummy verification (the most common kind among stored hashes).
+    pub fn set_dummy_scheme(&self, scheme: Scheme) {
+        if matches!(scheme, Scheme::Bcrypt { cost } if !(4..=31).contains(&cost)) {
+            return;
+        }
+        if let Ok(mut s) = self.dummy_scheme.lock() {
+            *s = scheme;
         }
     }
 
-    /// The same work as a wrong password: one verification against a hash of the stored hashes' cost.
-    /// The first call at a cost also makes that hash (once; [`Hasher::dummy_hash`] does it ahead).
+    /// The same work as a wrong password: one verification against a hash of the stored hashes' kind.
+    /// The first call for a kind also makes that hash (once; [`Hasher::dummy_hash`] does it ahead).
     pub async fn verify_dummy_with(&self, permit: Permit, password: &str) -> Result<(), ApiError> {
-        let cost = self.dummy_cost();
-        let cached = self.dummies.lock().ok().and_then(|d| d.get(&cost).cloned());
+        let scheme = self.dummy_scheme();
+        let cached = self.dummies.lock().ok().and_then(|d| d.get(&scheme).cloned());
         let (password, dummies) = (password.to_owned(), self.dummies.clone());
         self.run(permit, move || {
-            let hash = cached.or_else(|| make_dummy(&dummies, cost)).unwrap_or_default();
+            let hash = cached.or_else(|| make_dummy(&dummies, scheme)).unwrap_or_default();
             verify_blocking(&password, &hash)
         })
         .await
@@ -283,31 +287,24 @@ impl Hasher {
         self.verify_dummy_with(permit, password).await
     }
 
-    /// The dummy hash at the current dummy cost, made now if it was not yet.
+    /// The dummy hash of the current dummy kind, made now if it was not yet.
     pub async fn dummy_hash(&self) -> Result<String, ApiError> {
-        let cost = self.dummy_cost();
-        if let Some(hash) = self.dummies.lock().ok().and_then(|d| d.get(&cost).cloned()) {
+        let scheme = self.dummy_scheme();
+        if let Some(hash) = self.dummies.lock().ok().and_then(|d| d.get(&scheme).cloned()) {
             return Ok(hash);
         }
         let (permit, dummies) = (self.admit()?, self.dummies.clone());
-        self.run(permit, move || make_dummy(&dummies, cost)).await?.ok_or_else(|| ApiError::internal("dummy hash"))
+        self.run(permit, move || make_dummy(&dummies, scheme)).await?.ok_or_else(|| ApiError::internal("dummy hash"))
     }
 }
 
-/// A hash of a random password at `cost`, kept in `dummies`.
-fn make_dummy(dummies: &Mutex<HashMap<u32, String>>, cost: u32) -> Option<String> {
-    let hash = hash_blocking(&uuid::Uuid::new_v4().to_string(), cost).ok()?;
+/// A hash of a random password of kind `scheme`, kept in `dummies`.
+fn make_dummy(dummies: &Mutex<HashMap<Scheme, String>>, scheme: Scheme) -> Option<String> {
+    let hash = scheme.hash(&uuid::Uuid::new_v4().to_string()).ok()?;
     if let Ok(mut d) = dummies.lock() {
-        d.entry(cost).or_insert_with(|| hash.clone());
+        d.entry(scheme).or_insert_with(|| hash.clone());
     }
     Some(hash)
-}
-
-/// The cost field of a `$2x$NN$…` hash.
-pub fn hash_cost(hash: &str) -> Option<u32> {
-    let mut parts = hash.split('$');
-    let (empty, version, cost) = (parts.next()?, parts.next()?, parts.next()?);
-    (empty.is_empty() && version.starts_with('2') && cost.len() == 2).then(|| cost.parse().ok()).flatten()
 }
 
 /// Nice +10 for the calling thread only (Linux: PRIO_PROCESS with a thread id is per thread), so the

@@ -16,7 +16,7 @@ pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
 pub const ARGON2_ITERATIONS: u32 = 2;
 pub const ARGON2_PARALLELISM: u32 = 1;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
     Bcrypt { cost: u32 },
     Argon2id,
@@ -47,6 +47,19 @@ impl Scheme {
             "argon2id" => Ok(Scheme::Argon2id),
             _ => Err("must be bcrypt or argon2id".into()),
         }
+    }
+
+    /// The kind of a stored hash: bcrypt at its cost, or Argon2id (verified with the parameters it names,
+    /// which for our own hashes are the configured ones). `None`: neither.
+    pub fn of_stored(stored: &str) -> Option<Scheme> {
+        if is_argon2(stored) {
+            return Some(Scheme::Argon2id);
+        }
+        let mut parts = stored.split('$');
+        let (empty, version, cost) = (parts.next()?, parts.next()?, parts.next()?);
+        (empty.is_empty() && version.starts_with('2') && cost.len() == 2)
+            .then(|| cost.parse().ok().map(|cost| Scheme::Bcrypt { cost }))
+            .flatten()
     }
 
     pub fn name(&self) -> &'static str {

@@ -13,6 +13,7 @@ use tokio::{
 
 use crate::both;
 use crate::helpers::*;
+use todo_auth::auth::scheme::Scheme;
 
 /// One raw HTTP/1.1 POST with a JSON body (`Connection: close`, so the answer ends with the stream).
 pub fn post(path: &str, headers: &[(&str, String)], body: &Value) -> Vec<u8> {
@@ -182,7 +183,7 @@ both!(
 );
 
 both!(
-    async fn the_unknown_email_verification_costs_what_stored_hashes_cost(kind: Kind) {
+    async fn the_unknown_email_verification_costs_what_stored_hashes_cost_bcrypt_or_argon2id(kind: Kind) {
         let app = TestApp::start(kind).await; // BCRYPT_COST=4
         for email in ["a@example.com", "b@example.com", "c@example.com"] {
             app.signup(email).await;
@@ -193,11 +194,25 @@ both!(
             let user = app.state.db.user_by_email(email).await.unwrap().unwrap();
             app.state.db.set_password(&user.id, &six, todo_auth::db::Ts::now()).await.unwrap();
         }
-        assert_eq!(app.state.hasher.dummy_cost(), 4);
-        app.state.follow_stored_hash_cost().await;
-        assert_eq!(app.state.hasher.dummy_cost(), 6, "the most common stored cost");
+        assert_eq!(app.state.hasher.dummy_scheme(), Scheme::Bcrypt { cost: 4 });
+        app.state.follow_stored_hashes().await;
+        assert_eq!(app.state.hasher.dummy_scheme(), Scheme::Bcrypt { cost: 6 }, "the most common stored cost");
         assert!(app.state.hasher.dummy_hash().await.unwrap().starts_with("$2b$06$"));
         assert_eq!(app.login("nobody@example.com", PASSWORD).await.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+        // Once most stored hashes are Argon2id, "no such email" verifies against an Argon2id hash: what a
+        // wrong password for most accounts costs (a bcrypt dummy would answer faster and tell the two apart).
+        let argon = Scheme::Argon2id.hash(PASSWORD).unwrap();
+        for email in ["a@example.com", "b@example.com", "c@example.com"] {
+            let user = app.state.db.user_by_email(email).await.unwrap().unwrap();
+            app.state.db.set_password(&user.id, &argon, todo_auth::db::Ts::now()).await.unwrap();
+        }
+        app.state.follow_stored_hashes().await;
+        assert_eq!(app.state.hasher.dummy_scheme(), Scheme::Argon2id);
+        assert!(app.state.hasher.dummy_hash().await.unwrap().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        let before = app.state.hasher.computations.load(Ordering::SeqCst);
+        assert_eq!(app.login("nobody@example.com", PASSWORD).await.status(), reqwest::StatusCode::UNAUTHORIZED);
+        assert_eq!(app.state.hasher.computations.load(Ordering::SeqCst), before + 1);
     }
 );
 
