@@ -52,17 +52,9 @@ pub async fn prepare(settings: Settings) -> Result<AppState, Box<dyn std::error:
 
 /// Every route, error shape and cross-cutting layer of the API.
 pub fn app(state: AppState) -> Router {
-    let router = Router::new()
-        .merge(routes::health::router())
-        .nest(
-            "/api/auth",
-            routes::auth::router()
-                .merge(routes::sessions::router())
-                .merge(routes::two_factor::router())
-                .merge(routes::account::router()),
-        )
-        .nest("/api/tasks", routes::tasks::router())
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi::document()))
+    let (routes, document) = routes::router().split_for_parts();
+    let router = routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", document))
         .fallback(|| async { detail_response(StatusCode::NOT_FOUND, "Not Found") })
         .method_not_allowed_fallback(|| async { detail_response(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed") })
         .with_state(state.clone());

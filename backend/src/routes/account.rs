@@ -2,7 +2,8 @@
 //! resend-verification and change-email. Every mail goes through the outbox (src/mail/), written in the same
 //! transaction as the change it reports; links are `{WEB_URL}/<page>?token=…`, never built from the request.
 
-use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+use axum::{extract::State, http::StatusCode, Json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::{
@@ -29,13 +30,13 @@ use crate::{
 pub const RESET_INVALID: &str = "This reset link is invalid or has expired";
 pub const VERIFY_INVALID: &str = "This verification link is invalid or has expired";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/forgot-password", post(forgot_password))
-        .route("/reset-password", post(reset_password))
-        .route("/verify-email", post(verify_email))
-        .route("/resend-verification", post(resend_verification))
-        .route("/change-email", post(change_email))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
+        .routes(routes!(change_email))
 }
 
 type Accepted = (StatusCode, Json<MessageResponse>);

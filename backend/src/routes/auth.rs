@@ -1,7 +1,8 @@
 //! /api/auth (seed: routes/auth.py): register, login, me — and, beyond the seed, logout, logout-all and
 //! change-password.
 
-use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::post, Json, Router};
+use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::{
@@ -22,14 +23,14 @@ use crate::{
     validate::Valid,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register", post(register))
-        .route("/login", post(login))
-        .route("/me", axum::routing::get(me))
-        .route("/logout", post(logout))
-        .route("/logout-all", post(logout_all))
-        .route("/change-password", post(change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(me))
+        .routes(routes!(logout))
+        .routes(routes!(logout_all))
+        .routes(routes!(change_password))
 }
 
 /// Signs a user in: a new session (see routes/sessions.rs) and a token that carries it. Every sign-in path

@@ -1,15 +1,16 @@
 //! Operations: `/` (the seed's greeting), `/health` (readiness: answers 503 while the database is away)
 //! and `/health/live` (liveness: the process answers, the database is not touched).
 
-use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
+use axum::{extract::State, http::StatusCode, Json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     schemas::{HealthResponse, MessageResponse},
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(root)).route("/health", get(health)).route("/health/live", get(live))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(root)).routes(routes!(health)).routes(routes!(live))
 }
 
 /// The seed's greeting.

@@ -5,11 +5,11 @@
 use axum::{
     extract::{FromRequestParts, Path, State},
     http::{header::USER_AGENT, request::Parts, StatusCode},
-    routing::{delete, get},
-    Json, Router,
+    Json,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::{ClientIp, CurrentUser},
@@ -19,8 +19,8 @@ use crate::{
     state::AppState,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/sessions", get(list_sessions)).route("/sessions/{session_id}", delete(end_session))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(end_session))
 }
 
 /// A stored user agent is cut to this many characters (a header may be far longer).

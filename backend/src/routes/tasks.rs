@@ -5,11 +5,11 @@ use axum::{
     extract::{rejection::PathRejection, rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, post},
-    Json, Router,
+    Json,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::task_stream;
 use crate::{
@@ -25,11 +25,11 @@ use crate::{
     validate::Valid,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(list_tasks).post(create_task))
-        .route("/{task_id}", get(get_task).patch(update_task).delete(delete_task))
-        .route("/{task_id}/toggle", post(toggle_task))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tasks, create_task))
+        .routes(routes!(get_task, update_task, delete_task))
+        .routes(routes!(toggle_task))
 }
 
 const NOT_FOUND: &str = "Task not found";

@@ -8,12 +8,13 @@
 //! minutes, is voided by a password change or "sign out everywhere" (it carries the user's token
 //! version) and is spent by the sign-in it completes; wrong codes are throttled per user and per client.
 
-use axum::{extract::State, http::StatusCode, routing::post, Json, Router};
+use axum::{extract::State, http::StatusCode, Json};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::{
@@ -33,12 +34,12 @@ use crate::{
 
 use super::auth::token_response;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/2fa/setup", post(setup))
-        .route("/2fa/enable", post(enable))
-        .route("/2fa/disable", post(disable))
-        .route("/login/2fa", post(login_2fa))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(setup))
+        .routes(routes!(enable))
+        .routes(routes!(disable))
+        .routes(routes!(login_2fa))
 }
 
 /// The name authenticator apps show above the code.
