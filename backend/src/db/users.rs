@@ -1,0 +1,156 @@
+//! The users table, and the current-user check that reads a user with its token's revocation and session.
+
+use super::{Db, Ts};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub hashed_password: String,
+    pub name: Option<String>,
+    pub created_at: Ts,
+    pub token_version: i32,
+    pub email_verified_at: Option<Ts>,
+    pub two_factor_enabled: bool,
+}
+
+/// What the current-user check needs, in one round trip: the user (if still there), the token
+/// version tokens must carry, whether this very token was revoked or its session ended (`revoked` > 0),
+/// and when its session was last used (to refresh that at most once a minute).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionUser {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub created_at: Ts,
+    pub token_version: i32,
+    pub revoked: i64,
+    pub session_last_used: Option<Ts>,
+    pub email_verified_at: Option<Ts>,
+    /// Read by `session_user`; `session_tasks` leaves it false (the task list answers no user).
+    #[sqlx(default)]
+    pub two_factor_enabled: bool,
+}
+
+/// The part of the current-user query that reads the token's revocation and its session (`$2` the token
+/// id, `$3` the session id or `''` for a token without one); joined as `s` on the users row `u`.
+pub(super) const SESSION_CHECK_COLUMNS: &str = "(SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) \
+     + CASE WHEN $3 <> '' AND s.id IS NULL THEN 1 ELSE 0 END AS revoked, s.last_used_at AS session_last_used";
+pub(super) const SESSION_JOIN: &str = "LEFT JOIN sessions s ON s.id = $3 AND s.user_id = u.id";
+
+pub enum NewUser {
+    Created(User),
+    EmailTaken,
+}
+
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, hashed_password, name, created_at, token_version, two_factor_enabled, email_verified_at";
+
+impl Db {
+    /// Inserts a user unless the email is taken, with its verification link and mail in the same
+    /// transaction. The unique index decides between concurrent registrations; the NOT EXISTS also
+    /// catches a mixed-case row written by the seed.
+    pub async fn create_user(
+        &self,
+        id: &str,
+        email: &str,
+        hashed_password: &str,
+        name: Option<&str>,
+        now: Ts,
+        verification: &crate::mail::TokenMail,
+    ) -> Result<NewUser, sqlx::Error> {
+        let sql = format!(
+            "INSERT INTO users (id, email, hashed_password, name, created_at, updated_at, token_version) \
+             SELECT $1, $2, $3, $4, $5, $5, 0 \
+             WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = $2) \
+             RETURNING {USER_COLUMNS}"
+        );
+        let result: Result<Option<User>, sqlx::Error> = async {
+            on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let user = sqlx::query_as::<_, User>(&sql)
+                    .bind(id)
+                    .bind(email)
+                    .bind(hashed_password)
+                    .bind(name)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if user.is_some() {
+                    crate::mail::store::write_token_mail!(tx, verification, now);
+                    tx.commit().await?;
+                }
+                Ok(user)
+            })
+        }
+        .await;
+        match result {
+            Ok(Some(user)) => Ok(NewUser::Created(user)),
+            Ok(None) => Ok(NewUser::EmailTaken),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(NewUser::EmailTaken),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Case-insensitive look-up; if a seed database holds two spellings, the exact one wins.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = $1 \
+             ORDER BY CASE WHEN email = $1 THEN 0 ELSE 1 END, created_at LIMIT 1"
+        );
+        on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(email).fetch_optional(pool).await)
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>, sqlx::Error> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await)
+    }
+
+    /// The current-user check of every authenticated request, in one query. `session_id` is `""` for a
+    /// token without one.
+    pub async fn session_user(
+        &self,
+        user_id: &str,
+        token_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionUser>, sqlx::Error> {
+        let sql = format!(
+            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, u.two_factor_enabled, \
+             {SESSION_CHECK_COLUMNS}, u.email_verified_at FROM users u {SESSION_JOIN} WHERE u.id = $1"
+        );
+        on_pool!(self, pool => sqlx::query_as::<_, SessionUser>(&sql).bind(user_id).bind(token_id).bind(session_id).fetch_optional(pool).await)
+    }
+
+    /// Up to `sample` stored password hashes (any rows: the dummy verification's cost is read from them).
+    pub async fn sample_password_hashes(&self, sample: i64) -> Result<Vec<String>, sqlx::Error> {
+        const SQL: &str = "SELECT hashed_password FROM users LIMIT $1";
+        on_pool!(self, pool => sqlx::query_scalar::<_, String>(SQL).bind(sample).fetch_all(pool).await)
+    }
+
+    /// Sets a new password hash and invalidates every token issued so far. Returns the new version.
+    pub async fn set_password(&self, user_id: &str, hashed_password: &str, now: Ts) -> Result<i32, sqlx::Error> {
+        const SQL: &str = "UPDATE users SET hashed_password = $2, updated_at = $3, \
+             token_version = token_version + 1 WHERE id = $1 RETURNING token_version";
+        on_pool!(self, pool => sqlx::query_scalar::<_, i32>(SQL).bind(user_id).bind(hashed_password).bind(now).fetch_one(pool).await)
+    }
+
+    /// Replaces a hash by a new one of the same password (rehash after sign-in), only if the row still
+    /// holds `old` (a password changed meanwhile wins). Tokens and `updated_at` are left as they are.
+    pub async fn rehash_password(&self, user_id: &str, old: &str, new: &str) -> Result<bool, sqlx::Error> {
+        const SQL: &str = "UPDATE users SET hashed_password = $3 WHERE id = $1 AND hashed_password = $2";
+        on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(old).bind(new).execute(pool).await.map(|r| r.rows_affected() == 1))
+    }
+
+    /// "Sign out everywhere": every token issued so far carries an older version from now on.
+    pub async fn bump_token_version(&self, user_id: &str) -> Result<i32, sqlx::Error> {
+        const SQL: &str = "UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version";
+        on_pool!(self, pool => sqlx::query_scalar::<_, i32>(SQL).bind(user_id).fetch_one(pool).await)
+    }
+
+    /// Revokes one token until it would have expired anyway (then the row can go).
+    pub async fn revoke_token(&self, token_id: &str, user_id: &str, expires_at: Ts) -> Result<(), sqlx::Error> {
+        const SQL: &str = "INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (token_id) DO NOTHING";
+        on_pool!(self, pool => sqlx::query(SQL).bind(token_id).bind(user_id).bind(expires_at).execute(pool).await.map(|_| ()))
+    }
+}
