@@ -156,16 +156,9 @@ pub struct Settings {
 /// so it cannot reach a log by accident; `expose_secret()` is the one way to read it.
 pub type Secret = secrecy::SecretString;
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 fn invalid(name: &str, value: &str, why: impl std::fmt::Display) -> ConfigError {
     ConfigError(format!("invalid {name}={value:?}: {why}"))

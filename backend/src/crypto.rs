@@ -50,14 +50,9 @@ pub struct DataCipher {
 }
 
 /// A stored value that does not decrypt with any configured key (wrong or missing key, or changed bytes).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("stored value does not decrypt with DATA_ENCRYPTION_KEY (nor a previous key)")]
 pub struct Undecryptable;
-
-impl std::fmt::Display for Undecryptable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("stored value does not decrypt with DATA_ENCRYPTION_KEY (nor a previous key)")
-    }
-}
 
 impl DataCipher {
     pub fn new(current: &Secret, previous: &[Secret]) -> DataCipher {

@@ -419,7 +419,12 @@ both!(
         let slow = tokio::spawn(async move {
             client.post(url).json(&json!({"email": "late@example.com", "password": PASSWORD})).send().await
         });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Stop only once the registration is being hashed: the request is then in flight for certain.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while app.state.hasher.load() == (0, 0) {
+            assert!(std::time::Instant::now() < deadline, "the registration never reached the hashing pool");
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
         let addr = app.addr;
         app.stop().await;
         let res = slow.await.unwrap().expect("the in-flight request got its answer");

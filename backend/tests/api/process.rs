@@ -148,6 +148,20 @@ impl ApiProcess {
     pub fn log(&self) -> Vec<String> {
         self.early_log.iter().cloned().chain(self.log.try_iter()).collect()
     }
+
+    /// Everything the process printed, to the end of its output: call it once the process has exited, and
+    /// it returns when both pipes have been read to their end (not after a guessed pause).
+    pub fn log_to_end(&self) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut lines = self.early_log.clone();
+        loop {
+            match self.log.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => lines.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return lines,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the API's output did not end within 10 s"),
+            }
+        }
+    }
 }
 
 impl Drop for ApiProcess {

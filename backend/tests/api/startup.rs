@@ -1,7 +1,7 @@
 //! The binary itself: `--help`, refusing bad configuration, the generated local secret, the request log
 //! (and what it must never contain), and SIGTERM.
 
-use std::{process::Command, time::Duration};
+use std::process::Command;
 
 use serde_json::json;
 
@@ -97,8 +97,7 @@ async fn a_fresh_checkout_runs_with_a_generated_secret_logs_each_request_once_an
     // SIGTERM: a clean, prompt exit.
     let status = api.terminate();
     assert!(status.success(), "exit status {status}");
-    std::thread::sleep(Duration::from_millis(100));
-    let lines = api.log();
+    let lines = api.log_to_end();
     let all = lines.join("\n");
     assert!(all.contains("JWT_SECRET is not set"), "the log says plainly that a local secret is used:\n{all}");
     let secret = std::fs::read_to_string(dir.join("data/.jwt_secret")).unwrap();
