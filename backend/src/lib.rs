@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod email;
 pub mod error;
+pub mod extract;
 pub mod mail;
 pub mod metrics;
 pub mod openapi;

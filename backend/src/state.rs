@@ -10,10 +10,17 @@ use std::{
 };
 
 use crate::{
-    auth::{jwt::Tokens, password::Hasher, policy::Passwords, scheme::Scheme},
+    auth::{
+        jwt::Tokens,
+        password::Hasher,
+        policy::Passwords,
+        scheme::Scheme,
+        throttle::{Attempt, Limit, OnSuccess},
+    },
     config::Settings,
     crypto::DataCipher,
     db::{Db, Ts},
+    error::ApiError,
 };
 
 #[derive(Clone)]
@@ -77,6 +84,12 @@ impl AppState {
 }
 
 impl AppState {
+    /// Counts one attempt against each limit that is on, or refuses with 429 (and counts nothing) when any
+    /// of them is used up: [`Attempt::reserve`] on this app's database, window and clock.
+    pub async fn reserve(&self, limits: &[(Limit, OnSuccess)]) -> Result<Attempt, ApiError> {
+        Attempt::reserve(&self.db, limits, self.settings.rate_limits.window, self.clock.now()).await
+    }
+
     /// Sets the unknown-email verification's kind to the most common kind among (a sample of) the stored
     /// hashes: with `BCRYPT_COST=10` over a seed database of cost-12 hashes, "no such email" must take as
     /// long as a wrong password, not a quarter of it; after `PASSWORD_HASH=argon2id` has turned most hashes

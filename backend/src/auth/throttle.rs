@@ -3,13 +3,13 @@
 //! a restart.
 //!
 //! Each counted event is a row `(key, at)`; a limit is "at most N rows with this key in the last window".
-//! Limits of 0 are off. Old rows are purged by [`crate::state::AppState::spawn_maintenance`].
+//! Limits of 0 are off. Old rows are purged by the state's minutely maintenance (`AppState::spawn_maintenance`).
 //!
 //! # The one way to throttle a flow: [`Attempt`]
 //!
 //! ```ignore
 //! let permit = state.hasher.admit()?;                      // hashing capacity first: no write if full
-//! let attempt = Attempt::reserve(&state, &[
+//! let attempt = state.reserve(&[
 //!     (throttle::logins_per_email(limits, &email), OnSuccess::Keep),             // every attempt counts
 //!     (throttle::failures_per_email_client(limits, &email, client), OnSuccess::Clear), // a success resets
 //!     (throttle::failures_per_client(limits, client), OnSuccess::Release),       // only failures count
@@ -33,7 +33,6 @@ use crate::{
     config::RateLimits,
     db::{Db, Ts},
     error::ApiError,
-    state::AppState,
 };
 
 use super::ClientIp;
@@ -100,12 +99,8 @@ impl Attempt {
     /// Counts one attempt against each limit that is on, or refuses with 429 (and counts nothing) when
     /// any of them is used up; `Retry-After` is when the oldest event of the fullest limit leaves the
     /// window. Atomic under concurrency, across processes sharing the database.
-    pub async fn reserve(state: &AppState, limits: &[(Limit, OnSuccess)]) -> Result<Attempt, ApiError> {
-        let window = state.settings.rate_limits.window;
-        Self::reserve_on(&state.db, limits, window, state.clock.now()).await
-    }
-
-    pub async fn reserve_on(
+    /// (`AppState::reserve` calls this with the app's database, window and clock.)
+    pub async fn reserve(
         db: &Db,
         limits: &[(Limit, OnSuccess)],
         window: Duration,

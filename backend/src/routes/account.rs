@@ -8,11 +8,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::{
         policy::Owner,
-        throttle::{self, Attempt, Limit, OnSuccess},
-        ClientIp, CurrentUser,
+        throttle::{self, Limit, OnSuccess},
+        ClientIp,
     },
     db::SessionUser,
     error::{ApiError, ApiResult},
+    extract::CurrentUser,
     mail::{
         store::Verified,
         templates::{render, Kind},
@@ -79,7 +80,7 @@ pub fn token_mail(state: &AppState, user_id: &str, purpose: Purpose, email: &str
 /// request counts, reserved atomically before any work (see [`throttle::Attempt`]).
 async fn throttle_mail_request(state: &AppState, limits: &[Limit]) -> ApiResult<()> {
     let counted: Vec<(Limit, OnSuccess)> = limits.iter().map(|l| (l.clone(), OnSuccess::Keep)).collect();
-    Attempt::reserve(state, &counted).await?.failed(); // kept whatever the outcome
+    state.reserve(&counted).await?.failed(); // kept whatever the outcome
     Ok(())
 }
 
@@ -94,15 +95,13 @@ async fn check_password_throttled(
     let limits = &state.settings.rate_limits;
     let email = user.email.to_lowercase();
     let permit = state.hasher.admit()?;
-    let attempt = Attempt::reserve(
-        state,
-        &[
+    let attempt = state
+        .reserve(&[
             (throttle::failures_per_email_client(limits, &email, client), OnSuccess::Clear),
             (throttle::failures_per_client(limits, client), OnSuccess::Release),
             (throttle::password_failures_per_account(limits, &user.id), OnSuccess::Release),
-        ],
-    )
-    .await?;
+        ])
+        .await?;
     let stored = state.db.user_by_id(&user.id).await?.ok_or(ApiError::Unauthorized("User not found"))?;
     if !state.hasher.verify_with(permit, password, &stored.hashed_password).await? {
         attempt.failed();

@@ -7,14 +7,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::{
         policy::Owner,
-        throttle::{self, Attempt, OnSuccess},
-        ClientIp, CurrentUser,
+        throttle::{self, OnSuccess},
+        ClientIp,
     },
     db::{NewUser, Ts},
     error::{ApiError, ApiResult},
+    extract::{CurrentUser, Device},
     mail::Purpose,
     routes::account,
-    routes::sessions::{self, Device},
+    routes::sessions,
     schemas::{
         ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
         UserResponse, ValidationErrorResponse,
@@ -65,8 +66,7 @@ pub async fn register(
     let limits = &state.settings.rate_limits;
     // Capacity first (refused without a write), then the registration counted before the work.
     let permit = state.hasher.admit()?;
-    let attempt =
-        Attempt::reserve(&state, &[(throttle::registrations_per_client(limits, client), OnSuccess::Keep)]).await?;
+    let attempt = state.reserve(&[(throttle::registrations_per_client(limits, client), OnSuccess::Keep)]).await?;
     attempt.failed(); // every registration counts, whatever its outcome
 
     let owner = Owner { email: &body.email, name: body.name.as_deref() };
@@ -107,15 +107,13 @@ pub async fn login(
     // by an atomic counter, and a throttled one by one statement.
     let account_client = format!("{}|{client}", body.email);
     let permit = state.hasher.admit_for(&account_client)?;
-    let attempt = Attempt::reserve(
-        &state,
-        &[
+    let attempt = state
+        .reserve(&[
             (throttle::logins_per_email(limits, &body.email), OnSuccess::Keep),
             (throttle::failures_per_email_client(limits, &body.email, client), OnSuccess::Clear),
             (throttle::failures_per_client(limits, client), OnSuccess::Release),
-        ],
-    )
-    .await?;
+        ])
+        .await?;
 
     let user = state.db.user_by_email(&body.email).await?;
     let verified = match &user {
@@ -209,15 +207,13 @@ pub async fn change_password(
     let limits = &state.settings.rate_limits;
     let email = current.user.email.to_lowercase();
     let permit = state.hasher.admit()?;
-    let attempt = Attempt::reserve(
-        &state,
-        &[
+    let attempt = state
+        .reserve(&[
             (throttle::failures_per_email_client(limits, &email, client), OnSuccess::Clear),
             (throttle::failures_per_client(limits, client), OnSuccess::Release),
             (throttle::password_failures_per_account(limits, &current.user.id), OnSuccess::Release),
-        ],
-    )
-    .await?;
+        ])
+        .await?;
 
     let user = state.db.user_by_id(&current.user.id).await?.ok_or(ApiError::Unauthorized("User not found"))?;
     if !state.hasher.verify_with(permit, &body.current_password, &user.hashed_password).await? {

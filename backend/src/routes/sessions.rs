@@ -3,8 +3,8 @@
 //! sign-out, or when a "sign out everywhere", password change or reset bumps the user's token version.
 
 use axum::{
-    extract::{FromRequestParts, Path, State},
-    http::{header::USER_AGENT, request::Parts, StatusCode},
+    extract::{Path, State},
+    http::StatusCode,
     Json,
 };
 use serde::Serialize;
@@ -12,40 +12,15 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth::{ClientIp, CurrentUser},
     db::{sessions::NewSession, SessionRow, Ts},
     error::{ApiError, ApiResult},
+    extract::{CurrentUser, Device},
     schemas::ErrorResponse,
     state::AppState,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(end_session))
-}
-
-/// A stored user agent is cut to this many characters (a header may be far longer).
-const MAX_USER_AGENT_CHARS: usize = 512;
-
-/// Where a sign-in comes from: the client's address (as throttling sees it: the browser's, through a trusted
-/// proxy) and its `User-Agent`.
-pub struct Device {
-    pub ip: ClientIp,
-    pub user_agent: Option<String>,
-}
-
-impl FromRequestParts<AppState> for Device {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ip = ClientIp::from_request_parts(parts, state).await?;
-        let user_agent = parts
-            .headers
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.trim().chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect::<String>())
-            .filter(|ua| !ua.is_empty());
-        Ok(Device { ip, user_agent })
-    }
 }
 
 /// Records a new session of `user_id` at `token_version`; returns its id, for the token's `sid`.

@@ -2,7 +2,7 @@
 //! tasks: another user's task answers 404 exactly like a missing one (the seed's 403 confirmed it exists).
 
 use axum::{
-    extract::{rejection::PathRejection, rejection::QueryRejection, Path, Query, State},
+    extract::{rejection::QueryRejection, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -13,13 +13,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::task_stream;
 use crate::{
-    auth::{
-        throttle::{self, Attempt, OnSuccess},
-        BearerToken, CurrentUser,
-    },
+    auth::throttle::{self, Attempt, OnSuccess},
     config::TASK_CREATE_WINDOW,
     db::{TaskFilter, Ts},
     error::{ApiError, ApiResult, FieldError},
+    extract::{BearerToken, CurrentUser, TaskId, TASK_NOT_FOUND},
     schemas::{ErrorResponse, TaskCreate, TaskListResponse, TaskResponse, TaskUpdate, ValidationErrorResponse},
     state::AppState,
     validate::Valid,
@@ -30,16 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_tasks, create_task))
         .routes(routes!(get_task, update_task, delete_task))
         .routes(routes!(toggle_task))
-}
-
-const NOT_FOUND: &str = "Task not found";
-
-/// The `{task_id}` of the path. Any id that cannot name a task (not UTF-8, a NUL) is simply not found.
-fn task_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
-    match path {
-        Ok(Path(id)) if !id.contains('\0') => Ok(id),
-        _ => Err(ApiError::not_found(NOT_FOUND)),
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -207,7 +195,7 @@ pub async fn create_task(
 ) -> ApiResult<(StatusCode, Json<TaskResponse>)> {
     let limit = throttle::task_creates_per_user(&state.settings.rate_limits, &current.user.id);
     let attempt =
-        Attempt::reserve_on(&state.db, &[(limit, OnSuccess::Keep)], TASK_CREATE_WINDOW, state.clock.now()).await?;
+        Attempt::reserve(&state.db, &[(limit, OnSuccess::Keep)], TASK_CREATE_WINDOW, state.clock.now()).await?;
     // Every create counts, whatever its outcome.
     attempt.failed();
     let id = uuid::Uuid::new_v4().to_string();
@@ -228,10 +216,9 @@ pub async fn create_task(
 pub async fn get_task(
     State(state): State<AppState>,
     current: CurrentUser,
-    path: Result<Path<String>, PathRejection>,
+    TaskId(id): TaskId,
 ) -> ApiResult<Json<TaskResponse>> {
-    let id = task_id(path)?;
-    let task = state.db.get_task(&id, &current.user.id).await?.ok_or(ApiError::not_found(NOT_FOUND))?;
+    let task = state.db.get_task(&id, &current.user.id).await?.ok_or(ApiError::not_found(TASK_NOT_FOUND))?;
     Ok(Json(task.into()))
 }
 
@@ -248,18 +235,20 @@ pub async fn get_task(
 pub async fn update_task(
     State(state): State<AppState>,
     current: CurrentUser,
-    path: Result<Path<String>, PathRejection>,
+    TaskId(id): TaskId,
     Valid(body): Valid<TaskUpdate>,
 ) -> ApiResult<Json<TaskResponse>> {
-    let id = task_id(path)?;
     let patch = body.into_patch();
     if patch.title.is_none() && patch.description.is_none() {
         // As the seed: a missing task is 404 before an empty change is 400.
-        state.db.get_task(&id, &current.user.id).await?.ok_or(ApiError::not_found(NOT_FOUND))?;
+        state.db.get_task(&id, &current.user.id).await?.ok_or(ApiError::not_found(TASK_NOT_FOUND))?;
         return Err(ApiError::bad_request("At least one field (title or description) must be provided"));
     }
-    let task =
-        state.db.update_task(&id, &current.user.id, &patch, Ts::now()).await?.ok_or(ApiError::not_found(NOT_FOUND))?;
+    let task = state
+        .db
+        .update_task(&id, &current.user.id, &patch, Ts::now())
+        .await?
+        .ok_or(ApiError::not_found(TASK_NOT_FOUND))?;
     Ok(Json(task.into()))
 }
 
@@ -274,10 +263,10 @@ pub async fn update_task(
 pub async fn toggle_task(
     State(state): State<AppState>,
     current: CurrentUser,
-    path: Result<Path<String>, PathRejection>,
+    TaskId(id): TaskId,
 ) -> ApiResult<Json<TaskResponse>> {
-    let id = task_id(path)?;
-    let task = state.db.toggle_task(&id, &current.user.id, Ts::now()).await?.ok_or(ApiError::not_found(NOT_FOUND))?;
+    let task =
+        state.db.toggle_task(&id, &current.user.id, Ts::now()).await?.ok_or(ApiError::not_found(TASK_NOT_FOUND))?;
     Ok(Json(task.into()))
 }
 
@@ -292,12 +281,11 @@ pub async fn toggle_task(
 pub async fn delete_task(
     State(state): State<AppState>,
     current: CurrentUser,
-    path: Result<Path<String>, PathRejection>,
+    TaskId(id): TaskId,
 ) -> ApiResult<StatusCode> {
-    let id = task_id(path)?;
     if state.db.delete_task(&id, &current.user.id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found(NOT_FOUND))
+        Err(ApiError::not_found(TASK_NOT_FOUND))
     }
 }

@@ -18,11 +18,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::{
-        throttle::{self, Attempt, Limit, OnSuccess},
-        totp, ClientIp, CurrentUser,
+        throttle::{self, Limit, OnSuccess},
+        totp, ClientIp,
     },
     db::{Ts, User},
     error::{ApiError, ApiResult},
+    extract::CurrentUser,
     mail::{
         templates::{render, Kind},
         Mail,
@@ -168,7 +169,7 @@ async fn throttled<T>(
             (l.clone(), on)
         })
         .collect();
-    let reservation = Attempt::reserve(state, &reserved).await?;
+    let reservation = state.reserve(&reserved).await?;
     match attempt.await? {
         Ok(value) => {
             reservation.succeeded().await?;
@@ -381,7 +382,7 @@ pub async fn disable(
     ))]
 pub async fn login_2fa(
     State(state): State<AppState>,
-    device: super::sessions::Device,
+    device: crate::extract::Device,
     Valid(body): Valid<TwoFactorLoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let hash = token_hash(&body.mfa_token);
