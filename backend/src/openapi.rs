@@ -41,3 +41,112 @@ pub fn base() -> utoipa::openapi::OpenApi {
 pub fn document() -> utoipa::openapi::OpenApi {
     crate::routes::router().split_for_parts().1
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each length rule is written once, in the body type's `FromJson` (a `Text` constant), and stated again in
+    //! its `#[schema(...)]` for the document: this test holds the two together, rule by rule, by asking the
+    //! validator itself at every bound the document states.
+
+    use std::collections::BTreeSet;
+
+    use serde_json::{json, Map, Value};
+    use utoipa::ToSchema;
+
+    use crate::{
+        routes::two_factor::{
+            TwoFactorDisableRequest, TwoFactorEnableRequest, TwoFactorLoginRequest, TwoFactorSetupRequest,
+        },
+        schemas::{
+            ChangeEmailRequest, ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, RegisterRequest,
+            ResetPasswordRequest, TaskCreate, TaskUpdate, VerifyEmailRequest,
+        },
+        validate::{validate, FromJson},
+    };
+
+    /// The errors the validator reports for `field` when the body is `{field: value}`.
+    fn errors_for<T: FromJson>(field: &str, value: String) -> Vec<(String, Option<Value>)> {
+        let map: Map<String, Value> = [(field.to_string(), Value::String(value))].into_iter().collect();
+        let errors = validate::<T>(&map).err().unwrap_or_default();
+        errors
+            .into_iter()
+            .filter(|e| e.loc == vec![json!("body"), json!(field)])
+            .map(|e| (e.kind.to_string(), e.ctx))
+            .collect()
+    }
+
+    /// Checks every length the document states for `T`'s properties against the validator; returns the
+    /// schema's name and how many bounds were checked.
+    fn check<T: FromJson + ToSchema>(doc: &Value) -> (String, usize) {
+        let name = T::name().to_string();
+        let properties = doc["components"]["schemas"][&name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name} has no properties in the document"));
+        let mut bounds = 0;
+        for (field, schema) in properties {
+            let too_long =
+                |n: usize| errors_for::<T>(field, "a".repeat(n)).into_iter().any(|(k, _)| k == "string_too_long");
+            match schema["maxLength"].as_u64().map(|m| m as usize) {
+                Some(max) => {
+                    let errors = errors_for::<T>(field, "a".repeat(max + 1));
+                    assert!(
+                        errors
+                            .iter()
+                            .any(|(k, ctx)| k == "string_too_long"
+                                && ctx.as_ref().is_some_and(|c| c["max_length"] == max)),
+                        "{name}.{field}: the document says maxLength {max}, the validator answers {errors:?}"
+                    );
+                    assert!(!too_long(max), "{name}.{field}: {max} characters refused, the document allows them");
+                    bounds += 1;
+                }
+                None => assert!(!too_long(10_000), "{name}.{field}: a length limit the document does not state"),
+            }
+            if let Some(min) = schema["minLength"].as_u64().map(|m| m as usize).filter(|&m| m > 0) {
+                let errors = errors_for::<T>(field, "a".repeat(min - 1));
+                assert!(
+                    errors.iter().any(|(k, ctx)| k == "string_too_short" && ctx.as_ref().is_some_and(|c| c["min_length"] == min)),
+                    "{name}.{field}: the document says minLength {min}, the validator answers {errors:?}"
+                );
+                let at_min = errors_for::<T>(field, "a".repeat(min));
+                assert!(
+                    !at_min.iter().any(|(k, _)| k == "string_too_short"),
+                    "{name}.{field}: {min} characters refused"
+                );
+                bounds += 1;
+            }
+        }
+        (name, bounds)
+    }
+
+    #[test]
+    fn every_length_the_document_states_is_the_one_the_validator_applies() {
+        let doc = serde_json::to_value(super::document()).unwrap();
+        let checked = [
+            check::<RegisterRequest>(&doc),
+            check::<LoginRequest>(&doc),
+            check::<ChangePasswordRequest>(&doc),
+            check::<TaskCreate>(&doc),
+            check::<TaskUpdate>(&doc),
+            check::<ForgotPasswordRequest>(&doc),
+            check::<ResetPasswordRequest>(&doc),
+            check::<VerifyEmailRequest>(&doc),
+            check::<ChangeEmailRequest>(&doc),
+            check::<TwoFactorSetupRequest>(&doc),
+            check::<TwoFactorEnableRequest>(&doc),
+            check::<TwoFactorDisableRequest>(&doc),
+            check::<TwoFactorLoginRequest>(&doc),
+        ];
+        assert!(checked.iter().map(|(_, n)| n).sum::<usize>() >= 25, "{checked:?}");
+        // Every request body the document names is among those checked (a new one cannot be forgotten).
+        let mut bodies = BTreeSet::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                if let Some(r) = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str() {
+                    bodies.insert(r.trim_start_matches("#/components/schemas/").to_string());
+                }
+            }
+        }
+        let names: BTreeSet<String> = checked.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(bodies, names);
+    }
+}

@@ -42,12 +42,16 @@ where
             }
         })?;
         let map = parse_object(&bytes, json_content).map_err(|e| ApiError::Validation(vec![e]))?;
-        let mut fields = Fields { map: &map, errors: Vec::new() };
-        let value = T::from_json(&mut fields);
-        match value {
-            Some(v) if fields.errors.is_empty() => Ok(Valid(v)),
-            _ => Err(ApiError::Validation(fields.errors)),
-        }
+        validate(&map).map(Valid).map_err(ApiError::Validation)
+    }
+}
+
+/// A body type read from a parsed object: the value, or every problem with it.
+pub fn validate<T: FromJson>(map: &Map<String, Value>) -> Result<T, Vec<FieldError>> {
+    let mut fields = Fields { map, errors: Vec::new() };
+    match T::from_json(&mut fields) {
+        Some(v) if fields.errors.is_empty() => Ok(v),
+        _ => Err(fields.errors),
     }
 }
 
