@@ -1,12 +1,12 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { sessionCookieName } from "@/lib/server/bff";
+import { loginUrl } from "@/lib/navigation";
 
-// The API is the only other origin the browser may talk to.
-function apiOrigin(): string {
-  try {
-    return new URL(process.env.NEXT_PUBLIC_API_URL || "http://localhost:8000").origin;
-  } catch {
-    return "http://localhost:8000";
-  }
+/** Pages only a signed-in visitor may see. Without a session cookie: an HTTP redirect, no page byte. */
+const PROTECTED = ["/tasks", "/account"];
+
+function isProtected(pathname: string): boolean {
+  return PROTECTED.some((p) => pathname === p || pathname.startsWith(`${p}/`));
 }
 
 /**
@@ -22,7 +22,8 @@ export function buildCsp(nonce: string, dev = process.env.NODE_ENV === "developm
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self'",
-    `connect-src 'self' ${apiOrigin()}${dev ? " ws: wss:" : ""}`,
+    // The browser talks to this origin only: the web server forwards /api/... to the API.
+    `connect-src 'self'${dev ? " ws: wss:" : ""}`,
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
@@ -33,6 +34,10 @@ export function buildCsp(nonce: string, dev = process.env.NODE_ENV === "developm
 }
 
 export function proxy(request: NextRequest) {
+  const { pathname, search } = request.nextUrl;
+  if (isProtected(pathname) && !request.cookies.get(sessionCookieName())?.value) {
+    return NextResponse.redirect(new URL(loginUrl(`${pathname}${search}`), request.url), 307);
+  }
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
   const csp = buildCsp(nonce);
   const requestHeaders = new Headers(request.headers);

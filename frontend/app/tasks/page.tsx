@@ -2,12 +2,19 @@ import { Suspense } from "react";
 import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
 import { PageLoader } from "@/components/PageLoader";
 import { TasksView } from "@/components/tasks/TasksView";
+import { loginUrl } from "@/lib/navigation";
+import { apiGetWithSession } from "@/lib/server/session";
+import type { TaskListResponse } from "@/lib/types";
+import { redirect } from "next/navigation";
 
-export default function TasksPage() {
+/** Rendered on the server with the visitor's tasks: the first HTML already holds the list. */
+export default async function TasksPage() {
+  const list = await apiGetWithSession<TaskListResponse>("/api/tasks");
+  if (!list) redirect(loginUrl("/tasks"));
   return (
     <Suspense fallback={<PageLoader />}>
       <VerifyEmailNotice />
-      <TasksView />
+      <TasksView initialTasks={list.tasks} />
     </Suspense>
   );
 }

@@ -6,6 +6,7 @@ import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
 import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { FormError, InputField } from "@/components/FormField";
+import { SessionsList } from "@/components/account/SessionsList";
 import { TwoFactorSection } from "@/components/account/TwoFactorSection";
 import { errorMessage } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
@@ -42,6 +43,7 @@ export function AccountView() {
         <ChangeEmailForm />
         <ChangePasswordForm />
         <TwoFactorSection />
+        <SessionsList />
         <SignOutEverywhere />
       </div>
     </div>
