@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { sessionCookieName } from "@/lib/server/bff";
+import { clearedSessionCookie, sessionCookieName, tokenExp } from "@/lib/server/bff";
 import { loginUrl } from "@/lib/navigation";
 
 /** Pages only a signed-in visitor may see. Without a session cookie: an HTTP redirect, no page byte. */
@@ -35,8 +35,15 @@ export function buildCsp(nonce: string, dev = process.env.NODE_ENV === "developm
 
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
-  if (isProtected(pathname) && !request.cookies.get(sessionCookieName())?.value) {
-    return NextResponse.redirect(new URL(loginUrl(`${pathname}${search}`), request.url), 307);
+  if (isProtected(pathname)) {
+    const token = request.cookies.get(sessionCookieName())?.value;
+    // No cookie, or one whose token has run out (read from its own `exp`: no API call): no page byte.
+    const exp = token ? tokenExp(token) : null;
+    if (!token || (exp !== null && exp * 1000 <= Date.now())) {
+      const response = NextResponse.redirect(new URL(loginUrl(`${pathname}${search}`), request.url), 307);
+      if (token) response.headers.append("set-cookie", clearedSessionCookie());
+      return response;
+    }
   }
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
   const csp = buildCsp(nonce);

@@ -9,12 +9,18 @@ import { redirect } from "next/navigation";
 
 /** Rendered on the server with the visitor's tasks: the first HTML already holds the list. */
 export default async function TasksPage() {
-  const list = await apiGetWithSession<TaskListResponse>("/api/tasks");
-  if (!list) redirect(loginUrl("/tasks"));
+  let list: TaskListResponse | null | undefined;
+  try {
+    list = await apiGetWithSession<TaskListResponse>("/api/tasks");
+  } catch {
+    // The API answered with an error (not a 401): the browser loads the list itself and offers "Try again".
+    list = undefined;
+  }
+  if (list === null) redirect(loginUrl("/tasks"));
   return (
     <Suspense fallback={<PageLoader />}>
       <VerifyEmailNotice />
-      <TasksView initialTasks={list.tasks} />
+      <TasksView initialTasks={list?.tasks ?? null} />
     </Suspense>
   );
 }
