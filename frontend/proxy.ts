@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { clearedSessionCookie, sessionCookieName, tokenExp } from "@/lib/server/bff";
+import { apiBase, clearedSessionCookie, sessionCookieName, tokenExp } from "@/lib/server/bff";
 import { loginUrl } from "@/lib/navigation";
 
 /** Pages only a signed-in visitor may see. Without a session cookie: an HTTP redirect, no page byte. */
@@ -33,13 +33,30 @@ export function buildCsp(nonce: string, dev = process.env.NODE_ENV === "developm
   ].join("; ");
 }
 
-export function proxy(request: NextRequest) {
+/**
+ * Whether the API still accepts this token (one `GET /api/auth/me`). An API that cannot be reached or answers
+ * an error is not a refusal: the page then decides (its layout asks again; the visitor is not signed out).
+ */
+async function refusedByApi(token: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${apiBase()}/api/auth/me`, {
+      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+      cache: "no-store",
+    });
+    return res.status === 401;
+  } catch {
+    return false;
+  }
+}
+
+export async function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
   if (isProtected(pathname)) {
     const token = request.cookies.get(sessionCookieName())?.value;
-    // No cookie, or one whose token has run out (read from its own `exp`: no API call): no page byte.
+    // No cookie, one whose token has run out (its own `exp`, no API call), or one the API no longer accepts
+    // (ended elsewhere, signed with another key): a redirect with no page byte, and the dead cookie goes.
     const exp = token ? tokenExp(token) : null;
-    if (!token || (exp !== null && exp * 1000 <= Date.now())) {
+    if (!token || (exp !== null && exp * 1000 <= Date.now()) || (await refusedByApi(token))) {
       const response = NextResponse.redirect(new URL(loginUrl(`${pathname}${search}`), request.url), 307);
       if (token) response.headers.append("set-cookie", clearedSessionCookie());
       return response;

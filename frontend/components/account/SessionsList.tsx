@@ -2,10 +2,10 @@
 
 import { useEffect, useState } from "react";
 import toast from "react-hot-toast";
+import { LocalTime } from "@/components/LocalTime";
 import { authApi, errorMessage } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { describeDevice } from "@/lib/device";
-import { formatDateTime } from "@/lib/format";
 import type { SessionInfo } from "@/lib/types";
 
 /** "Where you're signed in": every session of the account, with "Sign out" on each. */
@@ -66,7 +66,7 @@ export function SessionsList() {
 
   const others = sessions?.filter((s) => !s.current).length ?? 0;
   return (
-    <section className="card" aria-labelledby="sessions-title" data-testid="sessions">
+    <section className="card sessions-card" aria-labelledby="sessions-title" data-testid="sessions">
       <h2 id="sessions-title">Where you&apos;re signed in</h2>
       {error ? (
         <p role="alert" className="form-error">
@@ -81,10 +81,10 @@ export function SessionsList() {
               <li key={s.id} className="session" data-testid="session" data-current={s.current || undefined}>
                 <div>
                   <strong>{describeDevice(s.user_agent)}</strong>
-                  {s.current ? <span className="badge badge-done"> This device</span> : null}
+                  {s.current ? <span className="badge badge-done">This device</span> : null}
                   <div className="muted">
-                    {s.ip ?? "Unknown address"} · last used {formatDateTime(s.last_used_at)} · signed in{" "}
-                    {formatDateTime(s.created_at)}
+                    {s.ip ?? "Unknown address"} · last used <LocalTime value={s.last_used_at} /> · signed in{" "}
+                    <LocalTime value={s.created_at} />
                   </div>
                 </div>
                 <button
