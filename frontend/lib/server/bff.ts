@@ -161,7 +161,7 @@ export async function forward(input: ForwardInput, fetchImpl: typeof fetch = fet
       out.delete("content-length");
     }
   }
-  const signedOut = SIGN_OUT_PATHS.has(path) && (upstream.ok || upstream.status === 401);
+  const signedOut = input.method === "POST" && SIGN_OUT_PATHS.has(path) && (upstream.ok || upstream.status === 401);
   // A cookie the API no longer accepts is dropped too: the browser stops sending a dead credential.
   if (signedOut || (token && upstream.status === 401)) out.append("set-cookie", clearedSessionCookie());
   return new Response(body, { status: upstream.status, headers: out });

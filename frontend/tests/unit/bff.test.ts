@@ -111,6 +111,14 @@ describe("forwarding", () => {
     }
   });
 
+  it("a GET of a sign-out path (an <img> on another page, a prefetch) signs nobody out", async () => {
+    const res = await forward(input("GET", "/api/auth/logout", {}), api(405, { detail: "Method Not Allowed" }));
+    expect(res.status).toBe(405);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    const dead = await forward(input("GET", "/api/auth/logout", {}), api(200, {}));
+    expect(dead.headers.get("set-cookie")).toBeNull();
+  });
+
   it("an unreachable API is a 503 in the API's shape", async () => {
     const res = await forward(input("GET", "/api/tasks", {}), vi.fn(async () => Promise.reject(new TypeError("down"))));
     expect(res.status).toBe(503);
