@@ -1,12 +1,12 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { apiBase, clearedSessionCookie, sessionCookieName, tokenExp } from "@/lib/server/bff";
+import { loginUrl } from "@/lib/navigation";
 
-// The API is the only other origin the browser may talk to.
-function apiOrigin(): string {
-  try {
-    return new URL(process.env.NEXT_PUBLIC_API_URL || "http://localhost:8000").origin;
-  } catch {
-    return "http://localhost:8000";
-  }
+/** Pages only a signed-in visitor may see. Without a session cookie: an HTTP redirect, no page byte. */
+const PROTECTED = ["/tasks", "/account"];
+
+function isProtected(pathname: string): boolean {
+  return PROTECTED.some((p) => pathname === p || pathname.startsWith(`${p}/`));
 }
 
 /**
@@ -22,7 +22,8 @@ export function buildCsp(nonce: string, dev = process.env.NODE_ENV === "developm
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self'",
-    `connect-src 'self' ${apiOrigin()}${dev ? " ws: wss:" : ""}`,
+    // The browser talks to this origin only: the web server forwards /api/... to the API.
+    `connect-src 'self'${dev ? " ws: wss:" : ""}`,
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
@@ -32,7 +33,35 @@ export function buildCsp(nonce: string, dev = process.env.NODE_ENV === "developm
   ].join("; ");
 }
 
-export function proxy(request: NextRequest) {
+/**
+ * Whether the API still accepts this token (one `GET /api/auth/me`). An API that cannot be reached or answers
+ * an error is not a refusal: the page then decides (its layout asks again; the visitor is not signed out).
+ */
+async function refusedByApi(token: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${apiBase()}/api/auth/me`, {
+      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+      cache: "no-store",
+    });
+    return res.status === 401;
+  } catch {
+    return false;
+  }
+}
+
+export async function proxy(request: NextRequest) {
+  const { pathname, search } = request.nextUrl;
+  if (isProtected(pathname)) {
+    const token = request.cookies.get(sessionCookieName())?.value;
+    // No cookie, one whose token has run out (its own `exp`, no API call), or one the API no longer accepts
+    // (ended elsewhere, signed with another key): a redirect with no page byte, and the dead cookie goes.
+    const exp = token ? tokenExp(token) : null;
+    if (!token || (exp !== null && exp * 1000 <= Date.now()) || (await refusedByApi(token))) {
+      const response = NextResponse.redirect(new URL(loginUrl(`${pathname}${search}`), request.url), 307);
+      if (token) response.headers.append("set-cookie", clearedSessionCookie());
+      return response;
+    }
+  }
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
   const csp = buildCsp(nonce);
   const requestHeaders = new Headers(request.headers);

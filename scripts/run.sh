@@ -8,6 +8,9 @@ export API_PORT="${API_PORT:-8000}"
 export WEB_PORT="${WEB_PORT:-3000}"
 export NEXT_PUBLIC_API_URL="${NEXT_PUBLIC_API_URL:-http://localhost:$API_PORT}"
 export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:$WEB_PORT,http://127.0.0.1:$WEB_PORT}"
+# The web server (server.mjs, on this machine) forwards the browser's calls to the API and names the
+# browser's address in X-Forwarded-For: the API believes that header from this peer only.
+export TRUSTED_PROXIES="${TRUSTED_PROXIES:-127.0.0.1,::1}"
 
 echo "==> building the API (cargo build --release)"
 cargo build --release --locked --manifest-path backend/Cargo.toml

@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from "next";
 import { headers } from "next/headers";
 import { Navigation } from "@/components/Navigation";
 import { Providers } from "@/components/Providers";
+import { currentSession } from "@/lib/server/session";
 import { THEME_SCRIPT } from "@/lib/theme";
 import "./globals.css";
 
@@ -23,6 +24,8 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   // Reading the request makes every page render per request, which the nonce-based CSP set in proxy.ts
   // needs: Next.js stamps the nonce on its own scripts, and we stamp it on the theme script.
   const nonce = (await headers()).get("x-nonce") ?? undefined;
+  // The session from the HttpOnly cookie, read here on the server: the first HTML is already signed in.
+  const session = await currentSession();
   return (
     <html lang="en" data-theme="light" suppressHydrationWarning>
       <head>
@@ -32,7 +35,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
         <a href="#main" className="skip-link">
           Skip to content
         </a>
-        <Providers>
+        <Providers session={session}>
           <Navigation />
           <main id="main" className="container main" tabIndex={-1}>
             {children}

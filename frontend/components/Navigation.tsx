@@ -18,7 +18,7 @@ function NavLink({ href, children }: { href: string; children: React.ReactNode }
 }
 
 export function Navigation() {
-  const { user, isAuthenticated, isLoading, logout } = useAuth();
+  const { user, isAuthenticated, logout } = useAuth();
   const [signingOut, setSigningOut] = useState(false);
 
   async function onSignOut() {
@@ -57,7 +57,7 @@ export function Navigation() {
                 {signingOut ? "Signing out…" : "Sign out"}
               </button>
             </>
-          ) : !isLoading ? (
+          ) : (
             <>
               <Link href="/login" className="btn btn-ghost btn-sm">
                 Sign in
@@ -66,7 +66,7 @@ export function Navigation() {
                 Sign up
               </Link>
             </>
-          ) : null}
+          )}
           <ThemeToggle />
         </div>
       </nav>

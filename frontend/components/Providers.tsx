@@ -2,10 +2,11 @@
 
 import { Toaster } from "react-hot-toast";
 import { AuthProvider } from "@/lib/auth/context";
+import type { Session } from "@/lib/auth/storage";
 
-export function Providers({ children }: { children: React.ReactNode }) {
+export function Providers({ session, children }: { session: Session; children: React.ReactNode }) {
   return (
-    <AuthProvider>
+    <AuthProvider initial={session}>
       {children}
       <Toaster
         position="top-right"

@@ -7,21 +7,21 @@ import { useAuth } from "@/lib/auth/context";
 import { currentPath, loginUrl } from "@/lib/navigation";
 
 /**
- * Renders its children only for a signed-in user whose token the API has accepted. Until then (and on
- * the server, which cannot see localStorage) it renders a neutral loader, so nothing protected is ever
- * painted for a signed-out visitor.
+ * The one place that sends a visitor whose session ends to /login (the API client only reports a 401 to
+ * the session store; another tab's sign-out and the expiry timer end it there too). The server has already
+ * refused a signed-out visitor before rendering (lib/server/session.ts); this covers a session that ends
+ * while the page is open.
  */
 export function RequireAuth({ children }: { children: React.ReactNode }) {
-  const { isAuthenticated, isLoading, endReason } = useAuth();
+  const { isAuthenticated, endReason } = useAuth();
   const router = useRouter();
 
   useEffect(() => {
-    if (isLoading || isAuthenticated) return;
+    if (isAuthenticated) return;
     // After "Sign out" there is nothing to come back to; otherwise return here after signing in.
     router.replace(endReason === "logout" ? "/login" : loginUrl(currentPath()));
-  }, [isLoading, isAuthenticated, endReason, router]);
+  }, [isAuthenticated, endReason, router]);
 
-  if (isLoading) return <PageLoader label="Checking your session…" />;
   if (!isAuthenticated) return <PageLoader label="Redirecting to sign in…" />;
   return <>{children}</>;
 }

@@ -1,6 +1,6 @@
 // Shared fixtures for the browser journeys (@playwright/test, Debian's Chromium: see playwright.config.mjs).
 // Every page a test opens fails the test on any console error, page error or request to a host other than the
-// web app and the API, unless the test allows that message with `guard.allow(re)`.
+// web app (the browser never calls the API itself), unless the test allows that message with `guard.allow(re)`.
 //
 //   import { test, registerViaApi, uniqueEmail } from "./helpers.mjs";
 //   test("what the user does and sees", async ({ page, guard }) => { ... });          // one fresh browser
@@ -23,7 +23,8 @@ export const JWT_SECRET = required("E2E_JWT_SECRET");
 export const SCREENSHOT_DIR = process.env.E2E_SCREENSHOT_DIR || "";
 export const PASSWORD = "correct-horse-battery";
 
-const ALLOWED_ORIGINS = new Set([new URL(WEB_URL).origin, new URL(API_URL).origin]);
+// The browser talks to the web app only: the web server forwards /api/... to the API (never the browser).
+const ALLOWED_ORIGINS = new Set([new URL(WEB_URL).origin]);
 
 /**
  * The journeys' `test`:
@@ -31,7 +32,7 @@ const ALLOWED_ORIGINS = new Set([new URL(WEB_URL).origin, new URL(API_URL).origi
  *   `test.use`), every page of the context watched by `guard`;
  * - `guard`: `guard.allow(re)` accepts a console message the test provokes on purpose (e.g. the browser's own
  *   "Failed to load resource: ... 401" line when a wrong password is tried); checked when the test ends;
- * - `newSession(options)`: one more browser context (like another browser, its own localStorage) with a watched
+ * - `newSession(options)`: one more browser context (like another browser, its own cookies) with a watched
  *   first page: `{ context, page, guard, newPage }`; its guard is checked and the context closed at the end.
  */
 export const test = base.extend({
@@ -59,9 +60,15 @@ export const test = base.extend({
 async function newSession(
   browser,
   baseURL,
-  { viewport = { width: 1280, height: 800 }, colorScheme = "light", timezoneId = "America/New_York", locale = "en-US" } = {},
+  {
+    viewport = { width: 1280, height: 800 },
+    colorScheme = "light",
+    timezoneId = "America/New_York",
+    locale = "en-US",
+    ...more // any other option of browser.newContext (e.g. proxy, userAgent)
+  } = {},
 ) {
-  const context = await browser.newContext({ viewport, colorScheme, timezoneId, locale, baseURL });
+  const context = await browser.newContext({ viewport, colorScheme, timezoneId, locale, baseURL, ...more });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(30_000);
   const guard = makeGuard();
@@ -148,24 +155,54 @@ export function mintJwt(claims, secret) {
   return `${head}.${payload}.${sig}`;
 }
 
-export async function storedToken(page) {
-  return page.evaluate(() => localStorage.getItem("auth_token"));
+/** The web app's session cookie (scripts/e2e.sh serves over http, so no `__Host-` prefix). */
+export const SESSION_COOKIE = "todo_session";
+
+/** The session cookie as the browser stores it (read by the test from the cookie jar, never by a page script). */
+export async function sessionCookie(pageOrContext) {
+  const context = "context" in pageOrContext ? pageOrContext.context() : pageOrContext;
+  const cookies = await context.cookies(WEB_URL);
+  return cookies.find((c) => c.name === SESSION_COOKIE) ?? null;
 }
 
-/** Puts a token (and user) into localStorage for the web origin before any app code runs. */
-export async function seedStorage(context, token, user) {
-  // (init scripts also run in other documents of the context, e.g. the about:blank page axe-core opens)
-  await context.addInitScript(
-    ([t, u, origin]) => {
-      if (location.origin !== origin) return;
-      if (!sessionStorage.getItem("__seeded")) {
-        localStorage.setItem("auth_token", t);
-        localStorage.setItem("auth_user", JSON.stringify(u));
-        sessionStorage.setItem("__seeded", "1");
-      }
-    },
-    [token, user, new URL(WEB_URL).origin],
-  );
+/** The API token this browser's session cookie holds, or null (the cookie is HttpOnly: only the test sees it). */
+export async function storedToken(pageOrContext) {
+  return (await sessionCookie(pageOrContext))?.value ?? null;
+}
+
+/** Gives the browser a session cookie holding `token` before any page loads (like a sign-in would). */
+export async function seedSession(context, token) {
+  await context.addCookies([
+    { name: SESSION_COOKIE, value: token, url: WEB_URL, httpOnly: true, sameSite: "Lax" },
+  ]);
+}
+
+/**
+ * Everything a script of the page can reach — localStorage, sessionStorage, IndexedDB, document.cookie —
+ * holds no token or session secret; the session cookie is HttpOnly, SameSite=Lax, Path=/ and expires with
+ * the session (not with the browser).
+ */
+export async function assertNoReadableCredential(page) {
+  const cookie = await sessionCookie(page);
+  assert.ok(cookie && cookie.value.length > 20, "the browser holds a session cookie");
+  const token = cookie.value;
+  const seen = await page.evaluate(async () => {
+    const dump = (s) => Object.fromEntries(Array.from({ length: s.length }, (_, i) => [s.key(i), s.getItem(s.key(i))]));
+    const dbs = typeof indexedDB.databases === "function" ? await indexedDB.databases() : [];
+    return { local: dump(localStorage), session: dump(sessionStorage), cookie: document.cookie, idb: dbs.map((d) => d.name) };
+  });
+  const text = JSON.stringify(seen);
+  const signature = token.split(".")[2] ?? token;
+  assert.ok(!text.includes(token), `a page script can read the token: ${text}`);
+  assert.ok(!text.includes(signature), `a page script can read the token's signature: ${text}`);
+  assert.ok(!/auth_token|access_token|mfa_token/.test(text), `a credential-like key is readable: ${text}`);
+  assert.ok(!seen.cookie.includes(SESSION_COOKIE), `document.cookie shows the session cookie: ${seen.cookie}`);
+  assert.deepEqual(seen.idb, [], "no IndexedDB database");
+  assert.equal(cookie.httpOnly, true, "HttpOnly");
+  assert.equal(cookie.sameSite, "Lax", "SameSite=Lax");
+  assert.equal(cookie.path, "/", "Path=/");
+  const claims = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
+  assert.ok(Math.abs(cookie.expires - claims.exp) <= 5, `the cookie expires with the session (${cookie.expires} vs exp ${claims.exp})`);
 }
 
 export async function signUp(page, { email, password = PASSWORD, name = "" }) {

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import {
   api,
+  assertNoReadableCredential,
   PASSWORD,
   registerViaApi,
   screenshot,
@@ -79,6 +80,8 @@ test("forgot password -> link from the mail -> new password -> sign in with it",
   await waitForPath(page, "/login");
   await signIn(page, email, newPassword, { path: null });
   await waitForPath(page, "/tasks");
+  // Reset and sign in again: still no credential a page script can read.
+  await assertNoReadableCredential(page);
   assert.equal((await api("/api/auth/login", { method: "POST", body: { email, password: PASSWORD } })).status, 401);
 
   // The same link a second time: the page learns it on submit (the API checks it), says so and offers a new one.

@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import {
   api,
+  assertNoReadableCredential,
   PASSWORD,
   registerViaApi,
   screenshot,
   signIn,
+  storedToken,
   toast,
   uniqueEmail,
   waitForPath,
@@ -96,9 +98,9 @@ test("two-factor: enable from the account page, then sign in with a code and wit
   await code.fill(totp(secret, Math.max(stepNow(), enableStep) + 1));
   await page.getByRole("button", { name: "Verify and sign in" }).click();
   await waitForPath(page, "/tasks");
-  const me = await api("/api/auth/me", {
-    token: await page.evaluate(() => localStorage.getItem("auth_token")),
-  });
+  // The two-factor step leaves no credential a script can read either.
+  await assertNoReadableCredential(page);
+  const me = await api("/api/auth/me", { token: await storedToken(page) });
   assert.equal(me.body.two_factor_enabled, true);
 
   // Then with a recovery code, which works once.

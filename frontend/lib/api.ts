@@ -1,9 +1,8 @@
-// The only module that calls fetch(). Every request to the backend goes through `request()`, which
-// adds the Bearer token, turns every failure into an ApiError with a message a person can read, and
-// ends the session on a 401.
-import { API_URL } from "@/lib/config";
-import { clearSession, getStoredToken } from "@/lib/auth/storage";
-import { currentPath, loginUrl, navigate } from "@/lib/navigation";
+// The only module of the browser's code that calls fetch(). Every request goes to this web app's own
+// `/api/...` (the web server forwards it to the API with the session cookie's token: lib/server/bff.ts),
+// turns every failure into an ApiError with a message a person can read, and reports a 401 as the end of
+// the session (RequireAuth then takes the visitor to /login: the one place that does).
+import { clearSession } from "@/lib/auth/storage";
 import type {
   ChangePasswordRequest,
   LoginRequest,
@@ -12,12 +11,13 @@ import type {
   LogoutAllResponse,
   MessageResponse,
   RegisterRequest,
+  SessionListResponse,
+  SignedIn,
   Task,
   TaskCreateRequest,
   TaskListResponse,
   TaskStatus,
   TaskUpdateRequest,
-  TokenResponse,
   User,
   ValidationIssue,
 } from "@/lib/types";
@@ -48,7 +48,7 @@ export class ApiError extends Error {
   }
 }
 
-export const UNREACHABLE_MESSAGE = `Cannot reach the server at ${API_URL}. Check your connection and try again.`;
+export const UNREACHABLE_MESSAGE = "Cannot reach the server. Check your connection and try again.";
 
 const FIELD_LABELS: Record<string, string> = {
   email: "Email",
@@ -149,29 +149,24 @@ async function toApiError(res: Response): Promise<ApiError> {
 export interface RequestOptions {
   method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   body?: unknown;
-  /** Send the stored token (default true). */
+  /** The request needs the session: a 401 ends it here (default true; false for sign-in forms). */
   auth?: boolean;
-  /** Token to send instead of the stored one. */
-  token?: string;
-  /** On a 401 for a request that carried a token: clear the session and go to /login?next= (default true). */
-  redirectOn401?: boolean;
   signal?: AbortSignal;
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const { method = "GET", body, auth = true, redirectOn401 = true, signal } = options;
+  const { method = "GET", body, auth = true, signal } = options;
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const token = options.token ?? (auth ? getStoredToken() : null);
-  if (token) headers.Authorization = `Bearer ${token}`;
 
   let res: Response;
   try {
-    res = await fetch(`${API_URL}${path}`, {
+    res = await fetch(path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
+      credentials: "same-origin",
       signal,
     });
   } catch (err) {
@@ -181,13 +176,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 
   if (!res.ok) {
     const error = await toApiError(res);
-    if (res.status === 401 && token && redirectOn401) {
-      // Only end the session if it is still the one that was rejected (a new sign-in may have raced us).
-      if (getStoredToken() === token) {
-        clearSession("unauthorized");
-        navigate(loginUrl(currentPath()));
-      }
-    }
+    if (res.status === 401 && auth) clearSession("unauthorized");
     throw error;
   }
   if (res.status === 204) return undefined as T;
@@ -203,22 +192,19 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 // ---- Auth ----------------------------------------------------------------------------------------
 
 export const authApi = {
-  login: (data: LoginRequest) =>
-    request<TokenResponse>("/api/auth/login", { method: "POST", body: data, auth: false }),
+  login: (data: LoginRequest) => request<SignedIn>("/api/auth/login", { method: "POST", body: data, auth: false }),
   /** Second step of a two-factor sign-in: the login's mfa_token and a code (or a recovery code). */
   loginTwoFactor: (mfaToken: string, code: string) =>
-    request<TokenResponse>("/api/auth/login/2fa", { method: "POST", body: { mfa_token: mfaToken, code }, auth: false }),
+    request<SignedIn>("/api/auth/login/2fa", { method: "POST", body: { mfa_token: mfaToken, code }, auth: false }),
   register: (data: RegisterRequest) =>
-    request<TokenResponse>("/api/auth/register", { method: "POST", body: data, auth: false }),
-  /** Checks a token; a 401 is left to the caller (the auth state clears it without a redirect). */
-  me: (token: string, signal?: AbortSignal) =>
-    request<User>("/api/auth/me", { token, redirectOn401: false, signal }),
-  /** Revokes the presented token. A 401 means it is already dead, which is what we want anyway. */
-  logout: (token: string) =>
-    request<void>("/api/auth/logout", { method: "POST", token, redirectOn401: false }),
+    request<SignedIn>("/api/auth/register", { method: "POST", body: data, auth: false }),
+  /** Ends this session (the web server clears the cookie). A 401 means it had already ended. */
+  logout: () => request<void>("/api/auth/logout", { method: "POST", auth: false }),
   logoutAll: () => request<LogoutAllResponse>("/api/auth/logout-all", { method: "POST" }),
   changePassword: (data: ChangePasswordRequest) =>
-    request<TokenResponse>("/api/auth/change-password", { method: "POST", body: data }),
+    request<SignedIn>("/api/auth/change-password", { method: "POST", body: data }),
+  sessions: (signal?: AbortSignal) => request<SessionListResponse>("/api/auth/sessions", { signal }),
+  endSession: (id: string) => request<void>(`/api/auth/sessions/${encodeURIComponent(id)}`, { method: "DELETE" }),
 };
 
 // ---- Account recovery and email (links arrive by mail) ---------------------------------------------
@@ -234,7 +220,7 @@ export const accountApi = {
       auth: false,
     }),
   verifyEmail: (token: string) =>
-    request<User>("/api/auth/verify-email", { method: "POST", body: { token }, auth: false, redirectOn401: false }),
+    request<User>("/api/auth/verify-email", { method: "POST", body: { token }, auth: false }),
   resendVerification: () => request<MessageResponse>("/api/auth/resend-verification", { method: "POST" }),
   changeEmail: (currentPassword: string, newEmail: string) =>
     request<MessageResponse>("/api/auth/change-email", {

@@ -45,18 +45,3 @@ export function currentPath(): string {
   if (typeof window === "undefined") return "/";
   return `${window.location.pathname}${window.location.search}`;
 }
-
-type Navigate = (url: string) => void;
-
-let navigator: Navigate = (url) => {
-  window.location.assign(url);
-};
-
-/** The AuthProvider installs the Next router here so redirects stay client-side (and toasts survive). */
-export function setNavigator(fn: Navigate | null): void {
-  navigator = fn ?? ((url) => window.location.assign(url));
-}
-
-export function navigate(url: string): void {
-  navigator(url);
-}

@@ -15,12 +15,27 @@ export interface MessageResponse {
   message: string;
 }
 
-export interface TokenResponse {
-  access_token: string;
+/** A sign-in as the browser sees it through the web app: the token stays in the web server's cookie. */
+export interface SignedIn {
   token_type: "bearer";
   user: User;
   /** Sign-in only, when the password just used breaks today's rules: suggest a change. */
   password_change_suggested?: boolean;
+  /** When the session (and its cookie) expires, ISO 8601. */
+  expires_at: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  user_agent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+export interface SessionListResponse {
+  sessions: SessionInfo[];
 }
 
 export interface Task {

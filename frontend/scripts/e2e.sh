@@ -108,13 +108,15 @@ JWT_SECRET="$(node -e "process.stdout.write(require('crypto').randomBytes(32).to
     REGISTRATIONS_PER_CLIENT=0 \
     LOGIN_FAILURES_PER_CLIENT=0 \
     LOGIN_FAILURES_PER_EMAIL_CLIENT=5 \
+    TRUSTED_PROXIES="$HOST" \
     setsid "$API_BIN"
 ) >"$WORK/api.log" 2>&1 &
 API_PID=$!
 node scripts/wait-for.mjs "$API_URL/health" 60 "$API_PID" || fail "the API did not start"
 echo "e2e: API up at $API_URL (pid $API_PID, database $WORK/app.db)"
 
-setsid ./node_modules/.bin/next start -p "$WEB_PORT" -H "$HOST" >"$WORK/web.log" 2>&1 &
+WEB_PORT="$WEB_PORT" WEB_HOST="${E2E_WEB_HOST:-$HOST}" WEB_URL="$WEB_URL" API_INTERNAL_URL="$API_URL" \
+  setsid node server.mjs >"$WORK/web.log" 2>&1 &
 WEB_PID=$!
 node scripts/wait-for.mjs "$WEB_URL/" 60 "$WEB_PID" || fail "the web app did not start"
 echo "e2e: web app up at $WEB_URL (pid $WEB_PID)"

@@ -8,16 +8,15 @@ import { postLoginPath } from "@/lib/navigation";
 
 /** /login and /register: a signed-in user is sent on to `?next=` (same-origin only) or /tasks. */
 function AuthGate({ children }: { children: React.ReactNode }) {
-  const { isAuthenticated, isLoading } = useAuth();
+  const { isAuthenticated } = useAuth();
   const router = useRouter();
   const params = useSearchParams();
   const next = params.get("next");
 
   useEffect(() => {
-    if (!isLoading && isAuthenticated) router.replace(postLoginPath(next));
-  }, [isLoading, isAuthenticated, next, router]);
+    if (isAuthenticated) router.replace(postLoginPath(next));
+  }, [isAuthenticated, next, router]);
 
-  if (isLoading) return <PageLoader />;
   if (isAuthenticated) return <PageLoader label="Signed in. Taking you to your tasks…" />;
   return <div className="auth-shell">{children}</div>;
 }

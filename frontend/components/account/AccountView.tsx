@@ -5,11 +5,12 @@ import toast from "react-hot-toast";
 import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
 import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
+import { LocalTime } from "@/components/LocalTime";
 import { FormError, InputField } from "@/components/FormField";
+import { SessionsList } from "@/components/account/SessionsList";
 import { TwoFactorSection } from "@/components/account/TwoFactorSection";
 import { errorMessage } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
-import { formatDate } from "@/lib/format";
 import { useFormSubmit } from "@/lib/forms";
 import { NewPasswordFields, validateNewPassword } from "@/components/password/NewPasswordFields";
 
@@ -35,13 +36,16 @@ export function AccountView() {
             <dt>Email</dt>
             <dd>{user.email}</dd>
             <dt>Member since</dt>
-            <dd>{formatDate(user.created_at)}</dd>
+            <dd>
+              <LocalTime value={user.created_at} dateOnly />
+            </dd>
           </dl>
         </section>
         <VerifyEmailNotice />
         <ChangeEmailForm />
         <ChangePasswordForm />
         <TwoFactorSection />
+        <SessionsList />
         <SignOutEverywhere />
       </div>
     </div>

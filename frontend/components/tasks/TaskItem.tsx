@@ -4,7 +4,8 @@ import { useState } from "react";
 import toast from "react-hot-toast";
 import { FormError, InputField, TextAreaField } from "@/components/FormField";
 import { errorMessage, tasksApi } from "@/lib/api";
-import { formatDateTime, parseApiDate } from "@/lib/format";
+import { LocalTime } from "@/components/LocalTime";
+import { parseApiDate } from "@/lib/format";
 import { splitApiError } from "@/lib/forms";
 import type { Task } from "@/lib/types";
 import {
@@ -74,11 +75,11 @@ export function TaskItem({ task, onChanged, onDelete }: Props) {
             {task.is_completed ? "Completed" : "Pending"}
           </span>
           <span>
-            Created <time dateTime={parseApiDate(task.created_at).toISOString()}>{formatDateTime(task.created_at)}</time>
+            Created <LocalTime value={task.created_at} />
           </span>
           {edited ? (
             <span>
-              · Updated <time dateTime={parseApiDate(task.updated_at).toISOString()}>{formatDateTime(task.updated_at)}</time>
+              · Updated <LocalTime value={task.updated_at} />
             </span>
           ) : null}
         </p>

@@ -28,18 +28,21 @@ function parseFilter(value: string | null): TaskStatus {
   return value === "pending" || value === "completed" ? value : "all";
 }
 
-export function TasksView() {
+/** `initialTasks`: the list the server rendered the page with (no loader on first paint). */
+export function TasksView({ initialTasks = null }: { initialTasks?: Task[] | null }) {
   const { user } = useAuth();
   const params = useSearchParams();
   const filter = parseFilter(params.get("filter"));
-  const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [tasks, setTasks] = useState<Task[] | null>(initialTasks);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const [reloadKey, setReloadKey] = useState(0);
+  // 0: the server's list is current; a retry (or no server list) loads it here.
+  const [reloadKey, setReloadKey] = useState(initialTasks ? 0 : 1);
   const [deleting, setDeleting] = useState<Task | null>(null);
   const [deletePending, setDeletePending] = useState(false);
   const listHeading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
+    if (reloadKey === 0) return;
     // Counts for every filter come from one list, so the filter itself is applied here, not by the API.
     const controller = new AbortController();
     tasksApi

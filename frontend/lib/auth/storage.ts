@@ -1,126 +1,93 @@
-// The session lives in localStorage under the seed's keys. This module is the only code that touches
-// them, and it is an external store (subscribe/getSnapshot) so React, other tabs and the API client all
-// see one truth: a write here, or in another tab (the `storage` event), reaches every subscriber.
+// Who is signed in, as this tab knows it. No credential lives here or anywhere a script can read: the
+// token is in an HttpOnly cookie that only the web server sees (lib/server/bff.ts). This module keeps the
+// user and when the session expires (neither is a secret), is an external store for React, and tells the
+// other tabs of this browser about sign-in and sign-out (BroadcastChannel).
 import type { User } from "@/lib/types";
-
-export const TOKEN_KEY = "auth_token";
-export const USER_KEY = "auth_user";
 
 /** Why the session ended, so pages can tell "you signed out" from "your session was taken away". */
 export type EndReason = "logout" | "expired" | "unauthorized" | null;
 
 export interface Session {
-  token: string | null;
   user: User | null;
+  /** When the session ends (ms since the epoch), or null when unknown / signed out. */
+  expiresAt: number | null;
   /** Set when this tab ended the session; null for a session ended in another tab. */
   endReason: EndReason;
 }
 
+export const SIGNED_OUT: Session = { user: null, expiresAt: null, endReason: null };
+
+type Message = { type: "signed-in"; user: User; expiresAt: number | null } | { type: "signed-out" };
+
+const CHANNEL = "todo-auth";
 const listeners = new Set<() => void>();
-let endReason: EndReason = null;
-let cache: { rawToken: string | null; rawUser: string | null; endReason: EndReason; session: Session } | null =
-  null;
-
-function safeGet(key: string): string | null {
-  try {
-    return window.localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
-
-function parseUser(raw: string | null): User | null {
-  if (!raw) return null;
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (value && typeof value === "object" && typeof (value as User).email === "string") return value as User;
-  } catch {
-    // a corrupt auth_user is treated as absent; /api/auth/me will refill it
-  }
-  return null;
-}
+let session: Session = SIGNED_OUT;
+let initialised = false;
+let channel: BroadcastChannel | null = null;
 
 function emit(): void {
   for (const listener of [...listeners]) listener();
 }
 
+function set(next: Session, broadcast: Message | null): void {
+  session = next;
+  if (broadcast) channel?.postMessage(broadcast);
+  emit();
+}
+
+function onMessage(event: MessageEvent<Message>): void {
+  const msg = event.data;
+  if (msg?.type === "signed-in") set({ user: msg.user, expiresAt: msg.expiresAt, endReason: null }, null);
+  else if (msg?.type === "signed-out") set(SIGNED_OUT, null);
+}
+
+/** The session the server rendered this page for; taken once per page load (later renders keep the store). */
+export function initSession(initial: Session): void {
+  if (initialised) return;
+  initialised = true;
+  session = initial;
+}
+
 export function getSession(): Session {
-  const rawToken = safeGet(TOKEN_KEY);
-  const rawUser = safeGet(USER_KEY);
-  if (cache && cache.rawToken === rawToken && cache.rawUser === rawUser && cache.endReason === endReason) {
-    return cache.session;
-  }
-  const session: Session = { token: rawToken || null, user: rawToken ? parseUser(rawUser) : null, endReason };
-  cache = { rawToken, rawUser, endReason, session };
   return session;
 }
 
-export function getStoredToken(): string | null {
-  return safeGet(TOKEN_KEY) || null;
+export function saveSession(user: User, expiresAt: number | null): void {
+  set({ user, expiresAt, endReason: null }, { type: "signed-in", user, expiresAt });
 }
 
-export function saveSession(token: string, user: User): void {
-  endReason = null;
-  window.localStorage.setItem(TOKEN_KEY, token);
-  window.localStorage.setItem(USER_KEY, JSON.stringify(user));
-  emit();
-}
-
+/** The same session with the user's record refreshed (e.g. two-factor turned on), in every tab. */
 export function saveUser(user: User): void {
-  window.localStorage.setItem(USER_KEY, JSON.stringify(user));
-  emit();
+  if (!session.user) return;
+  saveSession(user, session.expiresAt);
 }
 
-/** Removes both keys (the seed's 401 behaviour). */
+/** Ends the session in this tab and every other tab of this browser. */
 export function clearSession(reason: Exclude<EndReason, null> = "unauthorized"): void {
-  endReason = reason;
-  try {
-    window.localStorage.removeItem(TOKEN_KEY);
-    window.localStorage.removeItem(USER_KEY);
-  } catch {
-    // storage unavailable: nothing to clear
-  }
-  emit();
-}
-
-function onStorage(event: StorageEvent): void {
-  // key === null means localStorage.clear() in another tab
-  if (event.key === null || event.key === TOKEN_KEY || event.key === USER_KEY) {
-    endReason = null;
-    emit();
-  }
+  if (!session.user && session.endReason === reason) return;
+  set({ ...SIGNED_OUT, endReason: reason }, { type: "signed-out" });
 }
 
 export function subscribe(listener: () => void): () => void {
   listeners.add(listener);
-  if (listeners.size === 1) window.addEventListener("storage", onStorage);
+  if (!channel && typeof BroadcastChannel !== "undefined") {
+    channel = new BroadcastChannel(CHANNEL);
+    channel.onmessage = onMessage;
+  }
   return () => {
     listeners.delete(listener);
-    if (listeners.size === 0) window.removeEventListener("storage", onStorage);
+    if (listeners.size === 0 && channel) {
+      channel.close();
+      channel = null;
+    }
   };
-}
-
-/** The `exp` claim (seconds since the epoch) of a JWT, or null when it has none or is not a JWT. */
-export function tokenExpiry(token: string): number | null {
-  const part = token.split(".")[1];
-  if (!part) return null;
-  try {
-    const b64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
-    const claims: unknown = JSON.parse(atob(b64));
-    const exp = (claims as { exp?: unknown }).exp;
-    return typeof exp === "number" && Number.isFinite(exp) ? exp : null;
-  } catch {
-    return null;
-  }
-}
-
-export function isExpired(token: string, nowMs: number = Date.now()): boolean {
-  const exp = tokenExpiry(token);
-  return exp !== null && exp * 1000 <= nowMs;
 }
 
 /** For tests only. */
 export function resetSessionStoreForTests(): void {
-  endReason = null;
-  cache = null;
+  session = SIGNED_OUT;
+  initialised = false;
+  channel?.close();
+  channel = null;
+  listeners.clear();
 }

@@ -1,24 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, authApi, describeDetail, parseRetryAfter, request, tasksApi, UNREACHABLE_MESSAGE } from "@/lib/api";
-import { API_URL } from "@/lib/config";
-import { resetSessionStoreForTests, saveSession, TOKEN_KEY, USER_KEY } from "@/lib/auth/storage";
-import { setNavigator } from "@/lib/navigation";
-import { headerOf, jsonResponse, mockFetch, validToken } from "./helpers";
+import { getSession, resetSessionStoreForTests, saveSession } from "@/lib/auth/storage";
+import { headerOf, jsonResponse, mockFetch } from "./helpers";
 
 const user = { id: "u1", email: "ada@example.com", name: "Ada", created_at: "2026-01-01T00:00:00Z" };
-
-let navigations: string[];
 
 beforeEach(() => {
   localStorage.clear();
   resetSessionStoreForTests();
-  navigations = [];
-  setNavigator((url) => navigations.push(url));
   window.history.replaceState(null, "", "/tasks?filter=pending");
-});
-
-afterEach(() => {
-  setNavigator(null);
 });
 
 async function caught(promise: Promise<unknown>): Promise<ApiError> {
@@ -32,19 +22,17 @@ async function caught(promise: Promise<unknown>): Promise<ApiError> {
 }
 
 describe("request", () => {
-  it("calls the configured base URL with the stored Bearer token", async () => {
-    const token = validToken();
-    saveSession(token, user);
+  it("calls this web app's own /api/... with the session cookie and no Authorization header", async () => {
+    saveSession(user, null);
     const fetchMock = mockFetch(() => jsonResponse(200, { tasks: [], total: 0 }));
     await tasksApi.list("pending");
-    expect(API_URL).toBe("http://localhost:8000");
     const [url, init] = fetchMock.mock.calls[0]!;
-    expect(url).toBe("http://localhost:8000/api/tasks?status=pending");
-    expect(headerOf(init, "Authorization")).toBe(`Bearer ${token}`);
+    expect(url).toBe("/api/tasks?status=pending");
+    expect(init.credentials).toBe("same-origin");
+    expect(headerOf(init, "Authorization")).toBeUndefined();
   });
 
   it("sends JSON bodies", async () => {
-    saveSession(validToken(), user);
     const fetchMock = mockFetch(() => jsonResponse(201, { id: "t1" }));
     await tasksApi.create({ title: "Buy milk", description: null });
     const [, init] = fetchMock.mock.calls[0]!;
@@ -53,15 +41,7 @@ describe("request", () => {
     expect(JSON.parse(String(init.body))).toEqual({ title: "Buy milk", description: null });
   });
 
-  it("does not send a token to login", async () => {
-    saveSession(validToken(), user);
-    const fetchMock = mockFetch(() => jsonResponse(200, { access_token: "x", token_type: "bearer", user }));
-    await authApi.login({ email: "ada@example.com", password: "password123" });
-    expect(headerOf(fetchMock.mock.calls[0]![1], "Authorization")).toBeUndefined();
-  });
-
   it("handles 204 No Content", async () => {
-    saveSession(validToken(), user);
     mockFetch(() => new Response(null, { status: 204 }));
     await expect(tasksApi.remove("t1")).resolves.toBeUndefined();
   });
@@ -89,42 +69,28 @@ describe("request", () => {
 });
 
 describe("401 handling", () => {
-  it("clears both keys and goes to /login?next=<current path>", async () => {
-    saveSession(validToken(), user);
+  it("ends the session in the store (and leaves navigation to RequireAuth)", async () => {
+    saveSession(user, null);
+    const before = window.location.href;
     mockFetch(() => jsonResponse(401, { detail: "Token has expired" }, { "WWW-Authenticate": "Bearer" }));
     const err = await caught(tasksApi.list());
     expect(err.status).toBe(401);
-    expect(localStorage.getItem(TOKEN_KEY)).toBeNull();
-    expect(localStorage.getItem(USER_KEY)).toBeNull();
-    expect(navigations).toEqual(["/login?next=/tasks%3Ffilter%3Dpending"]);
+    expect(getSession()).toMatchObject({ user: null, endReason: "unauthorized" });
+    expect(window.location.href).toBe(before);
   });
 
-  it("does not redirect when a wrong password is rejected (no token was sent)", async () => {
+  it("does not end anything when a wrong password is rejected", async () => {
     mockFetch(() => jsonResponse(401, { detail: "Invalid email or password" }));
     const err = await caught(authApi.login({ email: "ada@example.com", password: "wrong-password" }));
     expect(err.message).toBe("Invalid email or password");
-    expect(navigations).toEqual([]);
+    expect(getSession().endReason).toBeNull();
   });
 
-  it("leaves a newer session alone when an old token is rejected", async () => {
-    const oldToken = validToken("old");
-    saveSession(oldToken, user);
-    const newToken = validToken("new");
-    mockFetch(() => {
-      saveSession(newToken, user); // another tab signed in while the request was in flight
-      return jsonResponse(401, { detail: "Invalid authentication token" });
-    });
-    await caught(tasksApi.list());
-    expect(localStorage.getItem(TOKEN_KEY)).toBe(newToken);
-    expect(navigations).toEqual([]);
-  });
-
-  it("lets logout ignore a 401 (the token is dead either way)", async () => {
-    const token = validToken();
-    saveSession(token, user);
-    mockFetch(() => jsonResponse(401, { detail: "Invalid authentication token" }));
-    await caught(authApi.logout(token));
-    expect(navigations).toEqual([]);
+  it("lets logout ignore a 401 (the session is over either way)", async () => {
+    saveSession(user, null);
+    mockFetch(() => jsonResponse(401, { detail: "Token has been revoked" }));
+    await caught(authApi.logout());
+    expect(getSession().user).toEqual(user);
   });
 });
 

@@ -2,14 +2,14 @@ import { act, cleanup, render, renderHook, screen, waitFor } from "@testing-libr
 import { useEffect } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AuthProvider, useAuth, type AuthContextValue } from "@/lib/auth/context";
-import { resetSessionStoreForTests, TOKEN_KEY, USER_KEY } from "@/lib/auth/storage";
-import { headerOf, jsonResponse, jwt, mockFetch, validToken } from "./helpers";
+import { getSession, resetSessionStoreForTests, SIGNED_OUT, type Session } from "@/lib/auth/storage";
+import { jsonResponse, mockFetch } from "./helpers";
 
 const router = { replace: vi.fn(), push: vi.fn(), refresh: vi.fn(), back: vi.fn(), forward: vi.fn(), prefetch: vi.fn() };
 vi.mock("next/navigation", () => ({ useRouter: () => router }));
 
 const user = { id: "u1", email: "ada@example.com", name: "Ada", created_at: "2026-01-01T00:00:00Z" };
-const freshUser = { ...user, name: "Ada Lovelace" };
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
 let latest: AuthContextValue;
 function Probe() {
@@ -17,14 +17,12 @@ function Probe() {
   useEffect(() => {
     latest = auth;
   });
-  return (
-    <p data-testid="state">{auth.isLoading ? "loading" : auth.isAuthenticated ? `in:${auth.user?.name}` : "out"}</p>
-  );
+  return <p data-testid="state">{auth.isAuthenticated ? `in:${auth.user?.name}` : `out:${auth.endReason}`}</p>;
 }
 
-function renderAuth() {
+function renderAuth(initial: Session = SIGNED_OUT) {
   return render(
-    <AuthProvider>
+    <AuthProvider initial={initial}>
       <Probe />
     </AuthProvider>,
   );
@@ -32,20 +30,16 @@ function renderAuth() {
 
 const state = () => screen.getByTestId("state").textContent;
 
-function store(token: string, u: object = user) {
-  localStorage.setItem(TOKEN_KEY, token);
-  localStorage.setItem(USER_KEY, JSON.stringify(u));
-}
-
-/** What another tab does: change localStorage, then the browser fires `storage` here. */
-function otherTab(key: string, newValue: string | null) {
-  if (newValue === null) localStorage.removeItem(key);
-  else localStorage.setItem(key, newValue);
-  window.dispatchEvent(new StorageEvent("storage", { key, newValue, storageArea: localStorage }));
+/** Every place a script could keep a credential: nothing may be there. */
+function expectNoStoredCredential() {
+  expect(localStorage.length).toBe(0);
+  expect(sessionStorage.length).toBe(0);
+  expect(document.cookie).toBe("");
 }
 
 beforeEach(() => {
   localStorage.clear();
+  sessionStorage.clear();
   resetSessionStoreForTests();
   vi.clearAllMocks();
 });
@@ -62,181 +56,93 @@ describe("useAuth", () => {
   });
 });
 
-describe("loading a stored session", () => {
-  it("is signed out when nothing is stored, without calling the API", async () => {
+describe("the session the server rendered", () => {
+  it("is used as is, without a request", () => {
     const fetchMock = mockFetch(() => jsonResponse(500, {}));
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("out"));
+    renderAuth({ user, expiresAt: Date.now() + 60_000, endReason: null });
+    expect(state()).toBe("in:Ada");
     expect(fetchMock).not.toHaveBeenCalled();
   });
 
-  it("checks a stored token with GET /api/auth/me before trusting it", async () => {
-    const token = validToken();
-    store(token);
-    let answer: (r: Response) => void = () => {};
-    const fetchMock = mockFetch(() => new Promise<Response>((resolve) => (answer = resolve)));
+  it("signed out stays signed out", () => {
     renderAuth();
-    await waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
-    expect(state()).toBe("loading"); // nothing signed-in is shown until the API answers
-    const [url, init] = fetchMock.mock.calls[0]!;
-    expect(url).toBe("http://localhost:8000/api/auth/me");
-    expect(headerOf(init, "Authorization")).toBe(`Bearer ${token}`);
-    await act(async () => answer(jsonResponse(200, freshUser)));
-    await waitFor(() => expect(state()).toBe("in:Ada Lovelace"));
-    expect(JSON.parse(localStorage.getItem(USER_KEY)!)).toEqual(freshUser);
-    expect(latest.token).toBe(token);
-    expect(latest.getToken()).toBe(token);
-  });
-
-  it("clears a token the API rejects", async () => {
-    store(validToken());
-    mockFetch(() => jsonResponse(401, { detail: "Invalid authentication token" }));
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("out"));
-    expect(localStorage.getItem(TOKEN_KEY)).toBeNull();
-    expect(localStorage.getItem(USER_KEY)).toBeNull();
-  });
-
-  it("clears an expired token without asking the API", async () => {
-    const now = Math.floor(Date.now() / 1000);
-    store(jwt({ sub: "u1", iat: now - 100, exp: now - 10 }));
-    const fetchMock = mockFetch(() => jsonResponse(200, user));
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("out"));
-    expect(fetchMock).not.toHaveBeenCalled();
-    expect(localStorage.getItem(TOKEN_KEY)).toBeNull();
-    expect(latest.endReason).toBe("expired");
-  });
-
-  it("keeps the session when the API cannot be reached", async () => {
-    store(validToken());
-    vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("in:Ada"));
+    expect(state()).toBe("out:null");
   });
 });
 
 describe("signing in and out", () => {
-  it("login stores the token and user under the seed's keys", async () => {
-    const token = validToken();
-    mockFetch(() => jsonResponse(200, { access_token: token, token_type: "bearer", user }));
+  it("login keeps the user but no token anywhere a script can read", async () => {
+    const fetchMock = mockFetch(() => jsonResponse(200, { token_type: "bearer", user, expires_at: inAnHour() }));
     renderAuth();
-    await waitFor(() => expect(state()).toBe("out"));
     await act(async () => {
-      await latest.login(" ada@example.com ", "password123");
+      await latest.login(" ada@example.com ", "pw");
     });
     expect(state()).toBe("in:Ada");
-    expect(localStorage.getItem(TOKEN_KEY)).toBe(token);
-    expect(JSON.parse(localStorage.getItem(USER_KEY)!)).toEqual(user);
+    expect(JSON.parse(String(fetchMock.mock.calls[0]![1].body))).toEqual({ email: "ada@example.com", password: "pw" });
+    expect(getSession().expiresAt).toBeGreaterThan(Date.now());
+    expectNoStoredCredential();
   });
 
-  it("register sends the optional name only when given", async () => {
-    const token = validToken();
-    const fetchMock = mockFetch(() => jsonResponse(201, { access_token: token, token_type: "bearer", user }));
+  it("register sends the trimmed name only when given", async () => {
+    const fetchMock = mockFetch(() => jsonResponse(201, { token_type: "bearer", user, expires_at: inAnHour() }));
     renderAuth();
-    await waitFor(() => expect(state()).toBe("out"));
     await act(async () => {
-      await latest.register("ada@example.com", "password123", "   ");
+      await latest.register("ada@example.com", "password123", "  ");
     });
-    expect(JSON.parse(String(fetchMock.mock.calls[0]![1].body))).toEqual({
-      email: "ada@example.com",
-      password: "password123",
-    });
+    expect(JSON.parse(String(fetchMock.mock.calls[0]![1].body))).toEqual({ email: "ada@example.com", password: "password123" });
     expect(state()).toBe("in:Ada");
+    expectNoStoredCredential();
   });
 
-  it("logout revokes the token with the API, then clears storage", async () => {
-    const token = validToken();
-    store(token);
-    const fetchMock = mockFetch((url) =>
-      url.endsWith("/api/auth/me") ? jsonResponse(200, user) : new Response(null, { status: 204 }),
-    );
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("in:Ada"));
+  it("logout asks the server, then signs out here even when the server is away", async () => {
+    mockFetch(() => Promise.reject(new TypeError("Failed to fetch")));
+    renderAuth({ user, expiresAt: null, endReason: null });
     await act(async () => {
       await latest.logout();
     });
-    const [url, init] = fetchMock.mock.calls[1]!;
-    expect(url).toBe("http://localhost:8000/api/auth/logout");
-    expect(init.method).toBe("POST");
-    expect(headerOf(init, "Authorization")).toBe(`Bearer ${token}`);
-    expect(localStorage.getItem(TOKEN_KEY)).toBeNull();
-    expect(state()).toBe("out");
-    expect(latest.endReason).toBe("logout");
+    expect(state()).toBe("out:logout");
   });
 
-  it("logout still signs out locally when the API cannot be reached", async () => {
-    store(validToken());
-    mockFetch((url) => {
-      if (url.endsWith("/api/auth/me")) return jsonResponse(200, user);
-      throw new TypeError("Failed to fetch");
-    });
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("in:Ada"));
+  it("a failed password change keeps the session", async () => {
+    mockFetch(() => jsonResponse(400, { detail: "Current password is incorrect" }));
+    renderAuth({ user, expiresAt: null, endReason: null });
     await act(async () => {
-      await latest.logout();
+      await expect(latest.changePassword("wrong", "new-password-1")).rejects.toThrow("Current password is incorrect");
     });
-    expect(localStorage.getItem(TOKEN_KEY)).toBeNull();
-    expect(state()).toBe("out");
-  });
-
-  it("changePassword keeps the user signed in with the fresh token", async () => {
-    const token = validToken("u1", 3600);
-    const fresh = validToken("u1", 7200);
-    store(token);
-    mockFetch((url) =>
-      url.endsWith("/api/auth/me")
-        ? jsonResponse(200, user)
-        : jsonResponse(200, { access_token: fresh, token_type: "bearer", user }),
-    );
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("in:Ada"));
-    await act(async () => {
-      await latest.changePassword("old-password", "new-password");
-    });
-    expect(localStorage.getItem(TOKEN_KEY)).toBe(fresh);
     expect(state()).toBe("in:Ada");
   });
 
-  it("signs out when the token's exp passes", async () => {
-    vi.useFakeTimers({ shouldAdvanceTime: true });
-    store(validToken("u1", 5));
-    mockFetch(() => jsonResponse(200, user));
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("in:Ada"));
+  it("a 401 from any request ends the session with the reason", async () => {
+    mockFetch(() => jsonResponse(401, { detail: "Token has been revoked" }));
+    renderAuth({ user, expiresAt: null, endReason: null });
+    const { tasksApi } = await import("@/lib/api");
     await act(async () => {
-      vi.advanceTimersByTime(6_000);
+      await tasksApi.list().catch(() => undefined);
     });
-    expect(state()).toBe("out");
-    expect(localStorage.getItem(TOKEN_KEY)).toBeNull();
-    expect(latest.endReason).toBe("expired");
+    expect(state()).toBe("out:unauthorized");
+  });
+});
+
+describe("expiry", () => {
+  it("signs out when the session's time is up", async () => {
+    vi.useFakeTimers();
+    renderAuth({ user, expiresAt: Date.now() + 5_000, endReason: null });
+    expect(state()).toBe("in:Ada");
+    await act(async () => {
+      vi.advanceTimersByTime(5_001);
+    });
+    expect(state()).toBe("out:expired");
   });
 });
 
 describe("other tabs", () => {
-  it("signing out in another tab signs this one out", async () => {
-    store(validToken());
-    mockFetch(() => jsonResponse(200, user));
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("in:Ada"));
-    act(() => {
-      otherTab(USER_KEY, null);
-      otherTab(TOKEN_KEY, null);
-    });
-    expect(state()).toBe("out");
-    expect(latest.endReason).toBeNull(); // so this tab returns to where it was after signing in again
-  });
-
-  it("signing in in another tab signs this one in (after checking the token)", async () => {
-    const token = validToken();
-    const fetchMock = mockFetch(() => jsonResponse(200, user));
-    renderAuth();
-    await waitFor(() => expect(state()).toBe("out"));
-    act(() => {
-      otherTab(TOKEN_KEY, token);
-      otherTab(USER_KEY, JSON.stringify(user));
-    });
-    await waitFor(() => expect(state()).toBe("in:Ada"));
-    expect(headerOf(fetchMock.mock.calls[0]![1], "Authorization")).toBe(`Bearer ${token}`);
+  it("a sign-out in another tab signs this one out; a sign-in there signs this one in", async () => {
+    renderAuth({ user, expiresAt: null, endReason: null });
+    const otherTab = new BroadcastChannel("todo-auth");
+    otherTab.postMessage({ type: "signed-out" });
+    await waitFor(() => expect(state()).toBe("out:null"));
+    otherTab.postMessage({ type: "signed-in", user: { ...user, name: "Ada L" }, expiresAt: null });
+    await waitFor(() => expect(state()).toBe("in:Ada L"));
+    otherTab.close();
   });
 });
