@@ -152,12 +152,12 @@ def check_shipped_config():
 # ---------------------------------------------------------------- HTTP
 
 
-def request(method, url, body=None, token=None, source=None, timeout=15):
+def request(method, url, body=None, token=None, source=None, timeout=15, headers=None):
     """One request on a fresh connection. Returns (status, parsed JSON or None, headers)."""
     m = re.match(r"http://([^:/]+):(\d+)(/.*)", url)
     host, port, path = m.group(1), int(m.group(2)), m.group(3)
     conn = http.client.HTTPConnection(host, port, timeout=timeout, source_address=(source, 0) if source else None)
-    headers = {"Connection": "close"}
+    headers = {"Connection": "close", **(headers or {})}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
@@ -496,6 +496,29 @@ def test_throttling_counts_across_processes(cluster, limit):
         f"({int(hits)} throttle hits in the processes' metrics)")
 
 
+def test_forwarded_chain(cluster, limit):
+    """The web server (a trusted proxy, here 127.0.0.1) calls the API through nginx with the browser's address in
+    X-Forwarded-For: the API keys on that address. A client that is not a trusted proxy cannot choose its key."""
+    email = f"chain-{uuid.uuid4().hex[:8]}@example.com"
+    register(cluster.url, email, source="127.0.0.5")
+    wrong = {"email": email, "password": "not the password"}
+    login = cluster.url + "/api/auth/login"
+    as_browser = lambda ip: {"X-Forwarded-For": ip}  # noqa: E731
+    statuses = [request("POST", login, wrong, source="127.0.0.1", headers=as_browser("203.0.113.7"))[0]
+                for _ in range(limit + 1)]
+    assert statuses == [401] * limit + [429], f"browser 203.0.113.7 through the web server: {statuses}"
+    other_browser = request("POST", login, wrong, source="127.0.0.1", headers=as_browser("203.0.113.8"))[0]
+    assert other_browser == 401, f"another browser behind the same web server: {other_browser}"
+    forged = request("POST", login, wrong, source="127.0.0.6", headers=as_browser("203.0.113.8"))[0]
+    assert forged == 401, forged
+    forged = [request("POST", login, wrong, source="127.0.0.6", headers=as_browser("203.0.113.9"))[0]
+              for _ in range(limit)]
+    assert forged[-1] == 429, f"127.0.0.6 escaped its limit by writing X-Forwarded-For: {forged}"
+    log(f"forwarded chain: {limit} failures of browser 203.0.113.7 through the web server's address, then 429; "
+        f"browser 203.0.113.8 behind the same web server: 401 (its own count); a client at 127.0.0.6 writing "
+        f"X-Forwarded-For is counted as 127.0.0.6 (429 after {limit}, whatever address it wrote)")
+
+
 def test_outbox_delivered_once(cluster, smtpd, n=200):
     """n registrations through nginx queue n verification mails; the processes share the outbox (FOR UPDATE SKIP
     LOCKED) and the SMTP server must receive each exactly once."""
@@ -640,6 +663,7 @@ def run_tests():
         test_requests_spread(cluster)
         test_sign_out_is_seen_by_every_process(cluster)
         test_throttling_counts_across_processes(cluster, limit)
+        test_forwarded_chain(cluster, limit)
         test_outbox_delivered_once(cluster, smtpd)
         figures.append(test_rolling_restart(cluster))
         figures.append(test_sigkill_under_load(cluster))
@@ -656,7 +680,7 @@ def run_tests():
                 print("--- nginx error.log ---\n" + "\n".join(err.read_text().splitlines()[-15:]))
         shutil.rmtree(work, ignore_errors=True)
         psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    log("cluster tests: 7 passed")
+    log("cluster tests: 8 passed")
 
 
 def serve():
