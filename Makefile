@@ -1,5 +1,5 @@
 # The README's entry points.
-.PHONY: run test api e2e bench soak cluster cluster-test bench-scale
+.PHONY: run test api e2e bench soak cluster cluster-test bench-scale openapi
 
 run:      ## the whole system: API on :8000 (SQLite by default) and web app on :3000
 	bash scripts/run.sh
@@ -28,3 +28,7 @@ cluster-test: ## the cluster tests alone (also a make test stage): sign-out, thr
 
 bench-scale: ## latency on 1,000,000 users and 10,000,000 tasks vs 1,000 users, query plans (not part of make test)
 	bash bench/scale.sh
+
+openapi:  ## after changing a route or a schema: docs/openapi.json from the API, frontend/lib/api-schema.ts from it (tests fail until then)
+	cargo run --release --locked --quiet --manifest-path backend/Cargo.toml -- --openapi > docs/openapi.json
+	cd frontend && npm run gen:api

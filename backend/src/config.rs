@@ -366,7 +366,8 @@ fn mail_settings(r: &Reader<'_>, database: &DatabaseUrl) -> Result<MailSettings,
 pub fn help_text() -> String {
     let mut out = String::from(
         "todo-auth-api — the Rust (axum) drop-in for the seed's FastAPI auth + tasks backend\n\n\
-         Usage: todo-auth-api [--help]\n\n\
+         Usage: todo-auth-api [--help | --openapi]\n\n\
+         --openapi prints the OpenAPI document (/openapi.json) and exits.\n\n\
          Configuration comes from the environment and an optional .env file in the working directory\n\
          (the environment wins). A bad value stops start-up with a message naming the variable.\n\n",
     );

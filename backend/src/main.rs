@@ -34,6 +34,17 @@ fn main() -> ExitCode {
         print!("{}", config::help_text());
         return ExitCode::SUCCESS;
     }
+    if args.iter().any(|a| a == "--openapi") {
+        // The document /openapi.json serves, without a database: what the frontend's types are generated from.
+        match todo_auth::openapi::document().to_pretty_json() {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("cannot write the OpenAPI document: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
     if let Some(arg) = args.first() {
         eprintln!("unknown argument {arg:?}; try --help");
         return ExitCode::from(2);

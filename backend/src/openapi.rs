@@ -119,6 +119,16 @@ mod tests {
     }
 
     #[test]
+    fn the_checked_in_document_is_the_one_the_api_serves() {
+        // docs/openapi.json is what the frontend's types (frontend/lib/api-schema.ts) are generated from.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let checked_in: Value = serde_json::from_str(&text).unwrap();
+        let served = serde_json::to_value(super::document()).unwrap();
+        assert!(checked_in == served, "docs/openapi.json is not the document the API serves: run `make openapi`");
+    }
+
+    #[test]
     fn every_length_the_document_states_is_the_one_the_validator_applies() {
         let doc = serde_json::to_value(super::document()).unwrap();
         let checked = [

@@ -149,6 +149,8 @@ pub struct UserResponse {
     #[schema(example = "898679e8-0bb5-4b43-8216-ebfea7a26508")]
     pub id: String,
     pub email: String,
+    /// Always present, null when not given.
+    #[schema(required = true)]
     pub name: Option<String>,
     #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:36:54.829173Z")]
     pub created_at: Ts,
@@ -263,6 +265,8 @@ pub struct TaskResponse {
     pub id: String,
     pub user_id: String,
     pub title: String,
+    /// Always present, null when empty.
+    #[schema(required = true)]
     pub description: Option<String>,
     pub is_completed: bool,
     #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:36:54.837034Z")]

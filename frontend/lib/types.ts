@@ -1,19 +1,14 @@
-// Shapes exactly as the API sends them (snake_case), see shared/contract.md.
+// Shapes exactly as the API sends them (snake_case): generated from the API's OpenAPI document
+// (lib/api-schema.ts, `npm run gen:api`), never typed again here. Only what the document cannot know is
+// written below: the web server's own answers (SignedIn) and the list's status filter.
 
-export interface User {
-  id: string;
-  email: string;
-  name: string | null;
-  created_at: string;
-  /** Absent from the seed's backend. */
-  two_factor_enabled?: boolean;
-  /** Sent by our API (absent from the seed's): whether the address was confirmed from a mailed link. */
-  email_verified?: boolean;
-}
+import type { components } from "./api-schema";
 
-export interface MessageResponse {
-  message: string;
-}
+type Schemas = components["schemas"];
+
+export type User = Schemas["UserResponse"];
+
+export type MessageResponse = Schemas["MessageResponse"];
 
 /** A sign-in as the browser sees it through the web app: the token stays in the web server's cookie. */
 export interface SignedIn {
@@ -25,81 +20,32 @@ export interface SignedIn {
   expires_at: string;
 }
 
-export interface SessionInfo {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  user_agent: string | null;
-  ip: string | null;
-  current: boolean;
-}
+export type SessionInfo = Schemas["SessionResponse"];
 
-export interface SessionListResponse {
-  sessions: SessionInfo[];
-}
+export type SessionListResponse = Schemas["SessionListResponse"];
 
-export interface Task {
-  id: string;
-  user_id: string;
-  title: string;
-  description: string | null;
-  is_completed: boolean;
-  created_at: string;
-  updated_at: string;
-}
+export type Task = Schemas["TaskResponse"];
 
-export interface TaskListResponse {
-  tasks: Task[];
-  total: number;
-}
+export type TaskListResponse = Schemas["TaskListResponse"];
 
 export type TaskStatus = "all" | "pending" | "completed";
 
-export interface RegisterRequest {
-  email: string;
-  password: string;
-  name?: string | null;
-}
+export type RegisterRequest = Schemas["RegisterRequest"];
 
-export interface LoginRequest {
-  email: string;
-  password: string;
-}
+export type LoginRequest = Schemas["LoginRequest"];
 
-export interface TaskCreateRequest {
-  title: string;
-  description?: string | null;
-}
+export type TaskCreateRequest = Schemas["TaskCreate"];
 
-export interface TaskUpdateRequest {
-  title?: string;
-  description?: string | null;
-}
+export type TaskUpdateRequest = Schemas["TaskUpdate"];
 
-export interface ChangePasswordRequest {
-  current_password: string;
-  new_password: string;
-}
+export type ChangePasswordRequest = Schemas["ChangePasswordRequest"];
 
-export interface LogoutAllResponse {
-  message: string;
-  reauthenticate: boolean;
-}
+export type LogoutAllResponse = Schemas["LogoutAllResponse"];
 
 /** One item of a 422 body: {"detail": [{"loc": [...], "msg": "...", "type": "..."}]} */
-export interface ValidationIssue {
-  loc: (string | number)[];
-  msg: string;
-  type: string;
-}
+export type ValidationIssue = Schemas["FieldError"];
 
-/** POST /api/auth/2fa/setup: a new secret, not active until enabled with a code. */
-export interface TwoFactorSetupResponse {
-  secret: string;
-  otpauth_url: string;
-}
+export type TwoFactorSetupResponse = Schemas["TwoFactorSetupResponse"];
 
-/** POST /api/auth/2fa/enable: ten single-use codes, shown once. */
-export interface RecoveryCodesResponse {
-  recovery_codes: string[];
-}
+export type RecoveryCodesResponse = Schemas["RecoveryCodesResponse"];
+

@@ -51,9 +51,11 @@ pub struct SessionResponse {
     /// Refreshed at most once a minute.
     #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:40:02.112233Z")]
     pub last_used_at: Ts,
-    /// The `User-Agent` the session signed in with (cut to 512 characters).
+    /// The `User-Agent` the session signed in with (cut to 512 characters); null when none was sent.
+    #[schema(required = true)]
     pub user_agent: Option<String>,
-    /// The client's address at sign-in, as throttling sees it.
+    /// The client's address at sign-in, as throttling sees it; null when unknown.
+    #[schema(required = true)]
     pub ip: Option<String>,
     /// The session of the token making this call.
     pub current: bool,
