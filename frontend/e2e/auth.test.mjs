@@ -47,6 +47,17 @@ test("a wrong password shows the backend's message and stays on /login", async (
   assert.equal(await storedToken(page), null);
   assert.equal(await page.getByRole("button", { name: "Sign in", exact: true }).isEnabled(), true);
 
+  // The sign-in form does not apply the registration rules: a 3-character password is asked of the API
+  // (a user whose older password is shorter must not be blocked by the form), which refuses it as wrong.
+  await page.getByLabel("Password", { exact: true }).fill("abc");
+  const [answer] = await Promise.all([
+    page.waitForResponse((res) => res.url() === `${WEB_URL}/api/auth/login`),
+    page.getByRole("button", { name: "Sign in", exact: true }).click(),
+  ]);
+  assert.equal(answer.status(), 401);
+  await alert.getByText("Invalid email or password").waitFor();
+  assert.equal(await page.getByText(/must be at least/).count(), 0);
+
   // A clean sign-in page for the README
   await page.goto("/login");
   await page.getByLabel("Email").fill("ada.lovelace@example.com");

@@ -64,8 +64,15 @@ test("sign up, manage tasks, reload, sign out, and come back to /tasks after sig
   const form = page.getByRole("region", { name: "Add a task" });
   await form.getByLabel("Title").fill("Buy milk");
   assert.equal(await form.locator("#title-count").innerText(), "8/200");
-  assert.equal(await form.getByLabel("Title").getAttribute("maxlength"), "200");
-  assert.equal(await form.getByLabel("Description").getAttribute("maxlength"), "1000");
+  // Counted as the API counts (code points: an emoji is one character), and nothing typed or pasted is cut
+  // silently: a title over the limit is said to be, next to the field.
+  await form.getByLabel("Title").fill("😀".repeat(201));
+  assert.equal(await form.locator("#title-count").innerText(), "201/200");
+  assert.equal(await form.getByLabel("Title").getAttribute("maxlength"), null);
+  await form.getByRole("button", { name: "Add task" }).click();
+  await form.getByText("Title must be at most 200 characters").waitFor();
+  await form.getByLabel("Title").fill("😀".repeat(200));
+  assert.equal(await form.locator("#title-count").innerText(), "200/200");
   await form.getByLabel("Title").fill("");
 
   // An empty title is refused next to the field, without a request

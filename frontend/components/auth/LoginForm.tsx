@@ -10,7 +10,7 @@ import { ApiError } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
-import { validateEmail, validatePassword } from "@/lib/validation";
+import { validateEmail } from "@/lib/validation";
 
 const FIELDS = ["email", "password"] as const;
 
@@ -23,7 +23,9 @@ export function LoginForm() {
   // Set when the password was right and the account asks for a second factor (the login's 403).
   const [mfaToken, setMfaToken] = useState<string | null>(null);
   const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
-    validate: () => ({ email: validateEmail(email), password: validatePassword(password) }),
+    // Any password may be tried at sign-in (the API accepts any): only an empty one is refused here. The
+    // registration rules would block a user whose older password is shorter, or pasted with spaces.
+    validate: () => ({ email: validateEmail(email), password: password ? undefined : "Password is required" }),
     send: async () => {
       try {
         await login(email, password);

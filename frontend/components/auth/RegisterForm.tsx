@@ -9,7 +9,7 @@ import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
 import { NewPasswordFields, validateNewPassword } from "@/components/password/NewPasswordFields";
-import { NAME_MAX, validateEmail } from "@/lib/validation";
+import { charCount, NAME_MAX, validateEmail } from "@/lib/validation";
 
 const FIELDS = ["name", "email", "password", "confirm_password"] as const;
 
@@ -23,7 +23,7 @@ export function RegisterForm() {
   const [confirm, setConfirm] = useState("");
   const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
     validate: () => ({
-      name: name.trim().length > NAME_MAX ? `Name must be at most ${NAME_MAX} characters` : undefined,
+      name: charCount(name.trim()) > NAME_MAX ? `Name must be at most ${NAME_MAX} characters` : undefined,
       email: validateEmail(email),
       ...validateNewPassword({ id: "password", confirmId: "confirm_password" }, password, confirm),
     }),
@@ -48,7 +48,6 @@ export function RegisterForm() {
           optional
           type="text"
           autoComplete="name"
-          maxLength={NAME_MAX}
           value={name}
           onChange={(e) => setName(e.target.value)}
           error={errors.name}

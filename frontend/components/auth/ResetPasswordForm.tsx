@@ -3,14 +3,15 @@
 import Link from "next/link";
 import { useState } from "react";
 import toast from "react-hot-toast";
-import { FormError, InputField } from "@/components/FormField";
+import { FormError } from "@/components/FormField";
 import { PageLoader } from "@/components/PageLoader";
+import { NewPasswordFields, validateNewPassword } from "@/components/password/NewPasswordFields";
 import { accountApi, ApiError } from "@/lib/api";
 import { useFormSubmit } from "@/lib/forms";
 import { useLinkToken } from "@/lib/linkToken";
-import { PASSWORD_MAX, validatePassword } from "@/lib/validation";
 
 const FIELDS = ["new_password", "confirm_new_password"] as const;
+const IDS = { id: "new_password", confirmId: "confirm_new_password" };
 
 function BadLink({ message }: { message: string }) {
   return (
@@ -32,14 +33,7 @@ export function ResetPasswordForm() {
   const [done, setDone] = useState(false);
   const [badLink, setBadLink] = useState<string | null>(null);
   const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
-    validate: () => ({
-      new_password: validatePassword(password, "New password"),
-      confirm_new_password: !confirm
-        ? "Please confirm your new password"
-        : confirm !== password
-          ? "Passwords do not match"
-          : undefined,
-    }),
+    validate: () => validateNewPassword(IDS, password, confirm, "New password"),
     send: async () => {
       try {
         await accountApi.resetPassword(token ?? "", password);
@@ -79,29 +73,15 @@ export function ResetPasswordForm() {
       <form ref={formRef} onSubmit={onSubmit} noValidate aria-describedby="reset-form-error">
         <FormError id="reset-form-error" message={formError} />
         <input type="hidden" name="username" autoComplete="username" value="" readOnly />
-        <InputField
-          id="new_password"
+        <NewPasswordFields
+          {...IDS}
           label="New password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={8}
-          maxLength={PASSWORD_MAX}
-          hint="At least 8 characters."
+          confirmLabel="Confirm new password"
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={errors.new_password}
-        />
-        <InputField
-          id="confirm_new_password"
-          label="Confirm new password"
-          type="password"
-          autoComplete="new-password"
-          required
-          maxLength={PASSWORD_MAX}
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          error={errors.confirm_new_password}
+          onChange={setPassword}
+          confirm={confirm}
+          onConfirmChange={setConfirm}
+          errors={errors}
         />
         <button type="submit" className="btn btn-primary btn-block" disabled={pending}>
           {pending ? "Saving…" : "Set new password"}

@@ -6,7 +6,7 @@ import { FormError, InputField, TextAreaField } from "@/components/FormField";
 import { tasksApi } from "@/lib/api";
 import { useFormSubmit } from "@/lib/forms";
 import type { Task } from "@/lib/types";
-import { DESCRIPTION_MAX, TITLE_MAX, validateDescription, validateTitle } from "@/lib/validation";
+import { charCount, DESCRIPTION_MAX, TITLE_MAX, validateDescription, validateTitle } from "@/lib/validation";
 
 const FIELDS = ["title", "description"] as const;
 
@@ -38,9 +38,8 @@ export function TaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
           label="Title"
           type="text"
           required
-          maxLength={TITLE_MAX}
-          max={TITLE_MAX}
-          length={title.length}
+            max={TITLE_MAX}
+          length={charCount(title)}
           placeholder="What needs doing?"
           value={title}
           onChange={(e) => setTitle(e.target.value)}
@@ -51,9 +50,8 @@ export function TaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
           label="Description"
           optional
           rows={3}
-          maxLength={DESCRIPTION_MAX}
-          max={DESCRIPTION_MAX}
-          length={description.length}
+            max={DESCRIPTION_MAX}
+          length={charCount(description)}
           placeholder="Details, links, notes…"
           value={description}
           onChange={(e) => setDescription(e.target.value)}

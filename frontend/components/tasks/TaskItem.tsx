@@ -9,6 +9,7 @@ import { parseApiDate } from "@/lib/format";
 import { splitApiError } from "@/lib/forms";
 import type { Task } from "@/lib/types";
 import {
+  charCount,
   DESCRIPTION_MAX,
   hasErrors,
   TITLE_MAX,
@@ -148,9 +149,8 @@ function EditTask({ task, onCancel, onSaved }: { task: Task; onCancel: () => voi
         type="text"
         required
         autoFocus
-        maxLength={TITLE_MAX}
         max={TITLE_MAX}
-        length={title.length}
+        length={charCount(title)}
         value={title}
         onChange={(e) => setTitle(e.target.value)}
         error={errors.title}
@@ -160,9 +160,8 @@ function EditTask({ task, onCancel, onSaved }: { task: Task; onCancel: () => voi
         label="Description"
         optional
         rows={3}
-        maxLength={DESCRIPTION_MAX}
         max={DESCRIPTION_MAX}
-        length={description.length}
+        length={charCount(description)}
         value={description}
         onChange={(e) => setDescription(e.target.value)}
         error={errors.description}
