@@ -22,10 +22,15 @@ export function splitApiError(err: unknown, fields: readonly string[]): { fieldE
 }
 
 /** Moves focus to the first field with an error, so keyboard and screen-reader users land on it. */
-export function focusFirstError(form: HTMLFormElement | null, errors: FieldErrors, order: readonly string[]): void {
+export function focusFirstError(
+  form: HTMLFormElement | null,
+  errors: FieldErrors,
+  order: readonly string[],
+  idPrefix = "",
+): void {
   const first = order.find((f) => errors[f]);
   if (!first || !form) return;
-  const el = form.querySelector<HTMLElement>(`#${CSS.escape(first)}`);
+  const el = form.querySelector<HTMLElement>(`#${CSS.escape(idPrefix + first)}`);
   el?.focus();
 }
 
@@ -40,6 +45,8 @@ export interface SubmitOptions {
   alsoOnField?: { pattern: RegExp; field: string };
   /** Focus the first field the server refused (default true). */
   focusServerErrors?: boolean;
+  /** The fields' ids are the field names after this prefix (several forms of one kind on a page). */
+  idPrefix?: string;
 }
 
 /**
@@ -59,7 +66,7 @@ export function useFormSubmit(fields: readonly string[], options: SubmitOptions)
     setErrors(found);
     setFormError(null);
     if (hasErrors(found)) {
-      focusFirstError(formRef.current, found, fields);
+      focusFirstError(formRef.current, found, fields, options.idPrefix);
       return;
     }
     setPending(true);
@@ -72,7 +79,7 @@ export function useFormSubmit(fields: readonly string[], options: SubmitOptions)
       setErrors(fieldErrors);
       setFormError(message);
       toast.error(message ?? Object.values(fieldErrors)[0] ?? options.failure);
-      if (options.focusServerErrors !== false) focusFirstError(formRef.current, fieldErrors, fields);
+      if (options.focusServerErrors !== false) focusFirstError(formRef.current, fieldErrors, fields, options.idPrefix);
     } finally {
       setPending(false);
     }

@@ -2,22 +2,20 @@
 
 import { useState } from "react";
 import toast from "react-hot-toast";
-import { FormError, InputField, TextAreaField } from "@/components/FormField";
+import { FormError } from "@/components/FormField";
+import { TASK_FIELDS, TaskFields, taskBody, validateTaskFields } from "@/components/tasks/TaskFields";
 import { tasksApi } from "@/lib/api";
 import { useFormSubmit } from "@/lib/forms";
 import type { Task } from "@/lib/types";
-import { charCount, DESCRIPTION_MAX, TITLE_MAX, validateDescription, validateTitle } from "@/lib/validation";
-
-const FIELDS = ["title", "description"] as const;
 
 /** "Add a task" form, with live character limits. */
 export function TaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
-  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
-    validate: () => ({ title: validateTitle(title), description: validateDescription(description) }),
+  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(TASK_FIELDS, {
+    validate: () => validateTaskFields(title, description),
     send: async () => {
-      const task = await tasksApi.create({ title: title.trim(), description: description.trim() || null });
+      const task = await tasksApi.create(taskBody(title, description));
       onCreated(task);
       setTitle("");
       setDescription("");
@@ -33,29 +31,13 @@ export function TaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
       <h2 id="new-task-title">Add a task</h2>
       <form ref={formRef} onSubmit={onSubmit} noValidate>
         <FormError id="task-form-error" message={formError} />
-        <InputField
-          id="title"
-          label="Title"
-          type="text"
-          required
-            max={TITLE_MAX}
-          length={charCount(title)}
-          placeholder="What needs doing?"
-          value={title}
-          onChange={(e) => setTitle(e.target.value)}
-          error={errors.title}
-        />
-        <TextAreaField
-          id="description"
-          label="Description"
-          optional
-          rows={3}
-            max={DESCRIPTION_MAX}
-          length={charCount(description)}
-          placeholder="Details, links, notes…"
-          value={description}
-          onChange={(e) => setDescription(e.target.value)}
-          error={errors.description}
+        <TaskFields
+          title={title}
+          onTitleChange={setTitle}
+          description={description}
+          onDescriptionChange={setDescription}
+          errors={errors}
+          withPlaceholders
         />
         <button type="submit" className="btn btn-primary btn-block" disabled={pending}>
           {pending ? "Adding…" : "Add task"}

@@ -2,21 +2,13 @@
 
 import { useState } from "react";
 import toast from "react-hot-toast";
-import { FormError, InputField, TextAreaField } from "@/components/FormField";
+import { FormError } from "@/components/FormField";
 import { errorMessage, tasksApi } from "@/lib/api";
 import { LocalTime } from "@/components/LocalTime";
 import { parseApiDate } from "@/lib/format";
-import { splitApiError } from "@/lib/forms";
+import { TASK_FIELDS, TaskFields, taskBody, validateTaskFields } from "@/components/tasks/TaskFields";
+import { useFormSubmit } from "@/lib/forms";
 import type { Task } from "@/lib/types";
-import {
-  charCount,
-  DESCRIPTION_MAX,
-  hasErrors,
-  TITLE_MAX,
-  validateDescription,
-  validateTitle,
-  type FieldErrors,
-} from "@/lib/validation";
 
 interface Props {
   task: Task;
@@ -105,35 +97,21 @@ export function TaskItem({ task, onChanged, onDelete }: Props) {
 function EditTask({ task, onCancel, onSaved }: { task: Task; onCancel: () => void; onSaved: (t: Task) => void }) {
   const [title, setTitle] = useState(task.title);
   const [description, setDescription] = useState(task.description ?? "");
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
-  const idBase = `edit-${task.id}`;
-
-  async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    if (pending) return;
-    const found: FieldErrors = { title: validateTitle(title), description: validateDescription(description) };
-    setErrors(found);
-    setFormError(null);
-    if (hasErrors(found)) return;
-    setPending(true);
-    try {
-      const updated = await tasksApi.update(task.id, { title: title.trim(), description: description.trim() || null });
+  const idPrefix = `edit-${task.id}-`;
+  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(TASK_FIELDS, {
+    validate: () => validateTaskFields(title, description),
+    send: async () => {
+      const updated = await tasksApi.update(task.id, taskBody(title, description));
       toast.success("Task updated successfully");
       onSaved(updated);
-    } catch (err) {
-      const { fieldErrors, formError: message } = splitApiError(err, ["title", "description"]);
-      setErrors(fieldErrors);
-      setFormError(message);
-      toast.error(message ?? Object.values(fieldErrors)[0] ?? "Could not update the task");
-    } finally {
-      setPending(false);
-    }
-  }
+    },
+    failure: "Could not update the task",
+    idPrefix,
+  });
 
   return (
     <form
+      ref={formRef}
       className="task-edit"
       onSubmit={onSubmit}
       noValidate
@@ -142,29 +120,15 @@ function EditTask({ task, onCancel, onSaved }: { task: Task; onCancel: () => voi
         if (e.key === "Escape" && !pending) onCancel();
       }}
     >
-      <FormError id={`${idBase}-error`} message={formError} />
-      <InputField
-        id={`${idBase}-title`}
-        label="Title"
-        type="text"
-        required
+      <FormError id={`${idPrefix}error`} message={formError} />
+      <TaskFields
+        idPrefix={idPrefix}
+        title={title}
+        onTitleChange={setTitle}
+        description={description}
+        onDescriptionChange={setDescription}
+        errors={errors}
         autoFocus
-        max={TITLE_MAX}
-        length={charCount(title)}
-        value={title}
-        onChange={(e) => setTitle(e.target.value)}
-        error={errors.title}
-      />
-      <TextAreaField
-        id={`${idBase}-description`}
-        label="Description"
-        optional
-        rows={3}
-        max={DESCRIPTION_MAX}
-        length={charCount(description)}
-        value={description}
-        onChange={(e) => setDescription(e.target.value)}
-        error={errors.description}
       />
       <div className="row-actions">
         <button type="button" className="btn btn-secondary btn-sm" onClick={onCancel} disabled={pending}>
