@@ -27,8 +27,6 @@ export class ApiError extends Error {
   readonly status: number;
   /** 422 messages keyed by the field the backend named (`loc`'s last element), e.g. {email: "..."} */
   readonly fieldErrors: Readonly<Record<string, string>>;
-  /** Seconds to wait, for 429/503, from Retry-After or the message. */
-  readonly retryAfter: number | null;
   /** A login's 403 for a two-factor user: the token that continues the sign-in at /api/auth/login/2fa. */
   readonly mfaToken: string | null;
 
@@ -36,14 +34,12 @@ export class ApiError extends Error {
     status: number,
     message: string,
     fieldErrors: Record<string, string> = {},
-    retryAfter: number | null = null,
     mfaToken: string | null = null,
   ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.fieldErrors = fieldErrors;
-    this.retryAfter = retryAfter;
     this.mfaToken = mfaToken;
   }
 }
@@ -134,16 +130,16 @@ async function toApiError(res: Response): Promise<ApiError> {
   let { message } = describeDetail(detail, res.status);
   const { fieldErrors } = describeDetail(detail, res.status);
 
-  let retryAfter = parseRetryAfter(res.headers.get("Retry-After"));
+  const retryAfter = parseRetryAfter(res.headers.get("Retry-After"));
   if (res.status === 429 || res.status === 503) {
+    // The wait from Retry-After, unless the message already says it.
     const fromText = /(\d+)\s*seconds?/i.exec(message);
-    if (retryAfter === null && fromText?.[1]) retryAfter = Number(fromText[1]);
     if (retryAfter !== null && !fromText) {
       message = `${message.replace(/\.?\s*$/, ".")} Try again in ${retryAfter} second${retryAfter === 1 ? "" : "s"}.`;
     }
   }
   const mfaToken = body && typeof body === "object" ? (body as { mfa_token?: unknown }).mfa_token : undefined;
-  return new ApiError(res.status, message, fieldErrors, retryAfter, typeof mfaToken === "string" ? mfaToken : null);
+  return new ApiError(res.status, message, fieldErrors, typeof mfaToken === "string" ? mfaToken : null);
 }
 
 export interface RequestOptions {
