@@ -223,6 +223,11 @@ both!(
         let token = mail.token();
         assert!(token.len() >= 22, "at least 128 bits");
 
+        // The new password obeys the rules of registration; a refused one leaves the link usable.
+        for weak in ["password", "reset12345", "short"] {
+            let kind = if weak == "short" { "string_too_short" } else { "password_too_weak" };
+            expect_422(reset(&app, &token, weak).await, Some("new_password"), kind).await;
+        }
         let (status, body) = parts(reset(&app, &token, NEW_PASSWORD).await).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert!(body["message"].is_string() && body.get("access_token").is_none(), "signs nobody in: {body}");
