@@ -33,9 +33,12 @@ pub struct SessionUser {
 }
 
 /// The part of the current-user query that reads the token's revocation and its session (`$2` the token
-/// id, `$3` the session id or `''` for a token without one); joined as `s` on the users row `u`.
-pub(super) const SESSION_CHECK_COLUMNS: &str = "(SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) \
-     + CASE WHEN $3 <> '' AND s.id IS NULL THEN 1 ELSE 0 END AS revoked, s.last_used_at AS session_last_used";
+/// id, `$3` the session id or `''` for a token without one); joined as `s` on the users row `u`. A token
+/// with a session is revoked exactly when its session is gone (sign-out deletes it), so only a token without
+/// one (the seed's) is looked up in `revoked_tokens`: the check stays one index probe either way.
+pub(super) const SESSION_CHECK_COLUMNS: &str = "CASE WHEN $3 = '' \
+     THEN (SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) WHEN s.id IS NULL THEN 1 ELSE 0 END AS revoked, \
+     s.last_used_at AS session_last_used";
 pub(super) const SESSION_JOIN: &str = "LEFT JOIN sessions s ON s.id = $3 AND s.user_id = u.id";
 
 pub enum NewUser {

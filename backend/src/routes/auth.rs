@@ -162,11 +162,13 @@ pub async fn me(current: CurrentUser) -> Json<UserResponse> {
         (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
     ))]
 pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<StatusCode> {
-    let expires_at = Ts::from_unix(current.token.expires_at);
-    state.db.revoke_token(&current.token.token_id, &current.user.id, expires_at).await?;
+    // A token with a session stops working when its session is deleted (the current-user check reads the
+    // session, not `revoked_tokens`); the revocation is recorded too, and is what stops a seed-made token.
     if let Some(session_id) = &current.token.session_id {
         state.db.delete_session(session_id).await?;
     }
+    let expires_at = Ts::from_unix(current.token.expires_at);
+    state.db.revoke_token(&current.token.token_id, &current.user.id, expires_at).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
