@@ -108,3 +108,35 @@ export function FormError({ id, message }: { id: string; message?: string | null
     </div>
   );
 }
+
+interface ValueFieldProps {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  error?: string;
+}
+
+/** An email address as every form asks for it: the address keyboard on phones, autofill from the browser. */
+export function EmailField({ onChange, ...props }: ValueFieldProps) {
+  return (
+    <InputField
+      type="email"
+      autoComplete="email"
+      inputMode="email"
+      required
+      onChange={(e) => onChange(e.target.value)}
+      {...props}
+    />
+  );
+}
+
+/**
+ * The account's existing password (sign-in, and the re-checks before a change): filled by password managers,
+ * no length rule of its own (any password may be tried; the server decides).
+ */
+export function CurrentPasswordField({ onChange, ...props }: ValueFieldProps) {
+  return (
+    <InputField type="password" autoComplete="current-password" required onChange={(e) => onChange(e.target.value)} {...props} />
+  );
+}

@@ -6,7 +6,7 @@ import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
 import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { LocalTime } from "@/components/LocalTime";
-import { FormError, InputField } from "@/components/FormField";
+import { CurrentPasswordField, FormError } from "@/components/FormField";
 import { SessionsList } from "@/components/account/SessionsList";
 import { TwoFactorSection } from "@/components/account/TwoFactorSection";
 import { errorMessage } from "@/lib/api";
@@ -81,14 +81,11 @@ function ChangePasswordForm() {
         <FormError id="change-password-error" message={formError} />
         {/* lets password managers pair the new password with the account */}
         <input type="hidden" name="username" autoComplete="username" value="" readOnly />
-        <InputField
+        <CurrentPasswordField
           id="current_password"
           label="Current password"
-          type="password"
-          autoComplete="current-password"
-          required
           value={current}
-          onChange={(e) => setCurrent(e.target.value)}
+          onChange={setCurrent}
           error={errors.current_password}
         />
         <NewPasswordFields

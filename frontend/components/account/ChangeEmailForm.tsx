@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import toast from "react-hot-toast";
-import { FormError, InputField } from "@/components/FormField";
+import { CurrentPasswordField, EmailField, FormError } from "@/components/FormField";
 import { accountApi } from "@/lib/api";
 import { useFormSubmit } from "@/lib/forms";
 import { validateEmail } from "@/lib/validation";
@@ -42,25 +42,18 @@ export function ChangeEmailForm() {
       ) : null}
       <form ref={formRef} onSubmit={onSubmit} noValidate>
         <FormError id="change-email-error" message={formError} />
-        <InputField
+        <EmailField
           id="new_email"
           label="New email"
-          type="email"
-          autoComplete="email"
-          inputMode="email"
-          required
           value={email}
-          onChange={(e) => setEmail(e.target.value)}
+          onChange={setEmail}
           error={errors.new_email}
         />
-        <InputField
+        <CurrentPasswordField
           id="change_email_password"
           label="Current password"
-          type="password"
-          autoComplete="current-password"
-          required
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          onChange={setPassword}
           error={errors.current_password}
         />
         <button type="submit" className="btn btn-primary" disabled={pending}>

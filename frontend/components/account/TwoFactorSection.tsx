@@ -3,7 +3,7 @@
 import QRCode from "qrcode";
 import { useEffect, useState } from "react";
 import toast from "react-hot-toast";
-import { FormError, InputField } from "@/components/FormField";
+import { CurrentPasswordField, FormError, InputField } from "@/components/FormField";
 import { twoFactorApi } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { saveUser } from "@/lib/auth/storage";
@@ -66,14 +66,11 @@ function Start({ onStarted }: { onStarted: (setup: TwoFactorSetupResponse) => vo
       <form ref={formRef} onSubmit={onSubmit} noValidate>
         <FormError id="tf-setup-error" message={formError} />
         <input type="hidden" name="username" autoComplete="username" value="" readOnly />
-        <InputField
+        <CurrentPasswordField
           id="tf_setup_password"
           label="Current password"
-          type="password"
-          autoComplete="current-password"
-          required
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          onChange={setPassword}
           error={errors.tf_setup_password}
         />
         <button type="submit" className="btn btn-primary" disabled={pending}>
@@ -232,14 +229,11 @@ function TurnOff({ onDone }: { onDone: () => void }) {
       <form ref={formRef} onSubmit={onSubmit} noValidate>
         <FormError id="tf-off-error" message={formError} />
         <input type="hidden" name="username" autoComplete="username" value="" readOnly />
-        <InputField
+        <CurrentPasswordField
           id="tf_off_password"
           label="Current password"
-          type="password"
-          autoComplete="current-password"
-          required
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          onChange={setPassword}
           error={errors.tf_off_password}
         />
         <InputField

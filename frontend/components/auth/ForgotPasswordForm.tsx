@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import toast from "react-hot-toast";
-import { FormError, InputField } from "@/components/FormField";
+import { EmailField, FormError } from "@/components/FormField";
 import { accountApi } from "@/lib/api";
 import { useFormSubmit } from "@/lib/forms";
 import { validateEmail } from "@/lib/validation";
@@ -42,15 +42,11 @@ export function ForgotPasswordForm() {
           <p className="muted">Enter the email address of your account and we will mail you a link to set a new password.</p>
           <form ref={formRef} onSubmit={onSubmit} noValidate aria-describedby="forgot-form-error">
             <FormError id="forgot-form-error" message={formError} />
-            <InputField
+            <EmailField
               id="email"
               label="Email"
-              type="email"
-              autoComplete="email"
-              inputMode="email"
-              required
               value={email}
-              onChange={(e) => setEmail(e.target.value)}
+              onChange={setEmail}
               error={errors.email}
             />
             <button type="submit" className="btn btn-primary btn-block" disabled={pending}>

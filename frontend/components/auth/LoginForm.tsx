@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useState } from "react";
 import toast from "react-hot-toast";
-import { FormError, InputField } from "@/components/FormField";
+import { CurrentPasswordField, EmailField, FormError } from "@/components/FormField";
 import { TwoFactorStep } from "@/components/auth/TwoFactorStep";
 import { ApiError } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
@@ -51,26 +51,18 @@ export function LoginForm() {
       <p className="muted">{next ? "Sign in to continue where you were." : "Welcome back. Sign in to see your tasks."}</p>
       <form ref={formRef} onSubmit={onSubmit} noValidate aria-describedby="login-form-error">
         <FormError id="login-form-error" message={formError} />
-        <InputField
+        <EmailField
           id="email"
           label="Email"
-          type="email"
-          autoComplete="email"
-          inputMode="email"
-          required
           value={email}
-          onChange={(e) => setEmail(e.target.value)}
+          onChange={setEmail}
           error={errors.email}
         />
-        <InputField
+        <CurrentPasswordField
           id="password"
           label="Password"
-          type="password"
-          autoComplete="current-password"
-          required
-          minLength={8}
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          onChange={setPassword}
           error={errors.password}
         />
         <p className="forgot-link">

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useState } from "react";
 import toast from "react-hot-toast";
-import { FormError, InputField } from "@/components/FormField";
+import { EmailField, FormError, InputField } from "@/components/FormField";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
@@ -52,15 +52,11 @@ export function RegisterForm() {
           onChange={(e) => setName(e.target.value)}
           error={errors.name}
         />
-        <InputField
+        <EmailField
           id="email"
           label="Email"
-          type="email"
-          autoComplete="email"
-          inputMode="email"
-          required
           value={email}
-          onChange={(e) => setEmail(e.target.value)}
+          onChange={setEmail}
           error={errors.email}
         />
         <NewPasswordFields
