@@ -11,12 +11,12 @@ use std::{
     collections::HashMap,
     panic::{catch_unwind, AssertUnwindSafe},
     sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicU64, Ordering},
         mpsc, Arc, Mutex,
     },
 };
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::scheme::Scheme;
 use crate::error::ApiError;
@@ -56,13 +56,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// ends, or when it is dropped unspent (a flow refused by its throttle after admission).
 #[must_use = "a permit holds a place in the hashing pool"]
 pub struct Permit {
-    in_flight: Arc<AtomicUsize>,
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-    }
+    _place: OwnedSemaphorePermit,
 }
 
 /// How long a successful sign-in keeps its (account, client) in the reserved share, and how many such
@@ -74,12 +68,13 @@ pub struct Hasher {
     cost: u32,
     /// What new hashes are (`PASSWORD_HASH`); `cost` is its bcrypt cost.
     scheme: Scheme,
-    /// Places held back for clients that recently signed in to the account they are signing in to.
-    reserved: usize,
+    /// The pool's places (`workers + queue`, running or queued), in two shares: `open` to every caller,
+    /// and `held_back` (a quarter) only for a client that recently signed in to the account it is
+    /// signing in to. Admission is `try_acquire`: a full share refuses at once, nothing waits.
+    open: Arc<Semaphore>,
+    held_back: Arc<Semaphore>,
     recent: Mutex<HashMap<String, std::time::Instant>>,
     workers: usize,
-    /// Jobs queued or running; admission is refused past `workers + queue`.
-    in_flight: Arc<AtomicUsize>,
     limit: usize,
     jobs: mpsc::Sender<Job>,
     /// How many bcrypt computations have started: lets tests prove a path did no bcrypt work.
@@ -124,15 +119,16 @@ impl Hasher {
                 .expect("spawning a bcrypt thread at start-up");
         }
         let limit = workers + queue;
+        // A quarter of the pool (at least one place, and never all of it).
+        let held_back = (limit / 4).max(1).min(limit.saturating_sub(1));
         Arc::new(Hasher {
             cost,
             scheme,
-            // A quarter of the pool (at least one place, and never all of it).
-            reserved: (limit / 4).max(1).min(limit.saturating_sub(1)),
+            open: Arc::new(Semaphore::new(limit - held_back)),
+            held_back: Arc::new(Semaphore::new(held_back)),
             recent: Mutex::new(HashMap::new()),
             workers,
-            in_flight: Arc::new(AtomicUsize::new(0)),
-            limit: workers + queue,
+            limit,
             jobs: tx,
             computations: Arc::new(AtomicU64::new(0)),
             dummies: Arc::new(Mutex::new(HashMap::new())),
@@ -142,8 +138,13 @@ impl Hasher {
 
     /// (running, waiting) bcrypt jobs right now, for the metrics.
     pub fn load(&self) -> (usize, usize) {
-        let in_flight = self.in_flight.load(Ordering::Relaxed);
+        let in_flight = self.in_flight();
         (in_flight.min(self.workers), in_flight.saturating_sub(self.workers))
+    }
+
+    /// Places taken (jobs running or queued, and permits not yet spent).
+    fn in_flight(&self) -> usize {
+        self.limit - self.open.available_permits() - self.held_back.available_permits()
     }
 
     pub fn cost(&self) -> u32 {
@@ -160,7 +161,7 @@ impl Hasher {
     /// Taken *before* a flow writes anything (its throttle reservation included), so a flood beyond the
     /// hashing capacity is refused at the cost of an atomic counter, with no database work.
     pub fn admit(&self) -> Result<Permit, ApiError> {
-        self.admit_up_to(self.limit - self.reserved)
+        self.admit_from(&[&self.open])
     }
 
     /// [`Hasher::admit`] for a sign-in: the client that last signed in to this account successfully
@@ -168,8 +169,11 @@ impl Hasher {
     /// its owner still gets in while a flood of unknown clients fills the rest.
     pub fn admit_for(&self, account_client: &str) -> Result<Permit, ApiError> {
         let known = self.recent.lock().ok().and_then(|r| r.get(account_client).copied());
-        let known = known.is_some_and(|at| at.elapsed() < RECENT_FOR);
-        self.admit_up_to(if known { self.limit } else { self.limit - self.reserved })
+        if known.is_some_and(|at| at.elapsed() < RECENT_FOR) {
+            self.admit_from(&[&self.open, &self.held_back])
+        } else {
+            self.admit_from(&[&self.open])
+        }
     }
 
     /// Notes a successful sign-in of `account_client` (kept in this process for [`RECENT_FOR`]).
@@ -185,13 +189,15 @@ impl Hasher {
         }
     }
 
-    fn admit_up_to(&self, cap: usize) -> Result<Permit, ApiError> {
-        if self.in_flight.fetch_add(1, Ordering::SeqCst) >= cap {
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            metrics::counter!("bcrypt_shed_total").increment(1);
-            return Err(ApiError::Unavailable { retry_after: Some(self.retry_after()) });
+    /// A place from the first of `shares` that has one, or 503 with `Retry-After`.
+    fn admit_from(&self, shares: &[&Arc<Semaphore>]) -> Result<Permit, ApiError> {
+        match shares.iter().find_map(|share| Arc::clone(share).try_acquire_owned().ok()) {
+            Some(place) => Ok(Permit { _place: place }),
+            None => {
+                metrics::counter!("bcrypt_shed_total").increment(1);
+                Err(ApiError::Unavailable { retry_after: Some(self.retry_after()) })
+            }
         }
-        Ok(Permit { in_flight: self.in_flight.clone() })
     }
 
     async fn run<T: Send + 'static>(
@@ -374,7 +380,7 @@ mod tests {
         assert!(matches!(hasher.admit_for("ada@example.com|198.51.100.1"), Err(ApiError::Unavailable { .. })));
         drop(taken);
         drop(mine);
-        assert_eq!(hasher.in_flight.load(Ordering::SeqCst), 0, "every place given back");
+        assert_eq!(hasher.in_flight(), 0, "every place given back");
     }
 
     #[tokio::test]
@@ -385,7 +391,7 @@ mod tests {
             let permit = hasher.admit().expect("the one place is free");
             let out = hasher.run(permit, || -> u8 { panic!("a bcrypt job panics on purpose") }).await;
             assert!(matches!(out, Err(ApiError::Internal(_))), "a panicked job is a 500: {out:?}");
-            assert_eq!(hasher.in_flight.load(Ordering::SeqCst), 0, "the panicked job gave its place back");
+            assert_eq!(hasher.in_flight(), 0, "the panicked job gave its place back");
         }
         let hash = hasher.hash("still hashing").await.expect("the worker survived the panics");
         assert!(hasher.verify("still hashing", &hash).await.unwrap());
