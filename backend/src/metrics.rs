@@ -67,10 +67,10 @@ async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> 
     metrics::gauge!("db_pool_waiting").set(f64::from(pool.waiting));
     metrics::gauge!("db_pool_max_connections").set(f64::from(state.settings.db_max_connections));
     // One small query per scrape; a database that does not answer leaves the last reading.
-    if let Ok((waiting, sent, failed, _)) = state.db.outbox_counts().await {
-        metrics::gauge!("mail_outbox", "state" => "waiting").set(waiting as f64);
-        metrics::gauge!("mail_outbox", "state" => "sent").set(sent as f64);
-        metrics::gauge!("mail_outbox", "state" => "failed").set(failed as f64);
+    if let Ok(outbox) = state.db.outbox_counts().await {
+        metrics::gauge!("mail_outbox", "state" => "waiting").set(outbox.waiting as f64);
+        metrics::gauge!("mail_outbox", "state" => "sent").set(outbox.sent as f64);
+        metrics::gauge!("mail_outbox", "state" => "failed").set(outbox.failed as f64);
     }
     let (running, queued) = state.hasher.load();
     metrics::gauge!("bcrypt_jobs_running").set(running as f64);

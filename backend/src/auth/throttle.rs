@@ -142,40 +142,13 @@ async fn retry_after(db: &Db, limits: &[Limit], window: Duration, now: Ts) -> Re
     let keys: Vec<String> = limits.iter().map(|l| l.key.clone()).collect();
     let counts = db.attempt_counts(&keys, now.minus(window)).await?;
     let mut wait: u64 = 1;
-    for (key, count, oldest) in counts {
-        let Some(limit) = limits.iter().find(|l| l.key == key) else { continue };
-        if count >= i64::from(limit.max) {
-            let frees_at = oldest.plus(window);
+    for c in counts {
+        let Some(limit) = limits.iter().find(|l| l.key == c.key) else { continue };
+        if c.events >= i64::from(limit.max) {
+            let frees_at = c.oldest.plus(window);
             let secs = (frees_at.0 - now.0).num_milliseconds().max(0) as u64;
             wait = wait.max(secs.div_ceil(1000).max(1));
         }
     }
     Ok(wait)
-}
-
-/// The earlier two-step API, kept for code written against it: refuses with 429 when any of `limits` is
-/// used up. Not atomic (a burst passes between the check and [`record`]): new code uses [`Attempt`].
-pub async fn check(db: &Db, limits: &[Limit], window: Duration, now: Ts) -> Result<(), ApiError> {
-    let active: Vec<Limit> = limits.iter().filter(|l| l.max > 0).cloned().collect();
-    if active.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<String> = active.iter().map(|l| l.key.clone()).collect();
-    let counts = db.attempt_counts(&keys, now.minus(window)).await?;
-    let full = counts.iter().any(|(key, count, _)| active.iter().any(|l| &l.key == key && *count >= i64::from(l.max)));
-    if full {
-        return Err(ApiError::TooManyAttempts { retry_after: retry_after(db, &active, window, now).await? });
-    }
-    Ok(())
-}
-
-/// The earlier two-step API (see [`check`]): counts one event against each limit that is on.
-pub async fn record(db: &Db, limits: &[Limit], now: Ts) -> Result<(), ApiError> {
-    let keys: Vec<String> = limits.iter().filter(|l| l.max > 0).map(|l| l.key.clone()).collect();
-    Ok(db.record_attempts(&keys, now).await?)
-}
-
-/// The earlier two-step API (see [`check`]): empties one key.
-pub async fn clear(db: &Db, limit: &Limit) -> Result<(), ApiError> {
-    Ok(db.release_attempts(&[], std::slice::from_ref(&limit.key)).await?)
 }

@@ -1,41 +1,39 @@
 //! Throttling's attempts (`auth_attempts`) and the purge of old attempts and revocations.
 
-use chrono::NaiveDateTime;
-
 use super::{Db, Ts};
 
+/// One key's events in a window ([`Db::attempt_counts`]).
+#[derive(Debug, sqlx::FromRow)]
+pub struct AttemptCount {
+    pub key: String,
+    pub events: i64,
+    pub oldest: Ts,
+}
+
+/// A row [`Db::reserve_attempts`] made.
+#[derive(sqlx::FromRow)]
+struct Reserved {
+    id: i64,
+    key: String,
+}
+
 impl Db {
-    /// For each key: how many events since `since`, and the oldest of them.
-    pub async fn attempt_counts(&self, keys: &[String], since: Ts) -> Result<Vec<(String, i64, Ts)>, sqlx::Error> {
+    /// For each key with events since `since`: how many, and the oldest of them.
+    pub async fn attempt_counts(&self, keys: &[String], since: Ts) -> Result<Vec<AttemptCount>, sqlx::Error> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let placeholders: Vec<String> = (2..keys.len() + 2).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT key, COUNT(*), MIN(at) FROM auth_attempts WHERE at > $1 AND key IN ({}) GROUP BY key",
+            "SELECT key, COUNT(*) AS events, MIN(at) AS oldest FROM auth_attempts WHERE at > $1 AND key IN ({}) GROUP BY key",
             placeholders.join(", ")
         );
         on_pool!(self, pool => {
-            let mut q = sqlx::query_as::<_, (String, i64, NaiveDateTime)>(&sql).bind(since);
+            let mut q = sqlx::query_as::<_, AttemptCount>(&sql).bind(since);
             for k in keys {
                 q = q.bind(k);
             }
-            q.fetch_all(pool).await.map(|rows| rows.into_iter().map(|(k, n, t)| (k, n, Ts(t))).collect())
-        })
-    }
-
-    pub async fn record_attempts(&self, keys: &[String], at: Ts) -> Result<(), sqlx::Error> {
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let values: Vec<String> = (0..keys.len()).map(|i| format!("(${}, $1)", i + 2)).collect();
-        let sql = format!("INSERT INTO auth_attempts (key, at) VALUES {}", values.join(", "));
-        on_pool!(self, pool => {
-            let mut q = sqlx::query(&sql).bind(at);
-            for k in keys {
-                q = q.bind(k);
-            }
-            q.execute(pool).await.map(|_| ())
+            q.fetch_all(pool).await
         })
     }
 
@@ -68,7 +66,7 @@ impl Db {
         );
         macro_rules! insert {
             () => {{
-                let mut q = sqlx::query_as::<_, (i64, String)>(&sql).bind(at).bind(since);
+                let mut q = sqlx::query_as::<_, Reserved>(&sql).bind(at).bind(since);
                 for (key, max) in keys {
                     q = q.bind(key).bind(*max);
                 }
@@ -93,12 +91,12 @@ impl Db {
         if rows.is_empty() {
             return Ok(None);
         }
-        let mut rows: Vec<Option<(i64, String)>> = rows.into_iter().map(Some).collect();
+        let mut rows: Vec<Option<Reserved>> = rows.into_iter().map(Some).collect();
         let ids = keys
             .iter()
             .map(|(key, _)| {
-                let slot = rows.iter_mut().find(|r| r.as_ref().is_some_and(|(_, k)| k == key));
-                slot.and_then(Option::take).map(|(id, _)| id).ok_or_else(|| sqlx::Error::RowNotFound)
+                let slot = rows.iter_mut().find(|r| r.as_ref().is_some_and(|r| &r.key == key));
+                slot.and_then(Option::take).map(|r| r.id).ok_or_else(|| sqlx::Error::RowNotFound)
             })
             .collect::<Result<Vec<i64>, _>>()?;
         Ok(Some(ids))

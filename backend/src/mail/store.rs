@@ -28,6 +28,23 @@ pub struct TokenMail {
     pub mails: Vec<Mail>,
 }
 
+/// The outbox by state, and the delivery attempts made ([`Db::outbox_counts`]).
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct OutboxCounts {
+    pub waiting: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub attempts: i64,
+}
+
+/// A link token as [`consume!`] used it.
+#[derive(sqlx::FromRow)]
+struct UsedToken {
+    user_id: String,
+    purpose: String,
+    email: String,
+}
+
 /// An outbox row claimed for delivery.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
@@ -106,10 +123,10 @@ macro_rules! write_token_mail {
 pub(crate) use {insert_mails, supersede, write_token_mail};
 
 /// Consumes a link token: marks it used if it is of one of `purposes`, unused and unexpired, in one statement,
-/// so of two racing uses exactly one gets the row. Yields `(user_id, purpose, email)`.
+/// so of two racing uses exactly one gets the row. Yields a [`UsedToken`].
 macro_rules! consume {
     ($tx:expr, $hash:expr, $purposes:expr, $now:expr) => {
-        sqlx::query_as::<_, (String, String, String)>(&format!(
+        sqlx::query_as::<_, UsedToken>(&format!(
             "UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
              AND purpose IN ({}) RETURNING user_id, purpose, email",
             $purposes.iter().map(|p: &Purpose| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(", ")
@@ -155,7 +172,9 @@ impl Db {
     ) -> Result<Option<String>, sqlx::Error> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let Some((user_id, _, email)) = consume!(tx, hash, [Purpose::Reset], now) else { return Ok(None) };
+            let Some(UsedToken { user_id, email, .. }) = consume!(tx, hash, [Purpose::Reset], now) else {
+                return Ok(None);
+            };
             let changed = sqlx::query(
                 "UPDATE users SET hashed_password = $2, updated_at = $3, token_version = token_version + 1, \
                  email_verified_at = COALESCE(email_verified_at, $3) WHERE id = $1 AND lower(email) = $4",
@@ -179,7 +198,8 @@ impl Db {
         let result: Result<Verified, sqlx::Error> = async {
             on_pool!(self, pool => {
                 let mut tx = pool.begin().await?;
-                let Some((user_id, purpose, email)) = consume!(tx, hash, [Purpose::Verify, Purpose::Change], now) else {
+                let Some(UsedToken { user_id, purpose, email }) = consume!(tx, hash, [Purpose::Verify, Purpose::Change], now)
+                else {
                     return Ok(Verified::Invalid);
                 };
                 let changed = if purpose == Purpose::Change.as_str() {
@@ -273,13 +293,13 @@ impl Db {
     }
 
     /// Outbox rows waiting, sent and given up, and the delivery attempts made. For tests and operators.
-    pub async fn outbox_counts(&self) -> Result<(i64, i64, i64, i64), sqlx::Error> {
+    pub async fn outbox_counts(&self) -> Result<OutboxCounts, sqlx::Error> {
         const SQL: &str = "SELECT \
-             COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(attempts), 0) FROM mail_outbox";
-        on_pool!(self, pool => sqlx::query_as::<_, (i64, i64, i64, i64)>(SQL).fetch_one(pool).await)
+             COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0) AS waiting, \
+             COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS sent, \
+             COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS failed, \
+             COALESCE(SUM(attempts), 0) AS attempts FROM mail_outbox";
+        on_pool!(self, pool => sqlx::query_as::<_, OutboxCounts>(SQL).fetch_one(pool).await)
     }
 
     /// Mails not tied to a link (in one transaction).

@@ -251,11 +251,11 @@ both!(
         // All three are marked sent (the worker marks a mail once the server has taken it: wait for that).
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let (waiting, sent, _, _) = app.state.db.outbox_counts().await.unwrap();
-            if (waiting, sent) == (0, 3) {
+            let outbox = app.state.db.outbox_counts().await.unwrap();
+            if (outbox.waiting, outbox.sent) == (0, 3) {
                 break;
             }
-            assert!(Instant::now() < deadline, "outbox waiting {waiting}, sent {sent}");
+            assert!(Instant::now() < deadline, "outbox: {outbox:?}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -558,12 +558,17 @@ both!(
         // The worker tries, fails, and keeps both mails for later.
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let (waiting, sent, failed, attempts) = app.state.db.outbox_counts().await.unwrap();
-            assert_eq!((sent, failed), (0, 0));
-            if waiting == 2 && attempts >= 2 {
+            let outbox = app.state.db.outbox_counts().await.unwrap();
+            assert_eq!((outbox.sent, outbox.failed), (0, 0));
+            if outbox.waiting == 2 && outbox.attempts >= 2 {
                 break;
             }
-            assert!(Instant::now() < deadline, "no delivery attempt seen: {waiting} waiting, {attempts} attempts");
+            assert!(
+                Instant::now() < deadline,
+                "no delivery attempt seen: {} waiting, {} attempts",
+                outbox.waiting,
+                outbox.attempts
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         // The server comes back; once the backoff has passed, both mails arrive, once each.
@@ -599,12 +604,12 @@ both!(
         todo_auth::mail::spawn_worker(&second.state);
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let (waiting, sent, failed, _) = first.state.db.outbox_counts().await.unwrap();
-            assert_eq!(failed, 0);
-            if waiting == 0 && sent == 200 {
+            let outbox = first.state.db.outbox_counts().await.unwrap();
+            assert_eq!(outbox.failed, 0);
+            if outbox.waiting == 0 && outbox.sent == 200 {
                 break;
             }
-            assert!(Instant::now() < deadline, "{sent} of 200 sent");
+            assert!(Instant::now() < deadline, "{} of 200 sent", outbox.sent);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let mut per_recipient: HashMap<String, usize> = HashMap::new();
@@ -639,7 +644,7 @@ both!(
             smtp.wait_for(&format!("batch{i}@example.com"), 1).await;
         }
         let deadline = Instant::now() + Duration::from_secs(30);
-        while db.outbox_counts().await.unwrap().1 != 4 {
+        while db.outbox_counts().await.unwrap().sent != 4 {
             assert!(Instant::now() < deadline);
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
