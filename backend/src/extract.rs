@@ -180,8 +180,13 @@ impl FromRequestParts<AppState> for Device {
 }
 
 /// The `{task_id}` of a task route. Any id that cannot name a task (not UTF-8, a NUL) is simply not found,
-/// the contract's 404 for a task that is not the user's.
-pub struct TaskId(pub String);
+/// the contract's 404 for a task that is not the user's. A route documents it with `params(TaskId)`.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("task_id"), parameter_in = Path)]
+pub struct TaskId(
+    /// Task id
+    pub String,
+);
 
 impl<S: Send + Sync> FromRequestParts<S> for TaskId {
     type Rejection = ApiError;

@@ -726,7 +726,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -788,7 +788,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -850,7 +850,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -912,7 +912,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -974,7 +974,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1121,6 +1121,8 @@ export interface operations {
             /** @description Database or hashing capacity unavailable */
             503: {
                 headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1198,7 +1200,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1227,7 +1229,7 @@ export interface operations {
                     "application/json": components["schemas"]["LogoutAllResponse"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1256,7 +1258,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponse"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1321,6 +1323,8 @@ export interface operations {
             /** @description Database or hashing capacity unavailable */
             503: {
                 headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1356,7 +1360,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1421,6 +1425,8 @@ export interface operations {
             /** @description Database or hashing capacity unavailable */
             503: {
                 headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1447,7 +1453,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionListResponse"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1477,7 +1483,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked token */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1574,7 +1580,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskListResponse"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1625,7 +1631,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1675,7 +1681,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskResponse"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1714,7 +1720,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1768,7 +1774,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1818,7 +1824,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskResponse"];
                 };
             };
-            /** @description Not signed in */
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -5,6 +5,7 @@
 use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable};
 use crate::{
     auth::{
         policy::Owner,
@@ -118,7 +119,7 @@ async fn check_password_throttled(
 #[utoipa::path(post, path = "/api/auth/forgot-password", tag = "auth", request_body = ForgotPasswordRequest,
     responses(
         (status = 202, description = "If an account exists, a link is on its way", body = MessageResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
+        InvalidBody,
         (status = 429, description = "Too many requests for this address or from this client", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
         (status = 503, description = "Database unavailable", body = ErrorResponse),
     ))]
@@ -158,7 +159,7 @@ pub async fn forgot_password(
         (status = 200, description = "Password changed; sign in with it", body = MessageResponse),
         (status = 400, description = "This reset link is invalid or has expired", body = ErrorResponse),
         (status = 422, description = "Invalid body (including a new password breaking the rules)", body = ValidationErrorResponse),
-        (status = 503, description = "Database or hashing capacity unavailable", body = ErrorResponse),
+        Unavailable,
     ))]
 pub async fn reset_password(
     State(state): State<AppState>,
@@ -183,7 +184,7 @@ pub async fn reset_password(
     responses(
         (status = 200, description = "Verified; for a change, the account now has the new address", body = UserResponse),
         (status = 400, description = "This verification link is invalid or has expired; or (for a change) Email already registered", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
+        InvalidBody,
     ))]
 pub async fn verify_email(
     State(state): State<AppState>,
@@ -204,7 +205,7 @@ pub async fn verify_email(
     responses(
         (status = 202, description = "A new link is on its way", body = MessageResponse),
         (status = 400, description = "Email already verified", body = ErrorResponse),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+        NotSignedIn,
         (status = 429, description = "Too many requests", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
     ))]
 pub async fn resend_verification(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Accepted> {
@@ -229,9 +230,9 @@ pub async fn resend_verification(State(state): State<AppState>, current: Current
     responses(
         (status = 202, description = "A link is on its way to the new address", body = MessageResponse),
         (status = 400, description = "Current password is incorrect, or Email already registered", body = ErrorResponse),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
-        (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        NotSignedIn,
+        InvalidBody,
+        TooManyAttempts,
     ))]
 pub async fn change_email(
     State(state): State<AppState>,

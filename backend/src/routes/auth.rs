@@ -4,6 +4,7 @@
 use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable};
 use crate::{
     auth::{
         policy::Owner,
@@ -18,7 +19,7 @@ use crate::{
     routes::sessions,
     schemas::{
         ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
-        UserResponse, ValidationErrorResponse,
+        UserResponse,
     },
     state::AppState,
     validate::Valid,
@@ -53,9 +54,9 @@ pub(crate) async fn token_response(
     responses(
         (status = 201, description = "Account created", body = TokenResponse),
         (status = 400, description = "Email already registered", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
+        InvalidBody,
         (status = 429, description = "Too many registrations from this client", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
-        (status = 503, description = "Database or hashing capacity unavailable", body = ErrorResponse),
+        Unavailable,
     ))]
 pub async fn register(
     State(state): State<AppState>,
@@ -92,9 +93,9 @@ pub async fn register(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Invalid email or password", body = ErrorResponse),
         (status = 403, description = "Password right, and either two-factor is on (continue at /api/auth/login/2fa with the mfa_token) or the email is not verified yet (REQUIRE_VERIFIED_EMAIL=true: detail only)", body = crate::routes::two_factor::TwoFactorRequiredResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
-        (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
-        (status = 503, description = "Database or hashing capacity unavailable", body = ErrorResponse),
+        InvalidBody,
+        TooManyAttempts,
+        Unavailable,
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -149,7 +150,7 @@ pub async fn login(
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed-in user", body = UserResponse),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+        NotSignedIn,
     ))]
 pub async fn me(current: CurrentUser) -> Json<UserResponse> {
     Json(UserResponse::from(&current.user))
@@ -159,7 +160,7 @@ pub async fn me(current: CurrentUser) -> Json<UserResponse> {
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Token revoked"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+        NotSignedIn,
     ))]
 pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<StatusCode> {
     // A token with a session stops working when its session is deleted (the current-user check reads the
@@ -177,7 +178,7 @@ pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiR
 #[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every token revoked; sign in again", body = LogoutAllResponse),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+        NotSignedIn,
     ))]
 pub async fn logout_all(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Json<LogoutAllResponse>> {
     state.db.bump_token_version(&current.user.id).await?;
@@ -195,9 +196,9 @@ pub async fn logout_all(State(state): State<AppState>, current: CurrentUser) -> 
     responses(
         (status = 200, description = "Password changed; a fresh token", body = TokenResponse),
         (status = 400, description = "Current password is incorrect", body = ErrorResponse),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
-        (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        NotSignedIn,
+        InvalidBody,
+        TooManyAttempts,
     ))]
 pub async fn change_password(
     State(state): State<AppState>,

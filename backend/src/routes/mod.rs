@@ -8,6 +8,7 @@
 pub mod account;
 pub mod auth;
 pub mod health;
+pub mod responses;
 pub mod sessions;
 pub mod task_stream;
 pub mod tasks;

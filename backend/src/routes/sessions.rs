@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::responses::NotSignedIn;
 use crate::{
     db::{sessions::NewSession, SessionRow, Ts},
     error::{ApiError, ApiResult},
@@ -72,7 +73,7 @@ pub struct SessionListResponse {
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The user's sessions", body = SessionListResponse),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+        NotSignedIn,
     ))]
 pub async fn list_sessions(
     State(state): State<AppState>,
@@ -100,7 +101,7 @@ pub async fn list_sessions(
     params(("session_id" = String, Path, description = "Session id")),
     responses(
         (status = 204, description = "Session ended"),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
+        NotSignedIn,
         (status = 404, description = "Session not found (unknown, ended, or another user's)", body = ErrorResponse),
     ))]
 pub async fn end_session(

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::responses::{InvalidBody, NotSignedIn, TaskNotFound};
 use super::task_stream;
 use crate::{
     auth::throttle::{self, Attempt, OnSuccess},
@@ -143,7 +144,7 @@ fn params(query: Result<Query<ListParams>, QueryRejection>) -> ApiResult<(TaskFi
     responses(
         (status = 200, description = "The user's tasks, newest first; `total` is how many tasks match the \
             status filter (with paging: in the whole list, not only this page)", body = TaskListResponse),
-        (status = 401, description = "Not signed in", body = ErrorResponse),
+        NotSignedIn,
         (status = 422, description = "Unknown status filter, or a bad limit/offset", body = ValidationErrorResponse),
     ))]
 pub async fn list_tasks(
@@ -184,8 +185,8 @@ pub async fn list_tasks(
     responses(
         (status = 201, description = "Created", body = TaskResponse),
         (status = 400, description = "Task limit reached (MAX_TASKS_PER_USER)", body = ErrorResponse),
-        (status = 401, description = "Not signed in", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
+        NotSignedIn,
+        InvalidBody,
         (status = 429, description = "Too many creates by this user (TASK_CREATES_PER_MINUTE); see Retry-After", body = ErrorResponse),
     ))]
 pub async fn create_task(
@@ -207,11 +208,11 @@ pub async fn create_task(
 
 /// One task.
 #[utoipa::path(get, path = "/api/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
-    params(("task_id" = String, Path, description = "Task id")),
+    params(TaskId),
     responses(
         (status = 200, description = "The task", body = TaskResponse),
-        (status = 401, description = "Not signed in", body = ErrorResponse),
-        (status = 404, description = "No such task of this user", body = ErrorResponse),
+        NotSignedIn,
+        TaskNotFound,
     ))]
 pub async fn get_task(
     State(state): State<AppState>,
@@ -224,13 +225,13 @@ pub async fn get_task(
 
 /// Change a task's title and/or description.
 #[utoipa::path(patch, path = "/api/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
-    params(("task_id" = String, Path, description = "Task id")), request_body = TaskUpdate,
+    params(TaskId), request_body = TaskUpdate,
     responses(
         (status = 200, description = "The changed task", body = TaskResponse),
         (status = 400, description = "Neither title nor description given", body = ErrorResponse),
-        (status = 401, description = "Not signed in", body = ErrorResponse),
-        (status = 404, description = "No such task of this user", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
+        NotSignedIn,
+        TaskNotFound,
+        InvalidBody,
     ))]
 pub async fn update_task(
     State(state): State<AppState>,
@@ -254,11 +255,11 @@ pub async fn update_task(
 
 /// Flip a task between pending and completed.
 #[utoipa::path(post, path = "/api/tasks/{task_id}/toggle", tag = "tasks", security(("bearer" = [])),
-    params(("task_id" = String, Path, description = "Task id")),
+    params(TaskId),
     responses(
         (status = 200, description = "The toggled task", body = TaskResponse),
-        (status = 401, description = "Not signed in", body = ErrorResponse),
-        (status = 404, description = "No such task of this user", body = ErrorResponse),
+        NotSignedIn,
+        TaskNotFound,
     ))]
 pub async fn toggle_task(
     State(state): State<AppState>,
@@ -272,11 +273,11 @@ pub async fn toggle_task(
 
 /// Delete a task.
 #[utoipa::path(delete, path = "/api/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
-    params(("task_id" = String, Path, description = "Task id")),
+    params(TaskId),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not signed in", body = ErrorResponse),
-        (status = 404, description = "No such task of this user", body = ErrorResponse),
+        NotSignedIn,
+        TaskNotFound,
     ))]
 pub async fn delete_task(
     State(state): State<AppState>,

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::responses::{InvalidBody, NotSignedIn, TooManyAttempts};
 use crate::{
     auth::{
         throttle::{self, Limit, OnSuccess},
@@ -28,7 +29,7 @@ use crate::{
         templates::{render, Kind},
         Mail,
     },
-    schemas::{ErrorResponse, TokenResponse, UserResponse, ValidationErrorResponse},
+    schemas::{ErrorResponse, TokenResponse, UserResponse},
     state::AppState,
     validate::{Fields, FromJson, Text, Valid},
 };
@@ -269,9 +270,9 @@ fn token_hash(token: &str) -> String {
     responses(
         (status = 200, description = "A new secret, not active yet", body = TwoFactorSetupResponse),
         (status = 400, description = "Current password is incorrect, or two-factor is already on", body = ErrorResponse),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
-        (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        NotSignedIn,
+        InvalidBody,
+        TooManyAttempts,
     ))]
 pub async fn setup(
     State(state): State<AppState>,
@@ -302,9 +303,9 @@ pub async fn setup(
     responses(
         (status = 200, description = "Two-factor is on; the recovery codes, shown this once", body = RecoveryCodesResponse),
         (status = 400, description = "Invalid two-factor code, no setup started, or already on", body = ErrorResponse),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
-        (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        NotSignedIn,
+        InvalidBody,
+        TooManyAttempts,
     ))]
 pub async fn enable(
     State(state): State<AppState>,
@@ -342,9 +343,9 @@ pub async fn enable(
     responses(
         (status = 204, description = "Two-factor is off; secret and recovery codes deleted"),
         (status = 400, description = "Current password is incorrect, invalid two-factor code, or two-factor is not on", body = ErrorResponse),
-        (status = 401, description = "Missing, invalid, expired or revoked token", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
-        (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        NotSignedIn,
+        InvalidBody,
+        TooManyAttempts,
     ))]
 pub async fn disable(
     State(state): State<AppState>,
@@ -377,8 +378,8 @@ pub async fn disable(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Invalid two-factor code, or an unknown, expired or used mfa_token", body = ErrorResponse),
-        (status = 422, description = "Invalid body", body = ValidationErrorResponse),
-        (status = 429, description = "Too many attempts", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        InvalidBody,
+        TooManyAttempts,
     ))]
 pub async fn login_2fa(
     State(state): State<AppState>,
