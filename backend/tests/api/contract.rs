@@ -334,81 +334,84 @@ both!(
     }
 );
 
-both!(
-    async fn cors_allows_the_configured_origin_only(kind: Kind) {
-        let app = TestApp::start_with(kind, &[("CORS_ORIGINS", r#"["http://localhost:3000"]"#)]).await;
-        let preflight = |origin: &'static str| {
-            app.client
-                .request(Method::OPTIONS, app.url("/api/tasks"))
-                .header("Origin", origin)
-                .header("Access-Control-Request-Method", "POST")
-                .header("Access-Control-Request-Headers", "authorization,content-type")
-                .send()
-        };
-        let ok = preflight("http://localhost:3000").await.unwrap();
-        assert_eq!(ok.headers()["access-control-allow-origin"], "http://localhost:3000");
-        assert_eq!(ok.headers()["access-control-allow-credentials"], "true");
-        let evil = preflight("http://evil.example").await.unwrap();
-        assert!(evil.headers().get("access-control-allow-origin").is_none());
-    }
-);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_the_configured_origin_only() {
+    // The HTTP layer answers this before any database work: one run, on SQLite.
+    let kind = Kind::Sqlite;
+    let app = TestApp::start_with(kind, &[("CORS_ORIGINS", r#"["http://localhost:3000"]"#)]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/api/tasks"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "authorization,content-type")
+            .send()
+    };
+    let ok = preflight("http://localhost:3000").await.unwrap();
+    assert_eq!(ok.headers()["access-control-allow-origin"], "http://localhost:3000");
+    assert_eq!(ok.headers()["access-control-allow-credentials"], "true");
+    let evil = preflight("http://evil.example").await.unwrap();
+    assert!(evil.headers().get("access-control-allow-origin").is_none());
+}
 
-both!(
-    async fn openapi_describes_every_route_and_the_bearer_scheme(kind: Kind) {
-        let app = TestApp::start(kind).await;
-        let (s, doc) = parts(app.request(Method::GET, "/openapi.json", None, None).await).await;
-        assert_eq!(s, StatusCode::OK);
-        assert!(doc["openapi"].as_str().unwrap().starts_with('3'));
-        for (path, methods) in [
-            ("/api/auth/register", &["post"][..]),
-            ("/api/auth/login", &["post"]),
-            ("/api/auth/me", &["get"]),
-            ("/api/auth/logout", &["post"]),
-            ("/api/auth/logout-all", &["post"]),
-            ("/api/auth/change-password", &["post"]),
-            ("/api/tasks", &["get", "post"]),
-            ("/api/tasks/{task_id}", &["get", "patch", "delete"]),
-            ("/api/tasks/{task_id}/toggle", &["post"]),
-            ("/health", &["get"]),
-            ("/", &["get"]),
-        ] {
-            for m in methods {
-                assert!(doc["paths"][path][m].is_object(), "{m} {path} missing");
-            }
-        }
-        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
-        assert!(doc["paths"]["/api/tasks"]["get"]["security"].is_array());
-        let docs = app.request(Method::GET, "/docs/", None, None).await;
-        assert_eq!(docs.status(), StatusCode::OK);
-        assert!(docs.text().await.unwrap().contains("swagger"));
-    }
-);
-
-both!(
-    async fn a_panicking_handler_answers_500_and_the_server_keeps_serving(kind: Kind) {
-        let db = TestDb::new(kind).await;
-        let settings = todo_auth::Settings::from_vars(&base_vars(&db.url)).unwrap();
-        let router = axum::Router::new()
-            .route(
-                "/boom",
-                axum::routing::get(|| async {
-                    if true {
-                        panic!("deliberate")
-                    }
-                    "unreachable"
-                }),
-            )
-            .route("/ok", axum::routing::get(|| async { "ok" }));
-        let addr = serve_with_middleware(router, &settings).await;
-        let client = reqwest::Client::new();
-        for _ in 0..3 {
-            let res = client.get(format!("http://{addr}/boom")).send().await.unwrap();
-            assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-            assert_eq!(res.json::<Value>().await.unwrap(), json!({"detail": "Internal server error"}));
-            assert_eq!(client.get(format!("http://{addr}/ok")).send().await.unwrap().status(), StatusCode::OK);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_describes_every_route_and_the_bearer_scheme() {
+    // The HTTP layer answers this before any database work: one run, on SQLite.
+    let kind = Kind::Sqlite;
+    let app = TestApp::start(kind).await;
+    let (s, doc) = parts(app.request(Method::GET, "/openapi.json", None, None).await).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with('3'));
+    for (path, methods) in [
+        ("/api/auth/register", &["post"][..]),
+        ("/api/auth/login", &["post"]),
+        ("/api/auth/me", &["get"]),
+        ("/api/auth/logout", &["post"]),
+        ("/api/auth/logout-all", &["post"]),
+        ("/api/auth/change-password", &["post"]),
+        ("/api/tasks", &["get", "post"]),
+        ("/api/tasks/{task_id}", &["get", "patch", "delete"]),
+        ("/api/tasks/{task_id}/toggle", &["post"]),
+        ("/health", &["get"]),
+        ("/", &["get"]),
+    ] {
+        for m in methods {
+            assert!(doc["paths"][path][m].is_object(), "{m} {path} missing");
         }
     }
-);
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(doc["paths"]["/api/tasks"]["get"]["security"].is_array());
+    let docs = app.request(Method::GET, "/docs/", None, None).await;
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_answers_500_and_the_server_keeps_serving() {
+    // The HTTP layer answers this before any database work: one run, on SQLite.
+    let kind = Kind::Sqlite;
+    let db = TestDb::new(kind).await;
+    let settings = todo_auth::Settings::from_vars(&base_vars(&db.url)).unwrap();
+    let router = axum::Router::new()
+        .route(
+            "/boom",
+            axum::routing::get(|| async {
+                if true {
+                    panic!("deliberate")
+                }
+                "unreachable"
+            }),
+        )
+        .route("/ok", axum::routing::get(|| async { "ok" }));
+    let addr = serve_with_middleware(router, &settings).await;
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let res = client.get(format!("http://{addr}/boom")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(res.json::<Value>().await.unwrap(), json!({"detail": "Internal server error"}));
+        assert_eq!(client.get(format!("http://{addr}/ok")).send().await.unwrap().status(), StatusCode::OK);
+    }
+}
 
 both!(
     async fn graceful_shutdown_lets_an_in_flight_request_finish(kind: Kind) {
