@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes, TextareaHTMLAttributes } from "react";
+import type { InputHTMLAttributes, ReactNode, TextareaHTMLAttributes } from "react";
 
 interface CommonProps {
   id: string;
@@ -50,7 +50,8 @@ function Label({ id, label, optional }: Pick<CommonProps, "id" | "label" | "opti
   );
 }
 
-export function InputField({
+/** The label, the error/hint/counter lines, and what the control needs to point at them. */
+function Field({
   id,
   label,
   error,
@@ -58,46 +59,34 @@ export function InputField({
   optional,
   max,
   length,
-  ...input
-}: CommonProps & Omit<InputHTMLAttributes<HTMLInputElement>, "id">) {
+  control,
+}: CommonProps & {
+  control: (wiring: { id: string; name: string; "aria-invalid"?: true; "aria-describedby": string }) => ReactNode;
+}) {
   return (
     <div className="field">
       <Label id={id} label={label} optional={optional} />
-      <input
-        id={id}
-        name={id}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, max)}
-        {...input}
-      />
+      {control({ id, name: id, "aria-invalid": error ? true : undefined, "aria-describedby": describedBy(id, hint, max) })}
       <Meta id={id} error={error} hint={hint} max={max} length={length} />
     </div>
   );
 }
 
-export function TextAreaField({
-  id,
-  label,
-  error,
-  hint,
-  optional,
-  max,
-  length,
-  ...textarea
-}: CommonProps & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, "id">) {
-  return (
-    <div className="field">
-      <Label id={id} label={label} optional={optional} />
-      <textarea
-        id={id}
-        name={id}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, max)}
-        {...textarea}
-      />
-      <Meta id={id} error={error} hint={hint} max={max} length={length} />
-    </div>
-  );
+type FieldProps<Attributes> = CommonProps & Omit<Attributes, "id">;
+
+/** A field's own props apart from the attributes that go to its control. */
+function split<T extends CommonProps>({ id, label, error, hint, optional, max, length, ...control }: T) {
+  return [{ id, label, error, hint, optional, max, length }, control] as const;
+}
+
+export function InputField(props: FieldProps<InputHTMLAttributes<HTMLInputElement>>) {
+  const [field, input] = split(props);
+  return <Field {...field} control={(wiring) => <input {...wiring} {...input} />} />;
+}
+
+export function TextAreaField(props: FieldProps<TextareaHTMLAttributes<HTMLTextAreaElement>>) {
+  const [field, textarea] = split(props);
+  return <Field {...field} control={(wiring) => <textarea {...wiring} {...textarea} />} />;
 }
 
 /** A form-level message (e.g. "Invalid email or password") in a live region. */

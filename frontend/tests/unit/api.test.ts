@@ -1,17 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { User } from "@/lib/types";
 import { ApiError, authApi, describeDetail, parseRetryAfter, request, tasksApi, UNREACHABLE_MESSAGE } from "@/lib/api";
 import { getSession, resetSessionStoreForTests, saveSession } from "@/lib/auth/storage";
-import { headerOf, jsonResponse, mockFetch } from "./helpers";
-
-const user: User = {
-  id: "u1",
-  email: "ada@example.com",
-  name: "Ada",
-  created_at: "2026-01-01T00:00:00Z",
-  email_verified: false,
-  two_factor_enabled: false,
-};
+import { headerOf, jsonResponse, mockFetch, user } from "./helpers";
 
 beforeEach(() => {
   localStorage.clear();

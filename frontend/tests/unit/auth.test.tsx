@@ -1,22 +1,13 @@
 import { act, cleanup, render, renderHook, screen, waitFor } from "@testing-library/react";
 import { useEffect } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { User } from "@/lib/types";
 import { AuthProvider, useAuth, type AuthContextValue } from "@/lib/auth/context";
 import { getSession, resetSessionStoreForTests, SIGNED_OUT, type Session } from "@/lib/auth/storage";
-import { jsonResponse, mockFetch } from "./helpers";
+import { jsonResponse, mockFetch, user } from "./helpers";
 
 const router = { replace: vi.fn(), push: vi.fn(), refresh: vi.fn(), back: vi.fn(), forward: vi.fn(), prefetch: vi.fn() };
 vi.mock("next/navigation", () => ({ useRouter: () => router }));
 
-const user: User = {
-  id: "u1",
-  email: "ada@example.com",
-  name: "Ada",
-  created_at: "2026-01-01T00:00:00Z",
-  email_verified: false,
-  two_factor_enabled: false,
-};
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
 let latest: AuthContextValue;

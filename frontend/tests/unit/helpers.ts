@@ -1,4 +1,15 @@
 import { vi } from "vitest";
+import type { User } from "@/lib/types";
+
+/** The signed-in user of the unit tests (token subject "u1", as `validToken`'s default). */
+export const user: User = {
+  id: "u1",
+  email: "ada@example.com",
+  name: "Ada",
+  created_at: "2026-01-01T00:00:00Z",
+  email_verified: false,
+  two_factor_enabled: false,
+};
 
 export function jwt(claims: Record<string, unknown>): string {
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
