@@ -74,6 +74,8 @@ TARGETS = [
     ("profile-postgres", "ours", "postgres", "info", "p"),
     ("ab-sqlite", "ours", "sqlite", "info", "ad"),
     ("ab-postgres", "ours", "postgres", "info", "ad"),
+    ("ab-all-sqlite", "ours", "sqlite", "info", "abcde"),
+    ("ab-all-postgres", "ours", "postgres", "info", "abcde"),
     ("ab-seed-sync-sqlite", "seed-sync", "sqlite", None, "ad"),
     ("ab-seed-sync-postgres", "seed-sync", "postgres", None, "ad"),
 ]
