@@ -36,7 +36,11 @@ if "b" in r:
     m["e start ms"] = r["e"]["median"] * 1000
 print(json.dumps({"label": sys.argv[2], "round": int(sys.argv[3]), **m}))
 PY
-    tail -1 "$rows" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"round {r.pop(\"round\")} {r.pop(\"label\")}: " + ", ".join(f"{k} {v:.1f}" for k, v in r.items()))'
+    tail -1 "$rows" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+head = "round %d %s: " % (r.pop("round"), r.pop("label"))
+print(head + ", ".join("%s %.1f" % kv for kv in r.items()))'
   done
 done
 python3 - "$rows" <<'PY'
