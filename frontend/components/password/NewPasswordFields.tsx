@@ -41,18 +41,21 @@ export function NewPasswordFields({
 }: Props) {
   const [shown, setShown] = useState(false);
   const showId = useId();
-  const type = shown ? "text" : "password";
+  // What both inputs are: a new password, shown or hidden together, which no browser should alter.
+  const passwordInput = {
+    type: shown ? "text" : "password",
+    autoComplete: "new-password",
+    autoCapitalize: "none",
+    autoCorrect: "off",
+    spellCheck: false,
+    required: true,
+  };
   return (
     <>
       <InputField
         id={id}
         label={label}
-        type={type}
-        autoComplete="new-password"
-        autoCapitalize="none"
-        autoCorrect="off"
-        spellCheck={false}
-        required
+        {...passwordInput}
         minLength={PASSWORD_MIN}
         hint={`At least ${PASSWORD_MIN} characters. A few unrelated words make a strong, memorable password.`}
         value={value}
@@ -63,12 +66,7 @@ export function NewPasswordFields({
       <InputField
         id={confirmId}
         label={confirmLabel}
-        type={type}
-        autoComplete="new-password"
-        autoCapitalize="none"
-        autoCorrect="off"
-        spellCheck={false}
-        required
+        {...passwordInput}
         value={confirm}
         onChange={(e) => onConfirmChange(e.target.value)}
         error={errors[confirmId]}
