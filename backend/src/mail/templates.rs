@@ -8,9 +8,8 @@ use askama::Template;
 
 pub const PRODUCT: &str = "Todo";
 
-#[derive(Template)]
-#[template(path = "mail/message.txt")]
-struct Text<'a> {
+/// The words of one mail, which both parts show.
+struct Message<'a> {
     product: &'a str,
     heading: &'a str,
     what: &'a str,
@@ -21,15 +20,15 @@ struct Text<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/message.txt")]
+struct Text<'a> {
+    m: &'a Message<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "mail/message.html")]
 struct Html<'a> {
-    product: &'a str,
-    heading: &'a str,
-    what: &'a str,
-    action: &'a str,
-    link: Option<&'a str>,
-    validity: &'a str,
-    not_you: &'a str,
+    m: &'a Message<'a>,
 }
 
 /// A rendered mail: subject and both parts.
@@ -153,13 +152,12 @@ pub fn render(kind: &Kind<'_>) -> Rendered {
             "If this wasn't you, someone has your password and a code: reset your password at once with \"Forgot password?\" on the sign-in page, and turn two-factor sign-in on again.".to_string(),
         ),
     };
-    let text = Text { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };
-    let html = Html { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };
+    let m = Message { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };
     Rendered {
         subject,
         // Rendering only writes strings the templates were compiled for: it cannot fail.
-        text: text.render().unwrap_or_default(),
-        html: html.render().unwrap_or_default(),
+        text: Text { m: &m }.render().unwrap_or_default(),
+        html: Html { m: &m }.render().unwrap_or_default(),
     }
 }
 
