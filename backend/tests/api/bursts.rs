@@ -147,13 +147,7 @@ both!(
         // Forty clients at once: the account's own limit (PASSWORD_FAILURES_PER_ACCOUNT=10) holds across them.
         let requests = (0..40).map(|i| (app.addr, change(format!("198.51.100.{i}")))).collect();
         assert_eq!(burst(requests).await, BTreeMap::from([(400, 5), (429, 35)]), "10 per account, 5 already used");
-        let res = app
-            .post(
-                "/api/auth/change-password",
-                &token,
-                json!({"current_password": PASSWORD, "new_password": "whatever123"}),
-            )
-            .await;
+        let res = app.change_password(&token, PASSWORD, "whatever123").await;
         assert_eq!(res.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
     }
 );

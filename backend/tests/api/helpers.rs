@@ -271,6 +271,10 @@ impl TestApp {
         self.request(Method::POST, "/api/auth/login", None, Some(json!({ "email": email, "password": password }))).await
     }
 
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Response {
+        self.post("/api/auth/change-password", token, json!({ "current_password": current, "new_password": new })).await
+    }
+
     /// Registers a user and returns (token, user id).
     pub async fn signup(&self, email: &str) -> (String, String) {
         let res = self.register(email, PASSWORD, Some("Test User")).await;

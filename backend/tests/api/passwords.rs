@@ -320,9 +320,7 @@ both!(
         // The hit again, on change-password: the range comes from the cache (no new request).
         let (token, _) =
             (parts(app.login("b@example.com", fine).await).await.1["access_token"].as_str().unwrap().to_string(), ());
-        let res = app
-            .post("/api/auth/change-password", &token, json!({"current_password": fine, "new_password": breached}))
-            .await;
+        let res = app.change_password(&token, fine, breached).await;
         check(res, "new_password", Weak("breached"), "hit on change-password").await;
         assert_eq!(server.asked.lock().unwrap().len(), 2, "cached");
         assert_eq!(app.state.passwords.pwned().unwrap().cached_ranges(), 2);

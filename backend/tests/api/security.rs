@@ -288,23 +288,11 @@ both!(
         let app = TestApp::start(kind).await;
         let (token, _) = app.signup("ada@example.com").await;
         for _ in 0..5 {
-            let res = app
-                .post(
-                    "/api/auth/change-password",
-                    &token,
-                    json!({"current_password": "x", "new_password": "whatever123"}),
-                )
-                .await;
+            let res = app.change_password(&token, "x", "whatever123").await;
             assert_eq!(res.status(), StatusCode::BAD_REQUEST);
         }
         let hashes = app.state.hasher.computations.load(Ordering::SeqCst);
-        let res = app
-            .post(
-                "/api/auth/change-password",
-                &token,
-                json!({"current_password": PASSWORD, "new_password": "whatever123"}),
-            )
-            .await;
+        let res = app.change_password(&token, PASSWORD, "whatever123").await;
         expect_429(res, 900).await;
         assert_eq!(app.state.hasher.computations.load(Ordering::SeqCst), hashes);
         assert_eq!(app.get("/api/auth/me", &token).await.status(), StatusCode::OK);

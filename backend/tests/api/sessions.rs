@@ -138,13 +138,7 @@ both!(
         assert_eq!(sessions(&app, &first).await.len(), 2);
 
         // A password change ends every session and begins a new one for this client.
-        let res = app
-            .post(
-                "/api/auth/change-password",
-                &second,
-                json!({"current_password": PASSWORD, "new_password": "a brand new secret"}),
-            )
-            .await;
+        let res = app.change_password(&second, PASSWORD, "a brand new secret").await;
         let (status, body) = parts(res).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let fresh = body["access_token"].as_str().unwrap().to_string();

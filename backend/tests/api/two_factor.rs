@@ -315,13 +315,7 @@ both!(
         // A password change voids an outstanding mfa_token (it was bound to the old password check), and
         // does not switch two-factor off.
         let mfa = mfa_token(&app, &ada.email).await;
-        let res = app
-            .post(
-                "/api/auth/change-password",
-                &ada.token,
-                json!({"current_password": PASSWORD, "new_password": "another fine password"}),
-            )
-            .await;
+        let res = app.change_password(&ada.token, PASSWORD, "another fine password").await;
         assert_eq!(res.status(), StatusCode::OK);
         expect_detail(login_2fa(&app, &mfa, &totp(&ada.secret, step)).await, StatusCode::UNAUTHORIZED, EXPIRED).await;
         let (status, body) = parts(app.login(&ada.email, "another fine password").await).await;
