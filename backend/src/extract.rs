@@ -49,7 +49,7 @@ impl CurrentUser {
     pub fn admit(token: jwt::TokenInfo, user: Option<SessionUser>) -> Result<CurrentUser, ApiError> {
         // The seed answers 404 "User not found" here, which leaves its frontend stuck signed in.
         let user = user.ok_or(ApiError::Unauthorized("User not found"))?;
-        if user.revoked > 0 || token.token_version != user.token_version {
+        if user.refuses(token.session_id.is_some()) || token.token_version != user.token_version {
             return Err(ApiError::Unauthorized("Token has been revoked"));
         }
         Ok(CurrentUser { user, token })

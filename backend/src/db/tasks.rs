@@ -2,11 +2,7 @@
 
 use sqlx::{Column, FromRow, Row};
 
-use super::{
-    attempts::advisory_lock_id,
-    users::{SESSION_CHECK_COLUMNS, SESSION_JOIN},
-    Db, SessionUser, Ts,
-};
+use super::{attempts::advisory_lock_id, users::session_check, Db, SessionUser, Ts};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Task {
@@ -58,12 +54,12 @@ impl Db {
         filter: TaskFilter,
         first: i64,
     ) -> Result<Option<(SessionUser, Vec<Task>)>, sqlx::Error> {
-        let condition = filter.condition();
+        let (condition, check) = (filter.condition(), session_check(session_id));
         let sql = format!(
-            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {SESSION_CHECK_COLUMNS}, \
+            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {check}, \
              t.id AS task_id, t.title, t.description, t.is_completed, t.created_at AS task_created_at, \
              t.updated_at AS task_updated_at, u.email_verified_at \
-             FROM users u {SESSION_JOIN} LEFT JOIN tasks t ON t.user_id = u.id{condition} \
+             FROM users u LEFT JOIN tasks t ON t.user_id = u.id{condition} \
              WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC LIMIT $4"
         );
         on_pool!(self, pool => {

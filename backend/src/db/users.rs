@@ -15,8 +15,8 @@ pub struct User {
 }
 
 /// What the current-user check needs, in one round trip: the user (if still there), the token
-/// version tokens must carry, whether this very token was revoked or its session ended (`revoked` > 0),
-/// and when its session was last used (to refresh that at most once a minute).
+/// version tokens must carry, whether this very token was revoked, and when its session was last used (to
+/// refresh that at most once a minute; None when the token has no session or its session ended).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionUser {
     pub id: String,
@@ -32,14 +32,35 @@ pub struct SessionUser {
     pub two_factor_enabled: bool,
 }
 
-/// The part of the current-user query that reads the token's revocation and its session (`$2` the token
-/// id, `$3` the session id or `''` for a token without one); joined as `s` on the users row `u`. A token
-/// with a session is revoked exactly when its session is gone (sign-out deletes it), so only a token without
-/// one (the seed's) is looked up in `revoked_tokens`: the check stays one index probe either way.
-pub(super) const SESSION_CHECK_COLUMNS: &str = "CASE WHEN $3 = '' \
-     THEN (SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) WHEN s.id IS NULL THEN 1 ELSE 0 END AS revoked, \
-     s.last_used_at AS session_last_used";
-pub(super) const SESSION_JOIN: &str = "LEFT JOIN sessions s ON s.id = $3 AND s.user_id = u.id";
+impl SessionUser {
+    /// Whether the token this row was read for ([`session_check`]) may no longer be used: for a token with
+    /// a session, its session ended; for one without, it was revoked.
+    pub fn refuses(&self, token_has_session: bool) -> bool {
+        if token_has_session {
+            self.session_last_used.is_none()
+        } else {
+            self.revoked > 0
+        }
+    }
+}
+
+/// The part of the current-user query that reads the token's revocation state (`$1` the user id, `$2` the
+/// token id, `$3` its session id), as one sub-select that PostgreSQL runs once per query, not per row:
+/// - a token with a session is revoked exactly when its session is gone (sign-out deletes it), so only the
+///   session's row is probed, for its `last_used_at` (NULL: ended) — see [`SessionUser::refuses`];
+/// - a token without one (the seed's) is looked up in `revoked_tokens`.
+///
+/// Two statements rather than one with a `CASE` on `$3`: each reads one table, and the joined form cost
+/// PostgreSQL 14 % more CPU per task list than the round-1 query (BENCHMARKS.md, fourth session).
+pub(super) fn session_check(session_id: &str) -> &'static str {
+    if session_id.is_empty() {
+        "(SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) AS revoked, \
+         CAST(NULL AS TIMESTAMP) AS session_last_used"
+    } else {
+        "CAST(0 AS BIGINT) AS revoked, \
+         (SELECT last_used_at FROM sessions WHERE id = $3 AND user_id = $1) AS session_last_used"
+    }
+}
 
 pub enum NewUser {
     Created(User),
@@ -117,9 +138,10 @@ impl Db {
         token_id: &str,
         session_id: &str,
     ) -> Result<Option<SessionUser>, sqlx::Error> {
+        let check = session_check(session_id);
         let sql = format!(
             "SELECT u.id, u.email, u.name, u.created_at, u.token_version, u.two_factor_enabled, \
-             {SESSION_CHECK_COLUMNS}, u.email_verified_at FROM users u {SESSION_JOIN} WHERE u.id = $1"
+             {check}, u.email_verified_at FROM users u WHERE u.id = $1"
         );
         on_pool!(self, pool => sqlx::query_as::<_, SessionUser>(&sql).bind(user_id).bind(token_id).bind(session_id).fetch_optional(pool).await)
     }
