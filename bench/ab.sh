@@ -2,8 +2,9 @@
 # A/B of two builds of our API, interleaved A B A B … so that the machine's drift hits both alike, with the
 # median ratio B/A of each measure.
 # Usage: bash bench/ab.sh OLD_BIN NEW_BIN [sqlite|postgres] [rounds=3] [a|all]
-#   a   (default): (a) GET /api/tasks at 32 connections, BENCH_DURATION (8 s) a run; req/s, p99, and the
-#       resident memory after it (d).
+#   a   (default): (a) GET /api/tasks at 32 connections, BENCH_DURATION (8 s) a run; req/s, p99, the CPU time
+#       per request of the server and (on PostgreSQL) of the database's processes, and the resident memory
+#       after it (d). CPU time per request is the steadiest measure on a shared machine.
 #   all: make bench's phases (a)–(e) of our API, BENCH_DURATION (5 s) a run: (a) req/s and p99, (b) sign-ins
 #       per second, (c) p99 of (a) during a sign-in storm, (d) resident memory, (e) start to first 200.
 # A binary of HEAD: git worktree add /tmp/ab-old HEAD && cargo build --release --manifest-path /tmp/ab-old/backend/Cargo.toml
@@ -29,7 +30,9 @@ r = json.load(open(sys.argv[1]))["results"][0]
 if "failed" in r:
     sys.exit(f"{sys.argv[2]} failed: {r['failed']}")
 m = {"a req/s": r["a"]["rps"]["median"], "a p99 ms": r["a"]["p99_us"]["median"] / 1000,
-     "d RSS MiB": r["d"]["VmRSS"] / 1024}
+     "a server CPU µs/req": r["a"]["api_cpu_us"]["median"], "d RSS MiB": r["d"]["VmRSS"] / 1024}
+if r["db"] == "postgres":
+    m["a PG CPU µs/req"] = r["a"]["db_cpu_us"]["median"]
 if "b" in r:
     m["b logins/s"] = r["b"]["good_rps"]
     m["c p99 ms"] = r["c"]["p99_us"]["median"] / 1000

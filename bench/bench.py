@@ -40,6 +40,7 @@ REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 PORT = int(os.environ.get("BENCH_PORT", "18700"))
 N_USERS = int(os.environ.get("BENCH_USERS", "50"))
 N_TASKS = int(os.environ.get("BENCH_TASKS", "20"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CURVE = os.environ.get("BENCH_CURVE", "1") == "1"
 CURVE_SECONDS = int(os.environ.get("BENCH_CURVE_SECONDS", "5"))
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -329,12 +330,75 @@ def summary(runs, key):
     return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "all": vals}
 
 
+def cpu_seconds(pids):
+    """User + system CPU seconds of each of pids that still runs, by pid (from /proc/PID/stat)."""
+    got = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        got[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return got
+
+
+def process_tree(root):
+    """root and every process below it (the seed runs uvicorn under bash)."""
+    parents = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    parents[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    tree, grew = {root}, True
+    while grew:
+        below = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        tree |= below
+        grew = bool(below)
+    return tree
+
+
+def postgres_processes():
+    pids = []
+    for d in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{d}/comm") as f:
+                if d.isdigit() and f.read().strip() == "postgres":
+                    pids.append(int(d))
+        except OSError:
+            pass
+    return pids
+
+
+def with_cpu(server, fn):
+    """Runs fn (a wrk run) and adds the CPU microseconds per request spent by the server's processes and by
+    PostgreSQL's (0 on SQLite, which runs inside the server); a process that ends during the run is missed.
+    CPU time per request barely moves with the machine's other load, unlike requests per second."""
+    pg = server.target["db"] == "postgres"
+    api0 = cpu_seconds(process_tree(server.proc.pid))
+    db0 = cpu_seconds(postgres_processes()) if pg else {}
+    r = fn()
+    # Read again whatever runs now: a pool opens connections under load, and each is a new PostgreSQL
+    # process whose whole CPU time falls inside the run.
+    api1 = cpu_seconds(process_tree(server.proc.pid))
+    db1 = cpu_seconds(postgres_processes()) if pg else {}
+    spent = lambda a, b: sum(b[p] - a.get(p, 0.0) for p in b)
+    n = max(r["requests"], 1)
+    r["api_cpu_us"] = spent(api0, api1) / n * 1e6
+    r["db_cpu_us"] = spent(db0, db1) / n * 1e6
+    return r
+
+
 def repeated(label, n, fn):
     runs = []
     for k in range(n):
         r = fn()
+        cpu = f", CPU/request: server {r['api_cpu_us']:.0f} µs, PostgreSQL {r['db_cpu_us']:.0f} µs" if "api_cpu_us" in r else ""
         log(f"  {label} #{k + 1}: {r['rps']:.0f} req/s, p50 {r['p50_us'] / 1000:.2f} ms, "
-            f"p99 {r['p99_us'] / 1000:.2f} ms, errors {r['errors']} (timeouts {r['timeout']}, non-2xx {r['status']})")
+            f"p99 {r['p99_us'] / 1000:.2f} ms, errors {r['errors']} (timeouts {r['timeout']}, non-2xx {r['status']}){cpu}")
         runs.append(r)
     return runs
 
@@ -433,8 +497,10 @@ def run_target(t, password_hash, secret):
             res["f"] = {"conns": READ_CONNS, "runs": runs, "rps": summary(runs, "rps"),
                         "p50_us": summary(runs, "p50_us"), "p99_us": summary(runs, "p99_us")}
         if "a" in phases:
-            runs = repeated(f"(a) /api/tasks c={read_conns}", REPEATS, lambda: wrk("tasks", read_conns, DURATION))
+            runs = repeated(f"(a) /api/tasks c={read_conns}", REPEATS,
+                            lambda: with_cpu(server, lambda: wrk("tasks", read_conns, DURATION)))
             res["a"] = {"conns": read_conns, "runs": runs, "rps": summary(runs, "rps"),
+                        "api_cpu_us": summary(runs, "api_cpu_us"), "db_cpu_us": summary(runs, "db_cpu_us"),
                         "p50_us": summary(runs, "p50_us"), "p99_us": summary(runs, "p99_us"),
                         "errors": sum(r["errors"] for r in runs)}
         if CURVE and "a" in phases and t["rust_log"] != "warn":
