@@ -178,29 +178,14 @@ impl Fields<'_> {
         }
         let s = if rule.strip { s.trim_matches(is_python_space) } else { s.as_str() };
         let len = s.chars().count();
-        if len < rule.min {
-            self.errors.push(
-                FieldError::body(
-                    Some(name),
-                    "string_too_short",
-                    format!("String should have at least {} character{}", rule.min, plural(rule.min)),
-                )
-                .with_ctx(json!({ "min_length": rule.min })),
-            );
-            return None;
-        }
-        if len > rule.max {
-            self.errors.push(
-                FieldError::body(
-                    Some(name),
-                    "string_too_long",
-                    format!("String should have at most {} character{}", rule.max, plural(rule.max)),
-                )
-                .with_ctx(json!({ "max_length": rule.max })),
-            );
-            return None;
-        }
-        Some(s.to_string())
+        let (kind, bound, key, words) = match len {
+            _ if len < rule.min => ("string_too_short", rule.min, "min_length", "at least"),
+            _ if len > rule.max => ("string_too_long", rule.max, "max_length", "at most"),
+            _ => return Some(s.to_string()),
+        };
+        let message = format!("String should have {words} {bound} character{}", plural(bound));
+        self.errors.push(FieldError::body(Some(name), kind, message).with_ctx(json!({ key: bound })));
+        None
     }
 }
 
