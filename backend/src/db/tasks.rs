@@ -58,7 +58,7 @@ impl Db {
         let sql = format!(
             "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {check}, \
              t.id AS task_id, t.title, t.description, t.is_completed, t.created_at AS task_created_at, \
-             t.updated_at AS task_updated_at, u.email_verified_at \
+             t.updated_at AS task_updated_at \
              FROM users u LEFT JOIN tasks t ON t.user_id = u.id{condition} \
              WHERE u.id = $1 ORDER BY t.created_at DESC, t.id DESC LIMIT $4"
         );

@@ -24,10 +24,16 @@ pub struct SessionUser {
     pub name: Option<String>,
     pub created_at: Ts,
     pub token_version: i32,
+    /// Read for a token without a session ([`session_check`]); 0 otherwise.
+    #[sqlx(default)]
     pub revoked: i64,
+    /// Read for a token with a session; None otherwise.
+    #[sqlx(default)]
     pub session_last_used: Option<Ts>,
+    /// These two are read by `session_user`; `session_tasks` leaves them out (the task list answers no user,
+    /// and every column it selects is repeated on each task's row).
+    #[sqlx(default)]
     pub email_verified_at: Option<Ts>,
-    /// Read by `session_user`; `session_tasks` leaves it false (the task list answers no user).
     #[sqlx(default)]
     pub two_factor_enabled: bool,
 }
@@ -54,11 +60,9 @@ impl SessionUser {
 /// PostgreSQL 14 % more CPU per task list than the round-1 query (BENCHMARKS.md, fourth session).
 pub(super) fn session_check(session_id: &str) -> &'static str {
     if session_id.is_empty() {
-        "(SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) AS revoked, \
-         CAST(NULL AS TIMESTAMP) AS session_last_used"
+        "(SELECT COUNT(*) FROM revoked_tokens WHERE token_id = $2) AS revoked"
     } else {
-        "CAST(0 AS BIGINT) AS revoked, \
-         (SELECT last_used_at FROM sessions WHERE id = $3 AND user_id = $1) AS session_last_used"
+        "(SELECT last_used_at FROM sessions WHERE id = $3 AND user_id = $1) AS session_last_used"
     }
 }
 
