@@ -94,17 +94,28 @@ impl ApiProcess {
         self.child.id()
     }
 
-    /// Registers a user through the process's API and returns the access token.
+    /// Registers a user through the process's API and returns the access token. A `503` (hashing pool or
+    /// database pool busy, which a machine running every test at once can cause) is retried after its
+    /// `Retry-After`, as a client would: these tests are about the process, not about shedding load.
     pub async fn signup(&self, client: &reqwest::Client, email: &str, password: &str) -> String {
-        let res = client
-            .post(self.url("/api/auth/register"))
-            .json(&serde_json::json!({"email": email, "password": password}))
-            .send()
-            .await
-            .expect("register");
-        assert_eq!(res.status(), reqwest::StatusCode::CREATED, "register {email}");
-        let body: serde_json::Value = res.json().await.expect("a TokenResponse");
-        body["access_token"].as_str().expect("access_token").to_string()
+        for _ in 0..5 {
+            let res = client
+                .post(self.url("/api/auth/register"))
+                .json(&serde_json::json!({"email": email, "password": password}))
+                .send()
+                .await
+                .expect("register");
+            let status = res.status();
+            if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+                let wait = res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(1);
+                tokio::time::sleep(Duration::from_secs(wait.min(5))).await;
+                continue;
+            }
+            let body: serde_json::Value = res.json().await.expect("a JSON body");
+            assert_eq!(status, reqwest::StatusCode::CREATED, "register {email}: {body}");
+            return body["access_token"].as_str().expect("access_token").to_string();
+        }
+        panic!("register {email}: 503 five times");
     }
 
     pub fn url(&self, path: &str) -> String {
