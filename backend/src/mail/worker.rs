@@ -84,6 +84,8 @@ pub fn spawn_worker(state: &AppState) -> tokio::task::JoinHandle<()> {
                     }
                 }
                 Ok(_) => tokio::time::sleep(POLL).await,
+                // The process is shutting down (main closes the pool after the server has drained).
+                Err(sqlx::Error::PoolClosed) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read the mail outbox");
                     tokio::time::sleep(POLL * 4).await;

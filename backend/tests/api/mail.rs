@@ -674,3 +674,14 @@ async fn without_smtp_mail_is_written_as_eml_files_beside_the_sqlite_file() {
     assert!(mail.link().unwrap().starts_with(&format!("{WEB_URL}/verify-email?token=")));
     assert_eq!(verify(&app, &mail.token()).await.status(), StatusCode::OK);
 }
+
+/// At shutdown main closes the pool; the worker then ends instead of retrying (and warning) until the process exits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_ends_when_the_pool_is_closed() {
+    let app = TestApp::start_with(Kind::Sqlite, &[("WEB_URL", WEB_URL)]).await;
+    let worker = todo_auth::mail::spawn_worker(&app.state);
+    app.state.db.outbox_counts().await.unwrap();
+    app.state.db.close().await;
+    let ended = tokio::time::timeout(Duration::from_secs(10), worker).await;
+    assert!(matches!(ended, Ok(Ok(()))), "the worker still runs after the pool was closed: {ended:?}");
+}
