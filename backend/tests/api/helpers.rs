@@ -315,6 +315,12 @@ pub async fn parts(res: Response) -> (StatusCode, Value) {
     (status, body)
 }
 
+/// The whole seconds of a response's `Retry-After`, which must be there.
+pub fn retry_after(res: &Response) -> u64 {
+    let value = res.headers().get("retry-after").unwrap_or_else(|| panic!("{} without Retry-After", res.status()));
+    value.to_str().unwrap().parse().unwrap()
+}
+
 /// Asserts a `{"detail": "..."}` error.
 pub async fn expect_detail(res: Response, status: StatusCode, detail: &str) {
     let (got, body) = parts(res).await;

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::helpers::{DATA_KEY, SECRET};
+use crate::helpers::{retry_after, DATA_KEY, SECRET};
 
 const BIN: &str = env!("CARGO_BIN_EXE_todo-auth-api");
 
@@ -107,8 +107,7 @@ impl ApiProcess {
                 .expect("register");
             let status = res.status();
             if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
-                let wait = res.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(1);
-                tokio::time::sleep(Duration::from_secs(wait.min(5))).await;
+                tokio::time::sleep(Duration::from_secs(retry_after(&res).min(5))).await;
                 continue;
             }
             let body: serde_json::Value = res.json().await.expect("a JSON body");

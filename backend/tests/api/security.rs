@@ -24,7 +24,7 @@ async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) ->
 
 async fn expect_429(res: reqwest::Response, max_wait: u64) -> u64 {
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = res.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    let retry = retry_after(&res);
     assert!(retry >= 1 && retry <= max_wait, "Retry-After {retry} out of 1..={max_wait}");
     let (_, body) = parts(res).await;
     assert_eq!(body["detail"], format!("Too many attempts. Try again in {retry} seconds."));

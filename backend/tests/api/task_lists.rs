@@ -162,7 +162,7 @@ both!(
         assert_eq!(list["total"], 15);
         let res = app.post("/api/tasks", &token, json!({"title": "one more"})).await;
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        let retry = retry_after(&res);
         assert!((1..=60).contains(&retry), "Retry-After {retry}");
         // Per user: another user creates freely; after the window the first one may again.
         app.create_task(&other, "mine").await;

@@ -355,7 +355,7 @@ both!(
         }
         let res = from("10.0.0.9", mfa.clone(), right.clone()).await;
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        let retry = retry_after(&res);
         let (_, body) = parts(res).await;
         assert_eq!(body["detail"], format!("Too many attempts. Try again in {retry} seconds."));
 
