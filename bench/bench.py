@@ -330,47 +330,31 @@ def summary(runs, key):
     return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "all": vals}
 
 
-def cpu_seconds(pids):
-    """User + system CPU seconds of each of pids that still runs, by pid (from /proc/PID/stat)."""
-    got = {}
-    for pid in pids:
+def processes():
+    """Every process now running, by pid: (command name, parent pid, user + system CPU seconds), from
+    /proc/PID/stat. A process that ends while it is read is left out."""
+    found = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{d}/stat") as f:
+                head, _, rest = f.read().rpartition(")")
         except OSError:
             continue
-        got[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-    return got
+        fields = rest.split()
+        found[int(d)] = (head.partition("(")[2], int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+    return found
 
 
-def process_tree(root):
-    """root and every process below it (the seed runs uvicorn under bash)."""
-    parents = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    parents[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                pass
+def process_tree(root, procs):
+    """root and every process below it in procs (the seed runs uvicorn under bash)."""
     tree, grew = {root}, True
     while grew:
-        below = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        below = {pid for pid, (_, ppid, _) in procs.items() if ppid in tree} - tree
         tree |= below
         grew = bool(below)
     return tree
-
-
-def postgres_processes():
-    pids = []
-    for d in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{d}/comm") as f:
-                if d.isdigit() and f.read().strip() == "postgres":
-                    pids.append(int(d))
-        except OSError:
-            pass
-    return pids
 
 
 def with_cpu(server, fn):
@@ -378,13 +362,18 @@ def with_cpu(server, fn):
     PostgreSQL's (0 on SQLite, which runs inside the server); a process that ends during the run is missed.
     CPU time per request barely moves with the machine's other load, unlike requests per second."""
     pg = server.target["db"] == "postgres"
-    api0 = cpu_seconds(process_tree(server.proc.pid))
-    db0 = cpu_seconds(postgres_processes()) if pg else {}
+
+    def cpu():
+        procs = processes()
+        api = {pid: procs[pid][2] for pid in process_tree(server.proc.pid, procs) if pid in procs}
+        db = {pid: p[2] for pid, p in procs.items() if pg and p[0] == "postgres"}
+        return api, db
+
+    api0, db0 = cpu()
     r = fn()
     # Read again whatever runs now: a pool opens connections under load, and each is a new PostgreSQL
     # process whose whole CPU time falls inside the run.
-    api1 = cpu_seconds(process_tree(server.proc.pid))
-    db1 = cpu_seconds(postgres_processes()) if pg else {}
+    api1, db1 = cpu()
     spent = lambda a, b: sum(b[p] - a.get(p, 0.0) for p in b)
     n = max(r["requests"], 1)
     r["api_cpu_us"] = spent(api0, api1) / n * 1e6
