@@ -59,9 +59,6 @@ pub enum ApiError {
     Unauthorized(&'static str),
     /// 422 in pydantic's list shape.
     Validation(Vec<FieldError>),
-    /// 403 `{"detail": "Two-factor code required", "mfa_token": "..."}`: the password was right, and the
-    /// sign-in continues at `POST /api/auth/login/2fa` with this token.
-    TwoFactorRequired { mfa_token: String },
     /// 429: a throttle said no; `Retry-After` in seconds.
     TooManyAttempts { retry_after: u64 },
     /// 503: the database is unreachable or the hashing queue is full.
@@ -131,7 +128,6 @@ fn is_transient(code: Option<&str>) -> bool {
 }
 
 pub const INTERNAL_ERROR: &str = "Internal server error";
-pub const TWO_FACTOR_REQUIRED: &str = "Two-factor code required";
 pub const UNAVAILABLE: &str = "Service temporarily unavailable";
 
 pub fn detail_response(status: StatusCode, detail: &str) -> Response {
@@ -149,10 +145,6 @@ impl IntoResponse for ApiError {
             }
             ApiError::Validation(errors) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": errors }))).into_response()
-            }
-            ApiError::TwoFactorRequired { mfa_token } => {
-                (StatusCode::FORBIDDEN, Json(json!({ "detail": TWO_FACTOR_REQUIRED, "mfa_token": mfa_token })))
-                    .into_response()
             }
             ApiError::TooManyAttempts { retry_after } => {
                 let retry_after = retry_after.max(1);

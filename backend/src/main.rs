@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use todo_auth::{app, config, prepare, server};
+use todo_auth::{app, config, http::server, prepare};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc's malloc: a request allocates and frees hundreds of small objects (rows,
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     }
     if args.iter().any(|a| a == "--openapi") {
         // The document /openapi.json serves, without a database: what the frontend's types are generated from.
-        match todo_auth::openapi::document().to_pretty_json() {
+        match todo_auth::http::routes::document().to_pretty_json() {
             Ok(json) => println!("{json}"),
             Err(e) => {
                 eprintln!("cannot write the OpenAPI document: {e}");
@@ -104,19 +104,22 @@ async fn run(settings: config::Settings) -> Result<(), Box<dyn std::error::Error
         .map_err(|e| format!("cannot listen on {}:{}: {e}", addr.0, addr.1))?;
     let local = listener.local_addr()?;
     if let Some(metrics_addr) = state.settings.metrics_addr {
-        let handle = todo_auth::metrics::recorder();
+        let handle = todo_auth::http::metrics::recorder();
         let listener = tokio::net::TcpListener::bind(metrics_addr)
             .await
             .map_err(|e| format!("cannot listen on METRICS_ADDR {metrics_addr}: {e}"))?;
         tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
-        let router = todo_auth::metrics::router(state.clone(), handle);
+        let router = todo_auth::http::metrics::router(state.clone(), handle);
         tokio::spawn(server::serve(listener, router, limits, std::future::pending()));
     }
     tracing::info!("listening on http://{local} ({database}); docs at http://{local}/docs");
     tracing::info!(key_id = state.cipher.key_id(), "two-factor secrets encrypted with DATA_ENCRYPTION_KEY");
     state.spawn_maintenance();
-    todo_auth::mail::spawn_worker(&state);
+    state.mail_worker()?.spawn();
     server::serve(listener, app(state.clone()), limits, shutdown_signal()).await;
+    // Work the last requests started (a reset link being stored) ends before the pool closes.
+    state.background.close();
+    state.background.wait().await;
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())

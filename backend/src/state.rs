@@ -1,26 +1,24 @@
-//! What every handler shares: settings, the database, token keys, the bcrypt pool and a clock.
+//! What every flow and handler shares: settings, the database, token keys, the hashing pool, the password
+//! rules, the cipher and the one clock.
 
-use std::{
-    ops::Deref,
-    sync::{
-        atomic::{AtomicI64, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{ops::Deref, sync::Arc, time::Duration};
+
+use tokio_util::task::TaskTracker;
 
 use crate::{
     auth::{
+        cipher::DataCipher,
+        hasher::Hasher,
         jwt::Tokens,
-        password::Hasher,
         policy::Passwords,
         scheme::Scheme,
-        throttle::{Attempt, Limit, OnSuccess},
+        throttle::{Attempt, Limit},
     },
+    clock::Clock,
     config::Settings,
-    crypto::DataCipher,
-    db::{Db, Ts},
+    db::Db,
     error::ApiError,
+    mail::MailWorker,
 };
 
 #[derive(Clone)]
@@ -33,9 +31,12 @@ pub struct Inner {
     pub hasher: Arc<Hasher>,
     /// The password rules in front of `hasher` for every new password.
     pub passwords: Passwords,
-    pub clock: Clock,
+    pub clock: Arc<Clock>,
     /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest.
     pub cipher: DataCipher,
+    /// Work a request starts and does not wait for (the look-up and mail of a forgot-password request):
+    /// shutdown waits for it before closing the pool, and tests wait for it instead of sleeping.
+    pub background: TaskTracker,
 }
 
 impl Deref for AppState {
@@ -48,11 +49,21 @@ impl Deref for AppState {
 impl AppState {
     pub fn new(settings: Settings, db: Db) -> AppState {
         let tokens = Tokens::new(&settings.jwt_secret, settings.jwt_algorithm, settings.access_token_expire);
-        let hasher = Hasher::new(settings.password_hash, settings.hash_workers, settings.hash_queue);
+        let scheme = Scheme::configured(settings.password_hash, settings.bcrypt_cost);
+        let hasher = Hasher::new(scheme, settings.hash_workers, settings.hash_queue);
         let passwords =
             Passwords::new(hasher.clone(), settings.pwned_passwords_url.as_deref(), settings.pwned_passwords_timeout);
         let cipher = DataCipher::new(&settings.data_encryption_key, &settings.data_encryption_previous_keys);
-        AppState(Arc::new(Inner { settings, db, tokens, hasher, passwords, clock: Clock::default(), cipher }))
+        AppState(Arc::new(Inner {
+            settings,
+            db,
+            tokens,
+            hasher,
+            passwords,
+            clock: Arc::new(Clock::default()),
+            cipher,
+            background: TaskTracker::new(),
+        }))
     }
 
     /// Background upkeep, every minute from start-up: the dummy hash for unknown-email logins of the
@@ -79,15 +90,20 @@ impl AppState {
     /// revocations of tokens that have expired anyway. Returns the number of rows removed.
     pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
         let before = self.clock.now().minus(self.settings.rate_limits.window.max(crate::config::TASK_CREATE_WINDOW));
-        self.db.purge(before, Ts::now()).await
+        self.db.purge(before, self.clock.now()).await
     }
 }
 
 impl AppState {
     /// Counts one attempt against each limit that is on, or refuses with 429 (and counts nothing) when any
     /// of them is used up: [`Attempt::reserve`] on this app's database, window and clock.
-    pub async fn reserve(&self, limits: &[(Limit, OnSuccess)]) -> Result<Attempt, ApiError> {
+    pub async fn reserve(&self, limits: &[Limit]) -> Result<Attempt, ApiError> {
         Attempt::reserve(&self.db, limits, self.settings.rate_limits.window, self.clock.now()).await
+    }
+
+    /// This process's mail delivery worker, on this app's database, clock and mail settings.
+    pub fn mail_worker(&self) -> Result<MailWorker, String> {
+        MailWorker::new(self.db.clone(), self.clock.clone(), self.settings.mail.clone())
     }
 
     /// Sets the unknown-email verification's kind to the most common kind among (a sample of) the stored
@@ -113,28 +129,5 @@ impl AppState {
             )
         });
         self.hasher.set_dummy_scheme(typical.map_or(configured, |(scheme, _)| scheme));
-    }
-}
-
-/// The time throttling windows are measured in. Real time, plus an offset that tests move forward
-/// instead of sleeping through a window.
-#[derive(Default)]
-pub struct Clock {
-    offset_secs: AtomicI64,
-}
-
-impl Clock {
-    pub fn now(&self) -> Ts {
-        let now = Ts::now();
-        let offset = self.offset_secs.load(Ordering::Relaxed);
-        if offset == 0 {
-            now
-        } else {
-            Ts(now.0 + chrono::Duration::seconds(offset))
-        }
-    }
-
-    pub fn advance(&self, by: Duration) {
-        self.offset_secs.fetch_add(by.as_secs() as i64, Ordering::Relaxed);
     }
 }

@@ -11,7 +11,6 @@ use std::{collections::HashSet, time::Duration};
 use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use secrecy::ExposeSecret;
 
@@ -156,9 +155,7 @@ impl Tokens {
 /// A token without `jti` is identified by its hash (never stored in the clear: a database leak must
 /// not hand out tokens).
 fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", super::opaque::sha256_hex(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -1,9 +1,13 @@
-//! Authentication without HTTP: passwords (seed: auth/password.py), tokens (auth/jwt.py), two-factor codes,
-//! throttling of sign-in attempts and the client address they key on. The request extractors that use these
-//! (the current user, the bearer token, the client's address) are in [`crate::extract`].
+//! Authentication's primitives, without HTTP: password hashes (`scheme.rs`, seed: auth/password.py) and the
+//! pool they run on (`hasher.rs`), the password rules (`policy.rs`, `pwned.rs`), tokens (`jwt.rs`, seed:
+//! auth/jwt.py; `opaque.rs` for the random ones), two-factor codes (`totp.rs`), encryption at rest
+//! (`cipher.rs`), throttling (`throttle.rs`) and the client address it keys on. The flows that combine them are
+//! in `crate::flows`; the request extractors in `crate::http::extract`.
 
+pub mod cipher;
+pub mod hasher;
 pub mod jwt;
-pub mod password;
+pub mod opaque;
 pub mod policy;
 pub mod pwned;
 pub mod scheme;
@@ -14,7 +18,7 @@ use std::net::IpAddr;
 
 /// The client's address, for throttling: the socket's peer, or, when that peer is a configured trusted
 /// proxy, the right-most `X-Forwarded-For` entry that is not itself a trusted proxy (see
-/// [`crate::extract::client_from_forwarded`]). IPv6 clients are keyed by their /64 (see [`ClientIp::fmt`]).
+/// `crate::http::extract::client_from_forwarded`). IPv6 clients are keyed by their /64 (see [`ClientIp::fmt`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
 

@@ -15,7 +15,7 @@
 //! and `ctx.reason` (`common`, `email`, `name`, `breached`) for clients.
 //!
 //! Sign-in never re-checks (a seed user with a weak password still gets in); instead
-//! [`Passwords::signed_in`] tells the caller whether the password it just proved breaks today's local
+//! [`breaks_local_rules`] tells the sign-in flow whether the password it just proved breaks today's local
 //! rules, so the web app can suggest a change. That answer goes only to whoever typed the password,
 //! is computed from what they sent, and is stored nowhere.
 
@@ -24,13 +24,10 @@ use std::{sync::Arc, time::Duration};
 use serde_json::json;
 
 use super::{
-    password::{Hasher, Permit},
+    hasher::{Hasher, Permit},
     pwned::{Lookup, Pwned},
 };
-use crate::{
-    db::{Db, User},
-    error::{ApiError, FieldError},
-};
+use crate::error::{ApiError, FieldError};
 
 /// The length rule (code points), as the seed's pydantic model has it.
 pub const MIN_CHARS: usize = 8;
@@ -175,38 +172,44 @@ impl Passwords {
         }
     }
 
-    /// After a successful sign-in with `password`: replaces the stored hash when the one rule says so
-    /// ([`Hasher::needs_rehash`]: another bcrypt cost, or the other kind of hash), and answers whether the
-    /// password breaks today's local rules (the web app then suggests a change). A rehash that cannot run
-    /// now (hashing pool full, database away) is skipped and logged: the sign-in itself has succeeded.
-    pub async fn signed_in(&self, db: &Db, user: &User, password: &str) -> bool {
-        if self.hasher.needs_rehash(&user.hashed_password, password) {
-            match self.hasher.hash(password).await {
-                Ok(new) => match db.rehash_password(&user.id, &user.hashed_password, &new).await {
-                    Ok(true) => {
-                        tracing::info!(user_id = %user.id, scheme = self.hasher.scheme().name(), "password rehashed")
-                    }
-                    Ok(false) => {} // changed meanwhile by a password change: leave that one
-                    Err(e) => tracing::warn!(user_id = %user.id, error = %e, "rehash not stored"),
-                },
-                Err(e) => tracing::warn!(user_id = %user.id, error = ?e, "rehash skipped"),
+    /// After a successful sign-in with `password`: a new hash of it when the stored one should be replaced
+    /// ([`Hasher::needs_rehash`]: another bcrypt cost, or the other kind of hash), else `None`. A rehash that
+    /// cannot run now (the hashing pool full) is skipped and logged: the sign-in itself has succeeded, and
+    /// the next one tries again.
+    pub async fn rehash(&self, stored: &str, password: &str) -> Option<String> {
+        if !self.hasher.needs_rehash(stored, password) {
+            return None;
+        }
+        match self.hasher.hash(password).await {
+            Ok(new) => Some(new),
+            Err(e) => {
+                tracing::warn!(error = ?e, "rehash skipped");
+                None
             }
         }
-        let chars = password.chars().count();
-        let owner = Owner { email: &user.email, name: user.name.as_deref() };
-        !(MIN_CHARS..=MAX_CHARS).contains(&chars) || local_weakness(password, &owner).is_some()
     }
+}
+
+/// Whether a password just proved at sign-in breaks today's rules that need no network (length, the common
+/// list, the owner's email and name): the web app then suggests a change. Sign-in never refuses on this.
+pub fn breaks_local_rules(password: &str, owner: &Owner<'_>) -> bool {
+    let chars = password.chars().count();
+    !(MIN_CHARS..=MAX_CHARS).contains(&chars) || local_weakness(password, owner).is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every new password is hashed through [`Passwords::new_hash`], so no route may call the pool's
-    /// `hash` itself (a new route that does would skip the rules).
+    /// Every new password is hashed through [`Passwords::new_hash`] (and a proved one re-hashed through
+    /// [`Passwords::rehash`]), so no flow or route may call the pool's `hash` itself (a new one that does
+    /// would skip the rules).
     #[test]
-    fn no_route_hashes_a_password_past_the_rules() {
-        let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes"))];
+    fn no_flow_hashes_a_password_past_the_rules() {
+        let mut dirs = vec![
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/flows")),
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http")),
+        ];
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -218,7 +221,7 @@ mod tests {
                 assert!(
                     !text.contains("hasher.hash(")
                         && !text.contains("hasher.hash_with(")
-                        && !text.contains("hash_blocking("),
+                        && !text.contains("bcrypt_hash("),
                     "{} hashes a password without the password rules: use state.passwords.new_hash",
                     path.display()
                 );

@@ -7,9 +7,14 @@
 //!   (m = 19 MiB, t = 2, p = 1). The seed cannot read these: a user who signed in after the switch can
 //!   no longer sign in through the seed's backend.
 //!
-//! Verification reads whatever a row holds (bcrypt or Argon2id), whatever is configured.
+//! Verification reads whatever a row holds (bcrypt or Argon2id), whatever is configured. These are the
+//! synchronous primitives; requests run them on the hashing pool ([`super::hasher::Hasher`]).
 
-use argon2::{password_hash::PasswordHash, Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use argon2::{
+    password_hash::PasswordHash as Phc, Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version,
+};
+
+use crate::config::PasswordHash;
 
 /// OWASP Password Storage Cheat Sheet, Argon2id: m = 19 MiB, t = 2, p = 1.
 pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
@@ -20,6 +25,32 @@ pub const ARGON2_PARALLELISM: u32 = 1;
 pub enum Scheme {
     Bcrypt { cost: u32 },
     Argon2id,
+}
+
+/// bcrypt reads at most 72 bytes; the seed truncates explicitly (newer Python bcrypt refuses longer).
+pub const BCRYPT_MAX_BYTES: usize = 72;
+
+/// The part of a password bcrypt hashes: its first 72 UTF-8 bytes (the seed's rule, so hashes move between
+/// the seed and us in both directions).
+pub fn bcrypt_input(password: &str) -> &[u8] {
+    let bytes = password.as_bytes();
+    &bytes[..bytes.len().min(BCRYPT_MAX_BYTES)]
+}
+
+/// A `$2b$` hash with the seed's rules (synchronous).
+pub fn bcrypt_hash(password: &str, cost: u32) -> Result<String, bcrypt::BcryptError> {
+    bcrypt::hash_with_result(bcrypt_input(password), cost).map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
+}
+
+/// Verify with the seed's rules. A stored value that is not a bcrypt hash verifies as false.
+fn bcrypt_verify(password: &str, hash: &str) -> bool {
+    match bcrypt::verify(bcrypt_input(password), hash) {
+        Ok(ok) => ok,
+        Err(e) => {
+            tracing::warn!(error = %e, "stored password hash is not a valid bcrypt hash");
+            false
+        }
+    }
 }
 
 /// `Hasher::new(12, …)` means bcrypt at cost 12, as before `PASSWORD_HASH` existed.
@@ -40,12 +71,11 @@ fn is_argon2(stored: &str) -> bool {
 }
 
 impl Scheme {
-    /// Parses `PASSWORD_HASH`; the bcrypt cost comes from `BCRYPT_COST`.
-    pub fn parse(name: &str, bcrypt_cost: u32) -> Result<Scheme, String> {
-        match name.to_ascii_lowercase().as_str() {
-            "bcrypt" => Ok(Scheme::Bcrypt { cost: bcrypt_cost }),
-            "argon2id" => Ok(Scheme::Argon2id),
-            _ => Err("must be bcrypt or argon2id".into()),
+    /// What `PASSWORD_HASH` and `BCRYPT_COST` configure.
+    pub fn configured(kind: PasswordHash, bcrypt_cost: u32) -> Scheme {
+        match kind {
+            PasswordHash::Bcrypt => Scheme::Bcrypt { cost: bcrypt_cost },
+            PasswordHash::Argon2id => Scheme::Argon2id,
         }
     }
 
@@ -72,7 +102,7 @@ impl Scheme {
     /// A new hash of this kind (synchronous: run it on the hashing pool).
     pub fn hash(&self, password: &str) -> Result<String, String> {
         match *self {
-            Scheme::Bcrypt { cost } => super::password::hash_blocking(password, cost).map_err(|e| e.to_string()),
+            Scheme::Bcrypt { cost } => bcrypt_hash(password, cost).map_err(|e| e.to_string()),
             Scheme::Argon2id => {
                 let salt = argon2::password_hash::SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
                 argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
@@ -83,9 +113,9 @@ impl Scheme {
     /// Checks a password against a stored hash of either kind. A value that is neither verifies as false.
     pub fn verify(password: &str, stored: &str) -> bool {
         if !is_argon2(stored) {
-            return super::password::verify_bcrypt(password, stored);
+            return bcrypt_verify(password, stored);
         }
-        match PasswordHash::new(stored) {
+        match Phc::new(stored) {
             // The parameters are read from the stored string, so older or stronger ones still verify.
             Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(e) => {
@@ -118,9 +148,9 @@ impl Scheme {
             }
             Scheme::Argon2id => {
                 if !is_argon2(stored) {
-                    return stored.starts_with("$2") && password.len() <= super::password::BCRYPT_MAX_BYTES;
+                    return stored.starts_with("$2") && password.len() <= BCRYPT_MAX_BYTES;
                 }
-                let Ok(parsed) = PasswordHash::new(stored) else { return false };
+                let Ok(parsed) = Phc::new(stored) else { return false };
                 let Ok(params) = Params::try_from(&parsed) else { return false };
                 parsed.algorithm.as_str() != "argon2id"
                     || parsed.version != Some(Version::V0x13 as u32)
@@ -201,9 +231,36 @@ mod tests {
     }
 
     #[test]
-    fn the_variable_is_read_in_any_case() {
-        assert_eq!(Scheme::parse("Argon2id", 12), Ok(Scheme::Argon2id));
-        assert_eq!(Scheme::parse("bcrypt", 11), Ok(Scheme::Bcrypt { cost: 11 }));
-        assert!(Scheme::parse("scrypt", 12).is_err());
+    fn hashes_are_2b_with_the_configured_cost_and_verify() {
+        let h = bcrypt_hash("correct horse battery", 4).unwrap();
+        assert!(h.starts_with("$2b$04$"), "{h}");
+        assert!(Scheme::verify("correct horse battery", &h));
+        assert!(!Scheme::verify("Correct horse battery", &h));
+    }
+
+    #[test]
+    fn only_the_first_72_bytes_count_like_the_seed() {
+        let long = "p".repeat(80);
+        let h = bcrypt_hash(&long, 4).unwrap();
+        assert!(Scheme::verify(&format!("{}{}", "p".repeat(72), "anything"), &h));
+        assert!(!Scheme::verify(&"p".repeat(71), &h));
+        // Multi-byte characters: the cut is by bytes, exactly as `password.encode()[:72]`.
+        let emoji = "🔐".repeat(20); // 80 bytes
+        let h = bcrypt_hash(&emoji, 4).unwrap();
+        assert!(Scheme::verify(&format!("{}{}", "🔐".repeat(18), "x"), &h));
+    }
+
+    #[test]
+    fn hashes_made_by_the_seed_verify() {
+        // From tests/fixtures/seed-db (Python bcrypt, cost 12).
+        assert!(Scheme::verify("correct horse battery", SEED_HASH));
+        assert!(!Scheme::verify("wrong", SEED_HASH));
+        assert!(!Scheme::verify("x", "not-a-hash"));
+    }
+
+    #[test]
+    fn the_configured_kind_and_cost_make_the_scheme() {
+        assert_eq!(Scheme::configured(PasswordHash::Argon2id, 12), Scheme::Argon2id);
+        assert_eq!(Scheme::configured(PasswordHash::Bcrypt, 11), Scheme::Bcrypt { cost: 11 });
     }
 }

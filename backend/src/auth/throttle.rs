@@ -9,11 +9,7 @@
 //!
 //! ```ignore
 //! let permit = state.hasher.admit()?;                      // hashing capacity first: no write if full
-//! let attempt = state.reserve(&[
-//!     (throttle::logins_per_email(limits, &email), OnSuccess::Keep),             // every attempt counts
-//!     (throttle::failures_per_email_client(limits, &email, client), OnSuccess::Clear), // a success resets
-//!     (throttle::failures_per_client(limits, client), OnSuccess::Release),       // only failures count
-//! ]).await?;                                              // 429 here, before any work
+//! let attempt = state.reserve(&throttle::sign_in(limits, &email, client)).await?; // 429 here, before any work
 //! if state.hasher.verify_with(permit, &password, &hash).await? {
 //!     attempt.succeeded().await?;
 //! } else {
@@ -29,50 +25,128 @@
 
 use std::time::Duration;
 
-use crate::{
-    config::RateLimits,
-    db::{Db, Ts},
-    error::ApiError,
-};
+use crate::{clock::Ts, config::RateLimits, db::Db, error::ApiError};
 
 use super::ClientIp;
 
-/// One limit: the key it counts and how many events the window allows.
+/// One limit: the key it counts, how many events the window allows, and what a success does to this
+/// attempt's event. Every limit of the API is made by one function below, which says all three.
 #[derive(Debug, Clone)]
 pub struct Limit {
     pub key: String,
     pub max: u32,
+    pub on_success: OnSuccess,
 }
 
-/// Failed logins (and failed current-password checks) per (email, client).
+// ---------- sign-in and every check of a password ----------
+
+/// Failed password checks (sign-in, or the current password of a change) per (email, client); a success
+/// clears them.
 pub fn failures_per_email_client(limits: &RateLimits, email: &str, client: ClientIp) -> Limit {
-    Limit { key: format!("fail:email+client:{email}|{client}"), max: limits.login_failures_per_email_client }
+    Limit {
+        key: format!("fail:email+client:{email}|{client}"),
+        max: limits.login_failures_per_email_client,
+        on_success: OnSuccess::Clear,
+    }
 }
 
-/// Failed logins per client, whatever the email (a script trying many accounts).
+/// Failed checks per client, whatever the email or code (a script trying many accounts); only failures
+/// count.
 pub fn failures_per_client(limits: &RateLimits, client: ClientIp) -> Limit {
-    Limit { key: format!("fail:client:{client}"), max: limits.login_failures_per_client }
+    Limit {
+        key: format!("fail:client:{client}"),
+        max: limits.login_failures_per_client,
+        on_success: OnSuccess::Release,
+    }
 }
 
-/// Every login attempt on one email from all clients (a distributed attack on one account).
+/// Every sign-in attempt on one email from all clients (a distributed attack on one account); successes
+/// count too.
 pub fn logins_per_email(limits: &RateLimits, email: &str) -> Limit {
-    Limit { key: format!("login:email:{email}"), max: limits.logins_per_email }
-}
-
-pub fn registrations_per_client(limits: &RateLimits, client: ClientIp) -> Limit {
-    Limit { key: format!("register:client:{client}"), max: limits.registrations_per_client }
+    Limit { key: format!("login:email:{email}"), max: limits.logins_per_email, on_success: OnSuccess::Keep }
 }
 
 /// Failed current-password checks on one account from all clients (a stolen token guessing the password
-/// from many addresses).
+/// from many addresses); only failures count.
 pub fn password_failures_per_account(limits: &RateLimits, user_id: &str) -> Limit {
-    Limit { key: format!("fail:account:{user_id}"), max: limits.password_failures_per_account }
+    Limit {
+        key: format!("fail:account:{user_id}"),
+        max: limits.password_failures_per_account,
+        on_success: OnSuccess::Release,
+    }
+}
+
+/// A sign-in with a password: every attempt on the email, failures per (email, client) and per client.
+pub fn sign_in(limits: &RateLimits, email: &str, client: ClientIp) -> Vec<Limit> {
+    vec![
+        logins_per_email(limits, email),
+        failures_per_email_client(limits, email, client),
+        failures_per_client(limits, client),
+    ]
+}
+
+/// The current password of a signed-in account (a change of password or address, two-factor set-up):
+/// failures per (email, client), per client and per account.
+pub fn current_password(limits: &RateLimits, email: &str, client: ClientIp, user_id: &str) -> Vec<Limit> {
+    vec![
+        failures_per_email_client(limits, email, client),
+        failures_per_client(limits, client),
+        password_failures_per_account(limits, user_id),
+    ]
+}
+
+/// Wrong two-factor codes: per user (whichever client sends them, as many as a password allows per email and
+/// client) and per client (shared with failed sign-ins); only failures count.
+pub fn second_factor(limits: &RateLimits, user_id: &str, client: ClientIp) -> Vec<Limit> {
+    vec![
+        Limit {
+            key: format!("fail:2fa:user:{user_id}"),
+            max: limits.login_failures_per_email_client,
+            on_success: OnSuccess::Release,
+        },
+        failures_per_client(limits, client),
+    ]
+}
+
+// ---------- what every request counts, whatever its outcome ----------
+
+pub fn registrations_per_client(limits: &RateLimits, client: ClientIp) -> Limit {
+    Limit {
+        key: format!("register:client:{client}"),
+        max: limits.registrations_per_client,
+        on_success: OnSuccess::Keep,
+    }
 }
 
 /// Task creations of one user (a script filling the database; the window is
 /// [`crate::config::TASK_CREATE_WINDOW`]).
 pub fn task_creates_per_user(limits: &RateLimits, user_id: &str) -> Limit {
-    Limit { key: format!("create:user:{user_id}"), max: limits.task_creates_per_minute }
+    Limit { key: format!("create:user:{user_id}"), max: limits.task_creates_per_minute, on_success: OnSuccess::Keep }
+}
+
+/// Password-reset requests: per client and per address, counted whether or not an account has it.
+pub fn forgot_password(limits: &RateLimits, email: &str, client: ClientIp) -> Vec<Limit> {
+    vec![
+        Limit {
+            key: format!("mail:forgot:client:{client}"),
+            max: limits.mail_requests_per_client,
+            on_success: OnSuccess::Keep,
+        },
+        Limit {
+            key: format!("mail:forgot:email:{email}"),
+            max: limits.mail_requests_per_email,
+            on_success: OnSuccess::Keep,
+        },
+    ]
+}
+
+/// Verification links sent again, per account.
+pub fn verification_mails(limits: &RateLimits, user_id: &str) -> Limit {
+    Limit {
+        key: format!("mail:verify:user:{user_id}"),
+        max: limits.mail_requests_per_email,
+        on_success: OnSuccess::Keep,
+    }
 }
 
 /// What a success does to the event an [`Attempt`] reserved under one limit.
@@ -91,8 +165,8 @@ pub enum OnSuccess {
 #[must_use = "an attempt ends with succeeded() or failed()"]
 pub struct Attempt {
     db: Db,
-    /// Per limit that is on: the row reserved for this attempt and what a success does to it.
-    reserved: Vec<(i64, Limit, OnSuccess)>,
+    /// Per limit that is on: the row reserved for this attempt, and the limit.
+    reserved: Vec<(i64, Limit)>,
 }
 
 impl Attempt {
@@ -100,22 +174,17 @@ impl Attempt {
     /// any of them is used up; `Retry-After` is when the oldest event of the fullest limit leaves the
     /// window. Atomic under concurrency, across processes sharing the database.
     /// (`AppState::reserve` calls this with the app's database, window and clock.)
-    pub async fn reserve(
-        db: &Db,
-        limits: &[(Limit, OnSuccess)],
-        window: Duration,
-        now: Ts,
-    ) -> Result<Attempt, ApiError> {
-        let active: Vec<&(Limit, OnSuccess)> = limits.iter().filter(|(l, _)| l.max > 0).collect();
-        let keys: Vec<(String, i64)> = active.iter().map(|(l, _)| (l.key.clone(), i64::from(l.max))).collect();
+    pub async fn reserve(db: &Db, limits: &[Limit], window: Duration, now: Ts) -> Result<Attempt, ApiError> {
+        let active: Vec<&Limit> = limits.iter().filter(|l| l.max > 0).collect();
+        let keys: Vec<(String, i64)> = active.iter().map(|l| (l.key.clone(), i64::from(l.max))).collect();
         let since = now.minus(window);
         match db.reserve_attempts(&keys, since, now).await? {
             Some(ids) => {
-                let reserved = active.iter().zip(ids).map(|((l, on), id)| (id, l.clone(), *on)).collect();
+                let reserved = active.into_iter().zip(ids).map(|(l, id)| (id, l.clone())).collect();
                 Ok(Attempt { db: db.clone(), reserved })
             }
             None => {
-                let limits: Vec<Limit> = active.iter().map(|(l, _)| l.clone()).collect();
+                let limits: Vec<Limit> = active.into_iter().cloned().collect();
                 Err(ApiError::TooManyAttempts { retry_after: retry_after(db, &limits, window, now).await? })
             }
         }
@@ -125,14 +194,29 @@ impl Attempt {
     /// [`OnSuccess::Clear`] limits emptied.
     pub async fn succeeded(self) -> Result<(), ApiError> {
         let release: Vec<i64> =
-            self.reserved.iter().filter(|(_, _, on)| *on == OnSuccess::Release).map(|(id, _, _)| *id).collect();
-        let clear: Vec<String> =
-            self.reserved.iter().filter(|(_, _, on)| *on == OnSuccess::Clear).map(|(_, l, _)| l.key.clone()).collect();
+            self.reserved.iter().filter(|(_, l)| l.on_success == OnSuccess::Release).map(|(id, _)| *id).collect();
+        let clear: Vec<String> = self
+            .reserved
+            .iter()
+            .filter(|(_, l)| l.on_success == OnSuccess::Clear)
+            .map(|(_, l)| l.key.clone())
+            .collect();
         Ok(self.db.release_attempts(&release, &clear).await?)
     }
 
     /// The guarded work failed: the attempt stays counted against every limit.
     pub fn failed(self) {}
+
+    /// Ends the attempt by the outcome of the work it guarded: [`Attempt::succeeded`] when `ok`, else
+    /// [`Attempt::failed`].
+    pub async fn settle(self, ok: bool) -> Result<(), ApiError> {
+        if ok {
+            self.succeeded().await
+        } else {
+            self.failed();
+            Ok(())
+        }
+    }
 }
 
 /// Seconds until the fullest of `limits` has room again (at least 1).

@@ -8,7 +8,6 @@ use data_encoding::BASE32_NOPAD;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha1::Sha1;
-use sha2::{Digest, Sha256};
 
 pub const DIGITS: u32 = 6;
 /// [`DIGITS`] as a length.
@@ -118,7 +117,7 @@ pub fn new_recovery_codes() -> Vec<String> {
 /// What is stored of a recovery code: SHA-256 of its normalized form (case, spaces and dashes ignored).
 pub fn recovery_code_hash(code: &str) -> String {
     let normalized = normalize(code).to_lowercase();
-    Sha256::digest(normalized.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    super::opaque::sha256_hex(normalized.as_bytes())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Throttling's attempts (`auth_attempts`) and the purge of old attempts and revocations.
 
-use super::{Db, Ts};
+use super::Db;
+use crate::clock::Ts;
 
 /// One key's events in a window ([`Db::attempt_counts`]).
 #[derive(Debug, sqlx::FromRow)]

@@ -1,6 +1,7 @@
 //! The only module that speaks SQL: the pool and migrations here, one file per table (or group of tables)
-//! beside it — `ts.rs` the timestamp type, `users.rs`, `tasks.rs`, `attempts.rs` (throttling and revocation
-//! upkeep), `sessions.rs`, `two_factor.rs`; the mail tables are in `mail/store.rs`.
+//! beside it — `users.rs`, `tasks.rs`, `attempts.rs` (throttling and revocation upkeep), `sessions.rs`,
+//! `two_factor.rs`, `outbox.rs` (mail waiting for delivery), `account_tokens.rs` (the tokens of mailed links
+//! and the flows they complete). The timestamp type, [`Ts`], is the clock's.
 //!
 //! One pool per database kind, chosen by `DATABASE_URL`. Every query is written once: the SQL is
 //! portable (`$1` placeholders work on both, `RETURNING` too) and [`on_pool!`] expands the same body for
@@ -64,17 +65,18 @@ macro_rules! on_pool {
         }
     }};
 }
-pub(crate) use on_pool;
 
+pub mod account_tokens;
 mod attempts;
+pub mod outbox;
 pub mod sessions;
 mod tasks;
-mod ts;
 mod two_factor;
 mod users;
+pub use account_tokens::{Purpose, TokenMail, Verified};
+pub use outbox::{Mail, OutboxCounts, OutboxRow};
 pub use sessions::SessionRow;
 pub use tasks::{Task, TaskFilter, TaskPatch};
-pub use ts::Ts;
 pub use two_factor::{MfaChallenge, TwoFactorRow};
 pub(crate) use users::USER_COLUMNS;
 pub use users::{NewUser, SessionUser, User};

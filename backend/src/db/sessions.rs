@@ -2,7 +2,8 @@
 //! reads it inside the current-user query ([`Db::session_user`], [`Db::session_tasks`]); this module holds
 //! the rest: create, list, end, refresh "last used", purge.
 
-use super::{Db, Ts};
+use super::Db;
+use crate::clock::Ts;
 
 /// A session as `GET /api/auth/sessions` lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]

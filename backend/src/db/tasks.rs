@@ -2,7 +2,8 @@
 
 use sqlx::{Column, FromRow, Row};
 
-use super::{attempts::advisory_lock_id, users::session_check, Db, SessionUser, Ts};
+use super::{attempts::advisory_lock_id, users::session_check, Db, SessionUser};
+use crate::clock::Ts;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Task {

@@ -2,8 +2,9 @@
 //! accepted, recovery-code hashes and the pending sign-in challenges. Every "use once" is a single
 //! conditional UPDATE or DELETE whose row count decides, so two racing requests cannot both succeed.
 
-use super::{Db, Ts};
-use crate::mail::{store::insert_mails, Mail};
+use super::Db;
+use super::{outbox::insert_mails, Mail};
+use crate::clock::Ts;
 
 /// A user's two-factor row: the secrets as stored (encrypted), and the last accepted TOTP step.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -1,6 +1,7 @@
 //! The users table, and the current-user check that reads a user with its token's revocation and session.
 
-use super::{Db, Ts};
+use super::Db;
+use crate::clock::Ts;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -85,7 +86,7 @@ impl Db {
         hashed_password: &str,
         name: Option<&str>,
         now: Ts,
-        verification: &crate::mail::TokenMail,
+        verification: &super::TokenMail,
     ) -> Result<NewUser, sqlx::Error> {
         let sql = format!(
             "INSERT INTO users (id, email, hashed_password, name, created_at, updated_at, token_version) \
@@ -105,7 +106,7 @@ impl Db {
                     .fetch_optional(&mut *tx)
                     .await?;
                 if user.is_some() {
-                    crate::mail::store::write_token_mail!(tx, verification, now);
+                    super::account_tokens::write_token_mail!(tx, verification, now);
                     tx.commit().await?;
                 }
                 Ok(user)

@@ -73,6 +73,16 @@ pub enum Kind<'a> {
     },
 }
 
+impl Kind<'_> {
+    /// The link the mail carries, if any.
+    pub fn link(&self) -> Option<&str> {
+        match self {
+            Kind::Verify { link, .. } | Kind::ChangeEmail { link, .. } | Kind::ResetPassword { link, .. } => Some(link),
+            Kind::ChangeNotice { .. } | Kind::PasswordChanged { .. } | Kind::TwoFactor { .. } => None,
+        }
+    }
+}
+
 fn human(d: Duration) -> String {
     let mins = d.as_secs() / 60;
     let plural = |n: u64, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };

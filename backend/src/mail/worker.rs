@@ -6,7 +6,7 @@
 //! The one window in which a mail can go out twice is a crash between the server's acceptance and the row's
 //! update, as with any SMTP client.
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
@@ -15,7 +15,11 @@ use lettre::{
 
 use secrecy::ExposeSecret;
 
-use crate::{mail::store::OutboxRow, state::AppState};
+use crate::{
+    clock::Clock,
+    config::{smtp_transport_url, MailSettings},
+    db::{Db, OutboxRow},
+};
 
 /// How long a claim lasts: well beyond one delivery's SMTP timeouts.
 pub const LEASE: Duration = Duration::from_secs(120);
@@ -35,10 +39,10 @@ pub enum Transport {
 }
 
 impl Transport {
-    pub fn from_settings(settings: &crate::config::MailSettings) -> Result<Transport, String> {
+    pub fn from_settings(settings: &MailSettings) -> Result<Transport, String> {
         match &settings.smtp_url {
             Some(url) => {
-                let url = super::transport_url(url.expose_secret())?;
+                let url = smtp_transport_url(url.expose_secret())?;
                 let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map_err(|e| e.to_string())?;
                 Ok(Transport::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build()))
             }
@@ -47,109 +51,133 @@ impl Transport {
     }
 }
 
-/// Starts the worker of this process (main calls it once; tests start it where they need delivery).
-pub fn spawn_worker(state: &AppState) -> tokio::task::JoinHandle<()> {
-    let state = state.clone();
-    let transport = match Transport::from_settings(&state.settings.mail) {
-        Ok(t) => t,
-        Err(e) => {
-            // Settings already parsed this URL at start-up, so this cannot happen; stay loud if it does.
-            tracing::error!(error = %e, "mail transport unusable: mail stays in the outbox");
-            return tokio::spawn(async {});
-        }
-    };
-    match &transport {
-        Transport::Smtp(_) => tracing::info!("mail is delivered over SMTP (SMTP_URL)"),
-        Transport::Files(dir) => tracing::warn!(
-            "SMTP_URL is not set: mail is written as .eml files to {} and each link is logged (local development only)",
-            dir.display()
-        ),
+/// The delivery worker of one process: what it needs (the database, the app's clock, the mail settings) and
+/// nothing else. [`MailWorker::spawn`] runs it for the life of the process; tests call
+/// [`MailWorker::deliver_pending_mail`] to run one pass where they need a mail delivered.
+pub struct MailWorker {
+    db: Db,
+    clock: Arc<Clock>,
+    settings: MailSettings,
+    transport: Transport,
+}
+
+impl MailWorker {
+    pub fn new(db: Db, clock: Arc<Clock>, settings: MailSettings) -> Result<MailWorker, String> {
+        let transport = Transport::from_settings(&settings)?;
+        Ok(MailWorker { db, clock, settings, transport })
     }
-    tokio::spawn(async move {
-        let mut last_purge: Option<std::time::Instant> = None;
+
+    /// One delivery pass: claims the mails due now (a batch at a time) and delivers each, until none is due.
+    /// Returns how many it tried. Err: the outbox could not be read (the pool closed, the database away).
+    pub async fn deliver_pending_mail(&self) -> Result<usize, sqlx::Error> {
+        let mut tried = 0;
         loop {
-            if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
-                last_purge = Some(std::time::Instant::now());
-                let now = state.clock.now();
-                match state.db.purge_mail(now.minus(state.settings.mail.retention), now).await {
-                    Ok(n) if n > 0 => tracing::info!(rows = n, "purged old mail and expired links"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "mail purge failed"),
-                }
+            let batch = self.db.claim_mail(self.clock.now(), LEASE, BATCH).await?;
+            if batch.is_empty() {
+                return Ok(tried);
             }
-            match state.db.claim_mail(state.clock.now(), LEASE, BATCH).await {
-                Ok(batch) if !batch.is_empty() => {
-                    for row in batch {
-                        deliver(&state, &transport, row).await;
+            tried += batch.len();
+            for row in batch {
+                self.deliver(row).await;
+            }
+        }
+    }
+
+    /// Runs the worker for the life of the process (main starts one; so do tests that need the live worker).
+    /// It ends when the pool is closed at shutdown.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        match &self.transport {
+            Transport::Smtp(_) => tracing::info!("mail is delivered over SMTP (SMTP_URL)"),
+            Transport::Files(dir) => tracing::warn!(
+                "SMTP_URL is not set: mail is written as .eml files to {} and each link is logged (local development only)",
+                dir.display()
+            ),
+        }
+        tokio::spawn(async move {
+            let mut last_purge: Option<std::time::Instant> = None;
+            loop {
+                if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+                    last_purge = Some(std::time::Instant::now());
+                    self.purge().await;
+                }
+                match self.deliver_pending_mail().await {
+                    Ok(_) => tokio::time::sleep(POLL).await,
+                    // The process is shutting down (main closes the pool after the server has drained).
+                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the mail outbox");
+                        tokio::time::sleep(POLL * 4).await;
                     }
                 }
-                Ok(_) => tokio::time::sleep(POLL).await,
-                // The process is shutting down (main closes the pool after the server has drained).
-                Err(sqlx::Error::PoolClosed) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the mail outbox");
-                    tokio::time::sleep(POLL * 4).await;
+            }
+        })
+    }
+
+    async fn purge(&self) {
+        let now = self.clock.now();
+        match self.db.purge_mail(now.minus(self.settings.retention), now).await {
+            Ok(n) if n > 0 => tracing::info!(rows = n, "purged old mail and expired links"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "mail purge failed"),
+        }
+    }
+
+    async fn deliver(&self, row: OutboxRow) {
+        let result = self.send(&row).await;
+        let now = self.clock.now();
+        let outcome = match &result {
+            Ok(()) => self.db.mail_sent(&row.id, now).await,
+            Err((error, permanent)) => {
+                let give_up = *permanent || row.attempts >= MAX_ATTEMPTS;
+                let retry_at = (!give_up).then(|| now.plus(backoff(row.attempts)));
+                if give_up {
+                    tracing::error!(mail_id = %row.id, attempts = row.attempts, %error, "mail given up");
+                } else {
+                    tracing::warn!(mail_id = %row.id, attempts = row.attempts, %error, "mail not delivered; will retry");
                 }
+                self.db.mail_failed(&row.id, error, retry_at, now).await
+            }
+        };
+        if let Err(e) = outcome {
+            // The lease runs out and the mail is tried again.
+            tracing::warn!(mail_id = %row.id, error = %e, "cannot record the delivery of a mail");
+        }
+    }
+
+    /// Sends one mail. Errors: (what, permanent?).
+    async fn send(&self, row: &OutboxRow) -> Result<(), (String, bool)> {
+        let message = build(&self.settings.from, row).map_err(|e| (e, true))?;
+        match &self.transport {
+            Transport::Smtp(smtp) => match smtp.send(message).await {
+                Ok(_) => {
+                    tracing::info!(mail_id = %row.id, "mail delivered over SMTP");
+                    Ok(())
+                }
+                Err(e) => Err((e.to_string(), e.is_permanent())),
+            },
+            Transport::Files(dir) => {
+                let path = dir.join(format!("{}.eml", row.id));
+                let write = async {
+                    tokio::fs::create_dir_all(dir).await?;
+                    tokio::fs::write(&path, message.formatted()).await
+                };
+                write.await.map_err(|e| (format!("cannot write {}: {e}", path.display()), false))?;
+                match &row.link {
+                    Some(link) => {
+                        tracing::info!(to = %row.recipient, file = %path.display(), "mail written (no SMTP_URL); its link: {link}")
+                    }
+                    None => tracing::info!(to = %row.recipient, file = %path.display(), "mail written (no SMTP_URL)"),
+                }
+                Ok(())
             }
         }
-    })
+    }
 }
 
 /// 5 s, 10 s, 20 s … doubling up to an hour.
 fn backoff(attempts: i32) -> Duration {
     let exp = attempts.clamp(1, 20) as u32 - 1;
     Duration::from_secs((5u64 << exp).min(3600))
-}
-
-async fn deliver(state: &AppState, transport: &Transport, row: OutboxRow) {
-    let result = send(state, transport, &row).await;
-    let now = state.clock.now();
-    let outcome = match &result {
-        Ok(()) => state.db.mail_sent(&row.id, now).await,
-        Err((error, permanent)) => {
-            let give_up = *permanent || row.attempts >= MAX_ATTEMPTS;
-            let retry_at = (!give_up).then(|| now.plus(backoff(row.attempts)));
-            if give_up {
-                tracing::error!(mail_id = %row.id, attempts = row.attempts, %error, "mail given up");
-            } else {
-                tracing::warn!(mail_id = %row.id, attempts = row.attempts, %error, "mail not delivered; will retry");
-            }
-            state.db.mail_failed(&row.id, error, retry_at, now).await
-        }
-    };
-    if let Err(e) = outcome {
-        // The lease runs out and the mail is tried again.
-        tracing::warn!(mail_id = %row.id, error = %e, "cannot record the delivery of a mail");
-    }
-}
-
-/// Sends one mail. Errors: (what, permanent?).
-async fn send(state: &AppState, transport: &Transport, row: &OutboxRow) -> Result<(), (String, bool)> {
-    let message = build(&state.settings.mail.from, row).map_err(|e| (e, true))?;
-    match transport {
-        Transport::Smtp(smtp) => match smtp.send(message).await {
-            Ok(_) => {
-                tracing::info!(mail_id = %row.id, "mail delivered over SMTP");
-                Ok(())
-            }
-            Err(e) => Err((e.to_string(), e.is_permanent())),
-        },
-        Transport::Files(dir) => {
-            let path = dir.join(format!("{}.eml", row.id));
-            let write = async {
-                tokio::fs::create_dir_all(dir).await?;
-                tokio::fs::write(&path, message.formatted()).await
-            };
-            write.await.map_err(|e| (format!("cannot write {}: {e}", path.display()), false))?;
-            match &row.link {
-                Some(link) => {
-                    tracing::info!(to = %row.recipient, file = %path.display(), "mail written (no SMTP_URL); its link: {link}")
-                }
-                None => tracing::info!(to = %row.recipient, file = %path.display(), "mail written (no SMTP_URL)"),
-            }
-            Ok(())
-        }
-    }
 }
 
 fn build(from: &Mailbox, row: &OutboxRow) -> Result<Message, String> {

@@ -183,10 +183,10 @@ both!(
             app.signup(email).await;
         }
         // Stored hashes made at cost 6 (as a seed database at another cost than the server's).
-        let six = todo_auth::auth::password::hash_blocking(PASSWORD, 6).unwrap();
+        let six = todo_auth::auth::scheme::bcrypt_hash(PASSWORD, 6).unwrap();
         for email in ["a@example.com", "b@example.com"] {
             let user = app.state.db.user_by_email(email).await.unwrap().unwrap();
-            app.state.db.set_password(&user.id, &six, todo_auth::db::Ts::now()).await.unwrap();
+            app.state.db.set_password(&user.id, &six, app.state.clock.now()).await.unwrap();
         }
         assert_eq!(app.state.hasher.dummy_scheme(), Scheme::Bcrypt { cost: 4 });
         app.state.follow_stored_hashes().await;
@@ -199,7 +199,7 @@ both!(
         let argon = Scheme::Argon2id.hash(PASSWORD).unwrap();
         for email in ["a@example.com", "b@example.com", "c@example.com"] {
             let user = app.state.db.user_by_email(email).await.unwrap().unwrap();
-            app.state.db.set_password(&user.id, &argon, todo_auth::db::Ts::now()).await.unwrap();
+            app.state.db.set_password(&user.id, &argon, app.state.clock.now()).await.unwrap();
         }
         app.state.follow_stored_hashes().await;
         assert_eq!(app.state.hasher.dummy_scheme(), Scheme::Argon2id);

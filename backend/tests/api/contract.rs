@@ -458,7 +458,7 @@ fn refs(value: &Value, out: &mut Vec<String>) {
 async fn every_documented_operation_is_served_and_every_schema_reference_resolves() {
     let app = TestApp::start(Kind::Sqlite).await;
     let (_, doc) = parts(app.request(Method::GET, "/openapi.json", None, None).await).await;
-    assert_eq!(doc, serde_json::to_value(todo_auth::openapi::document()).unwrap());
+    assert_eq!(doc, serde_json::to_value(todo_auth::http::routes::document()).unwrap());
     let mut operations = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         let concrete = path.replace("{task_id}", "no-such-task").replace("{session_id}", "no-such-session");

@@ -180,7 +180,7 @@ both!(
     async fn mixed_case_emails_written_by_the_seed_still_sign_in(kind: Kind) {
         let db = Arc::new(seed_database(kind).await);
         // The seed stored emails as typed; add one such row the way it would.
-        let hash = todo_auth::auth::password::hash_blocking(PASSWORD, 4).unwrap();
+        let hash = todo_auth::auth::scheme::bcrypt_hash(PASSWORD, 4).unwrap();
         let insert = "INSERT INTO users (id, email, hashed_password, name, created_at, updated_at) VALUES ($1, 'Mixed.Case@Example.com', $2, NULL, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')";
         let id = uuid::Uuid::new_v4().to_string();
         match kind {

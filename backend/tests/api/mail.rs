@@ -1,185 +1,31 @@
 //! Account recovery and verified email, end to end through a real SMTP server listening on a TCP port of this
-//! test process ([`SmtpServer`]), spoken to by the API's delivery worker (lettre) exactly as a provider would be. Links are read out of the delivered messages. Every test runs on SQLite and PostgreSQL.
+//! test process ([`SmtpServer`]), spoken to by the API's delivery worker (lettre) exactly as a provider would be.
+//! Links are read out of the delivered messages. A test runs the worker's delivery pass itself
+//! ([`TestApp::mail`], [`TestApp::deliver_pending_mail`]), so what it finds in the inbox is all there is; the
+//! tests of the live worker (two processes, a worker that dies, shutdown) run it as main does. Every test runs on
+//! SQLite and PostgreSQL.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use todo_auth::mail::{templates, worker::LEASE, Mail};
+use todo_auth::{
+    db::Mail,
+    mail::{compose, worker::LEASE, Kind as MailKind},
+};
 
 use crate::{both, helpers::*};
 
 const WEB_URL: &str = "https://app.example";
 
-/// One message as the SMTP server received it.
-#[derive(Clone, Debug)]
-pub struct Received {
-    pub to: Vec<String>,
-    pub raw: Vec<u8>,
-}
-
-impl Received {
-    fn parsed(&self) -> mail_parser::Message<'_> {
-        mail_parser::MessageParser::default().parse(&self.raw).expect("a MIME message")
-    }
-    pub fn subject(&self) -> String {
-        self.parsed().subject().unwrap_or_default().to_string()
-    }
-    pub fn text(&self) -> String {
-        self.parsed().body_text(0).expect("a text/plain part").to_string()
-    }
-    pub fn html(&self) -> String {
-        self.parsed().body_html(0).expect("a text/html part").to_string()
-    }
-    /// The link in the plain-text part (decoded from quoted-printable by the parser).
-    pub fn link(&self) -> Option<String> {
-        let text = self.text();
-        text.split_whitespace().find(|w| w.starts_with("http") && w.contains("token=")).map(str::to_string)
-    }
-    pub fn token(&self) -> String {
-        let link = self.link().unwrap_or_else(|| panic!("no link in: {}", self.text()));
-        link.split_once("token=").unwrap().1.to_string()
-    }
-}
-
-/// A real SMTP server on 127.0.0.1: the receiving half of RFC 5321 (EHLO/HELO, MAIL, RCPT, DATA with
-/// dot-unstuffing, RSET, NOOP, QUIT) over TCP, run as a task of the test's runtime. The API's worker speaks to it
-/// with lettre exactly as to a provider (no TLS offered, so lettre's opportunistic STARTTLS stays plain).
-pub struct SmtpServer {
-    pub port: u16,
-    inbox: Arc<Mutex<Vec<Received>>>,
-}
-
-async fn smtp_session(stream: tokio::net::TcpStream, inbox: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
-    write.write_all(b"220 smtp.test ESMTP ready\r\n").await?;
-    let mut to: Vec<String> = Vec::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if lines.read_line(&mut line).await? == 0 {
-            return Ok(());
-        }
-        let command = line.trim_end().to_string();
-        let verb = command.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-        let reply: &[u8] = match verb.as_str() {
-            "EHLO" => b"250-smtp.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
-            "HELO" => b"250 smtp.test\r\n",
-            "MAIL" => {
-                to.clear();
-                b"250 OK\r\n"
-            }
-            "RCPT" => {
-                let address = command.split_once(':').map_or("", |(_, a)| a).trim();
-                to.push(address.trim_start_matches('<').split('>').next().unwrap_or("").to_string());
-                b"250 OK\r\n"
-            }
-            "DATA" => {
-                write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
-                let mut raw = Vec::new();
-                loop {
-                    let mut data = String::new();
-                    if lines.read_line(&mut data).await? == 0 {
-                        return Ok(());
-                    }
-                    if data == ".\r\n" || data == ".\n" {
-                        break;
-                    }
-                    let data = data.strip_prefix('.').unwrap_or(&data);
-                    raw.extend_from_slice(data.as_bytes());
-                }
-                inbox.lock().unwrap().push(Received { to: std::mem::take(&mut to), raw });
-                b"250 OK: queued\r\n"
-            }
-            "RSET" => {
-                to.clear();
-                b"250 OK\r\n"
-            }
-            "NOOP" => b"250 OK\r\n",
-            "QUIT" => {
-                write.write_all(b"221 Bye\r\n").await?;
-                return Ok(());
-            }
-            _ => b"502 Command not implemented\r\n",
-        };
-        write.write_all(reply).await?;
-    }
-}
-
-impl SmtpServer {
-    pub fn start() -> SmtpServer {
-        Self::start_on(0)
-    }
-
-    /// A port nothing listens on yet: "the mail server is down", until [`SmtpServer::start_on`] it.
-    pub fn reserve_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    }
-
-    /// Starts listening at once (a server that cannot listen fails the test, under CI as anywhere).
-    pub fn start_on(port: u16) -> SmtpServer {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))
-            .unwrap_or_else(|e| panic!("the test SMTP server cannot listen on 127.0.0.1:{port}: {e}"));
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-        let inbox = Arc::new(Mutex::new(Vec::new()));
-        let sessions = inbox.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let inbox = sessions.clone();
-                tokio::spawn(async move {
-                    let _ = smtp_session(stream, inbox).await;
-                });
-            }
-        });
-        SmtpServer { port, inbox }
-    }
-
-    pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    pub fn all(&self) -> Vec<Received> {
-        self.inbox.lock().unwrap().clone()
-    }
-
-    pub fn to(&self, address: &str) -> Vec<Received> {
-        self.all().into_iter().filter(|m| m.to.iter().any(|t| t == address)).collect()
-    }
-
-    /// Waits (30 s at most) until `address` has received `n` mails; returns them, oldest first.
-    pub async fn wait_for(&self, address: &str, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let got = self.to(address);
-            if got.len() >= n {
-                return got;
-            }
-            assert!(Instant::now() < deadline, "{address} received {} of {n} mails", got.len());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// The latest of `n` mails to `address`.
-    pub async fn nth(&self, address: &str, n: usize) -> Received {
-        self.wait_for(address, n).await[n - 1].clone()
-    }
-}
-
-/// The API with its delivery worker, pointed at `smtp`.
+/// The API pointed at `smtp` (its mail delivered by [`TestApp::deliver_pending_mail`]).
 pub async fn mail_app(kind: Kind, smtp: &str, overrides: &[(&str, &str)]) -> TestApp {
     let mut vars = vec![("SMTP_URL", smtp), ("WEB_URL", WEB_URL)];
     vars.extend_from_slice(overrides);
-    let app = TestApp::start_with(kind, &vars).await;
-    todo_auth::mail::spawn_worker(&app.state);
-    app
+    TestApp::start_with(kind, &vars).await
 }
 
 async fn anon(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
@@ -212,7 +58,7 @@ both!(
         assert!(body["message"].is_string());
 
         // The registration's verification mail, then the reset mail.
-        let mail = smtp.nth("reset@example.com", 2).await;
+        let mail = app.mail(&smtp, "reset@example.com", 2).await;
         assert!(mail.subject().contains("Reset your Todo password"), "{}", mail.subject());
         let link = mail.link().unwrap();
         assert!(link.starts_with(&format!("{WEB_URL}/reset-password?token=")), "{link}");
@@ -241,23 +87,17 @@ both!(
         assert_eq!(body["user"]["email_verified"], json!(true));
 
         // A "your password was changed" notice, without a link.
-        let notice = smtp.nth("reset@example.com", 3).await;
+        let notice = app.mail(&smtp, "reset@example.com", 3).await;
         assert!(notice.subject().contains("password was changed"), "{}", notice.subject());
         assert!(notice.link().is_none());
 
         // The link works once.
         expect_detail(reset(&app, &token, "yet another passphrase").await, StatusCode::BAD_REQUEST, RESET_INVALID)
             .await;
-        // All three are marked sent (the worker marks a mail once the server has taken it: wait for that).
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let outbox = app.state.db.outbox_counts().await.unwrap();
-            if (outbox.waiting, outbox.sent) == (0, 3) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "outbox: {outbox:?}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        // All three are marked sent, and they are all the mail there is.
+        let outbox = app.state.db.outbox_counts().await.unwrap();
+        assert_eq!((outbox.waiting, outbox.sent, outbox.failed), (0, 3, 0), "{outbox:?}");
+        assert_eq!(smtp.all().len(), 3);
     }
 );
 
@@ -266,13 +106,13 @@ both!(
         let smtp = SmtpServer::start();
         let app = mail_app(kind, &smtp.url(), &[]).await;
         app.signup("links@example.com").await;
-        smtp.wait_for("links@example.com", 1).await;
+        assert_eq!(app.mails(&smtp, "links@example.com").await.len(), 1);
 
         // Superseded: of two requests only the newer link works.
         forgot(&app, "links@example.com").await;
-        let first = smtp.nth("links@example.com", 2).await.token();
+        let first = app.mail(&smtp, "links@example.com", 2).await.token();
         forgot(&app, "links@example.com").await;
-        let second = smtp.nth("links@example.com", 3).await.token();
+        let second = app.mail(&smtp, "links@example.com", 3).await.token();
         assert_ne!(first, second);
         expect_detail(reset(&app, &first, NEW_PASSWORD).await, StatusCode::BAD_REQUEST, RESET_INVALID).await;
 
@@ -281,7 +121,7 @@ both!(
         expect_detail(reset(&app, &second, NEW_PASSWORD).await, StatusCode::BAD_REQUEST, RESET_INVALID).await;
 
         // Forged: a well-formed random token, a verification token used as a reset token, junk.
-        let verification = smtp.nth("links@example.com", 1).await.token();
+        let verification = app.mail(&smtp, "links@example.com", 1).await.token();
         for forged in ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", verification.as_str(), "x", "' OR 1=1 --"] {
             expect_detail(reset(&app, forged, NEW_PASSWORD).await, StatusCode::BAD_REQUEST, RESET_INVALID).await;
         }
@@ -289,7 +129,7 @@ both!(
 
         // A new password breaking the rules is a 422, and does not use the link up.
         forgot(&app, "links@example.com").await;
-        let third = smtp.nth("links@example.com", 4).await.token();
+        let third = app.mail(&smtp, "links@example.com", 4).await.token();
         expect_422(reset(&app, &third, "short").await, Some("new_password"), "string_too_short").await;
         assert_eq!(reset(&app, &third, NEW_PASSWORD).await.status(), StatusCode::OK);
     }
@@ -303,7 +143,7 @@ both!(
             let email = format!("race{round}@example.com");
             app.signup(&email).await;
             forgot(&app, &email).await;
-            let token = smtp.nth(&email, 2).await.token();
+            let token = app.mail(&smtp, &email, 2).await.token();
             let (a, b) = tokio::join!(
                 reset(&app, &token, "first racer passphrase"),
                 reset(&app, &token, "second racer passphrase")
@@ -317,7 +157,7 @@ both!(
             assert!(first ^ second, "round {round}: {first} {second}");
 
             // The same for a verification link.
-            let verification = smtp.nth(&email, 1).await.token();
+            let verification = app.mail(&smtp, &email, 1).await.token();
             let (a, b) = tokio::join!(verify(&app, &verification), verify(&app, &verification));
             let mut statuses = [a.status(), b.status()];
             statuses.sort();
@@ -328,7 +168,7 @@ both!(
 );
 
 both!(
-    async fn unknown_and_known_addresses_get_the_same_answer_in_comparable_time(kind: Kind) {
+    async fn unknown_and_known_addresses_get_one_answer_and_only_the_known_one_is_mailed(kind: Kind) {
         let smtp = SmtpServer::start();
         let app =
             mail_app(kind, &smtp.url(), &[("MAIL_REQUESTS_PER_EMAIL", "0"), ("MAIL_REQUESTS_PER_CLIENT", "0")]).await;
@@ -351,10 +191,11 @@ both!(
             v.sort();
             v[v.len() / 2]
         };
+        // Timings are reported (a benchmark compares them; a test cannot on a shared machine).
         let (k, u) = (median(&mut known), median(&mut unknown));
         eprintln!("forgot-password on {kind:?}, median of {rounds}: known {k:?}, unknown {u:?}");
-        // Every known request's mail arrives; none goes to the unknown address.
-        smtp.wait_for("known@example.com", 1 + rounds).await;
+        // Every known request's mail arrives; none goes to the unknown address (every request's work is done).
+        assert_eq!(app.mails(&smtp, "known@example.com").await.len(), 1 + rounds);
         assert!(smtp.to("nobody@example.com").is_empty());
     }
 );
@@ -381,7 +222,9 @@ both!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::ACCEPTED);
-        for mail in smtp.wait_for("host@example.com", 2).await {
+        let mails = app.mails(&smtp, "host@example.com").await;
+        assert_eq!(mails.len(), 2);
+        for mail in mails {
             let link = mail.link().unwrap();
             assert!(link.starts_with(&format!("{WEB_URL}/")), "{link}");
             let raw = String::from_utf8_lossy(&mail.raw).to_string();
@@ -398,7 +241,7 @@ both!(
         let (_, me) = parts(app.get("/api/auth/me", &token).await).await;
         assert_eq!(me["email_verified"], json!(false));
 
-        let mail = smtp.nth("verify@example.com", 1).await;
+        let mail = app.mail(&smtp, "verify@example.com", 1).await;
         assert!(mail.subject().contains("Confirm your email address"), "{}", mail.subject());
         assert!(mail.link().unwrap().starts_with(&format!("{WEB_URL}/verify-email?token=")));
         assert!(mail.text().contains("2 days"), "{}", mail.text());
@@ -427,13 +270,13 @@ both!(
         let smtp = SmtpServer::start();
         let app = mail_app(kind, &smtp.url(), &[("MAIL_REQUESTS_PER_EMAIL", "2")]).await;
         let (token, _) = app.signup("resend@example.com").await;
-        let first = smtp.nth("resend@example.com", 1).await.token();
+        let first = app.mail(&smtp, "resend@example.com", 1).await.token();
         let resend = || app.request(Method::POST, "/api/auth/resend-verification", Some(&token), None);
         assert_eq!(resend().await.status(), StatusCode::ACCEPTED);
-        let second = smtp.nth("resend@example.com", 2).await.token();
+        let second = app.mail(&smtp, "resend@example.com", 2).await.token();
         expect_detail(verify(&app, &first).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
         assert_eq!(resend().await.status(), StatusCode::ACCEPTED);
-        let third = smtp.nth("resend@example.com", 3).await.token();
+        let third = app.mail(&smtp, "resend@example.com", 3).await.token();
         assert_eq!(resend().await.status(), StatusCode::TOO_MANY_REQUESTS, "throttled");
         expect_detail(verify(&app, &second).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
         // EMAIL_VERIFICATION_TTL_HOURS (48) later the newest has expired too.
@@ -466,7 +309,7 @@ both!(
             "Invalid email or password",
         )
         .await;
-        let token = smtp.nth("strict@example.com", 1).await.token();
+        let token = app.mail(&smtp, "strict@example.com", 1).await.token();
         assert_eq!(verify(&app, &token).await.status(), StatusCode::OK);
         assert_eq!(app.login("strict@example.com", PASSWORD).await.status(), StatusCode::OK);
     }
@@ -492,9 +335,9 @@ both!(
         expect_422(change(PASSWORD, "not-an-address").await, Some("new_email"), "value_error").await;
         assert_eq!(change(PASSWORD, "New@Example.com").await.status(), StatusCode::ACCEPTED);
 
-        let link_mail = smtp.nth("new@example.com", 1).await;
+        let link_mail = app.mail(&smtp, "new@example.com", 1).await;
         assert!(link_mail.subject().contains("Confirm your new email address"));
-        let notice = smtp.nth("old@example.com", 2).await;
+        let notice = app.mail(&smtp, "old@example.com", 2).await;
         assert!(notice.subject().contains("being changed") && notice.text().contains("new@example.com"));
         assert!(notice.link().is_none(), "the old address gets no link");
 
@@ -510,7 +353,7 @@ both!(
         expect_detail(verify(&app, &link_mail.token()).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
 
         // The old address's pending verification link no longer works.
-        let old_verification = smtp.nth("old@example.com", 1).await.token();
+        let old_verification = app.mail(&smtp, "old@example.com", 1).await.token();
         expect_detail(verify(&app, &old_verification).await, StatusCode::BAD_REQUEST, VERIFY_INVALID).await;
     }
 );
@@ -531,7 +374,8 @@ both!(
                 .await;
             assert_eq!(res.status(), StatusCode::ACCEPTED);
         }
-        let mails = smtp.wait_for("prize@example.com", 2).await;
+        let mails = app.mails(&smtp, "prize@example.com").await;
+        assert_eq!(mails.len(), 2);
         let (t1, t2) = (mails[0].token(), mails[1].token());
         let (r1, r2) = tokio::join!(verify(&app, &t1), verify(&app, &t2));
         let (s1, b1) = parts(r1).await;
@@ -556,41 +400,27 @@ both!(
         let (status, _) = forgot(&app, "patient@example.com").await;
         assert_eq!(status, StatusCode::ACCEPTED, "the request does not wait for the mail server");
         // The worker tries, fails, and keeps both mails for later.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let outbox = app.state.db.outbox_counts().await.unwrap();
-            assert_eq!((outbox.sent, outbox.failed), (0, 0));
-            if outbox.waiting == 2 && outbox.attempts >= 2 {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no delivery attempt seen: {} waiting, {} attempts",
-                outbox.waiting,
-                outbox.attempts
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        assert_eq!(app.deliver_pending_mail().await, 2);
+        let outbox = app.state.db.outbox_counts().await.unwrap();
+        assert_eq!((outbox.waiting, outbox.sent, outbox.failed, outbox.attempts), (2, 0, 0, 2), "{outbox:?}");
+        // Not tried again before its backoff.
+        assert_eq!(app.deliver_pending_mail().await, 0);
         // The server comes back; once the backoff has passed, both mails arrive, once each.
         let smtp = SmtpServer::start_on(port);
-        // Past the backoff of the first few attempts (5 s, 10 s, …), within the reset link's hour.
+        // Past the backoff of the first attempt (5 s), within the reset link's hour.
         app.state.clock.advance(Duration::from_secs(600));
-        let mails = smtp.wait_for("patient@example.com", 2).await;
+        let mails = app.mails(&smtp, "patient@example.com").await;
+        assert_eq!(mails.len(), 2);
         let subjects: Vec<String> = mails.iter().map(Received::subject).collect();
         assert!(subjects.iter().any(|s| s.contains("Reset")), "{subjects:?}");
         let token = mails.iter().find(|m| m.subject().contains("Reset")).unwrap().token();
         assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status(), StatusCode::OK);
-        smtp.wait_for("patient@example.com", 3).await;
-        assert_eq!(smtp.to("patient@example.com").len(), 3);
+        assert_eq!(app.mails(&smtp, "patient@example.com").await.len(), 3);
     }
 );
 
 fn batch_mail(i: usize) -> Mail {
-    Mail {
-        recipient: format!("batch{i}@example.com"),
-        content: templates::render(&templates::Kind::PasswordChanged { email: "batch@example.com" }),
-        link: None,
-    }
+    compose(&format!("batch{i}@example.com"), &MailKind::PasswordChanged { email: "batch@example.com" })
 }
 
 both!(
@@ -600,18 +430,15 @@ both!(
         let second = TestApp::start_on(first.db.clone(), &[("SMTP_URL", &smtp.url()), ("WEB_URL", WEB_URL)]).await;
         let mails: Vec<Mail> = (0..200).map(batch_mail).collect();
         first.state.db.enqueue_mail(&mails, first.state.clock.now()).await.unwrap();
-        todo_auth::mail::spawn_worker(&first.state);
-        todo_auth::mail::spawn_worker(&second.state);
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
+        // Both processes' live workers, as main runs them.
+        first.state.mail_worker().unwrap().spawn();
+        second.state.mail_worker().unwrap().spawn();
+        eventually("the 200 mails are sent", || async {
             let outbox = first.state.db.outbox_counts().await.unwrap();
             assert_eq!(outbox.failed, 0);
-            if outbox.waiting == 0 && outbox.sent == 200 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{} of 200 sent", outbox.sent);
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            outbox.waiting == 0 && outbox.sent == 200
+        })
+        .await;
         let mut per_recipient: HashMap<String, usize> = HashMap::new();
         for m in smtp.all() {
             for to in m.to {
@@ -633,21 +460,18 @@ both!(
         // A process claims the three and dies before sending (nothing marks them).
         let claimed = db.claim_mail(app.state.clock.now(), LEASE, 10).await.unwrap();
         assert_eq!(claimed.len(), 3);
-        // A live worker leaves them alone while the lease holds: it delivers a later mail, not those.
-        todo_auth::mail::spawn_worker(&app.state);
+        // A worker leaves them alone while the lease holds: it delivers a later mail, not those.
         db.enqueue_mail(&[batch_mail(99)], app.state.clock.now()).await.unwrap();
-        smtp.wait_for("batch99@example.com", 1).await;
+        assert_eq!(app.deliver_pending_mail().await, 1);
         assert_eq!(smtp.all().len(), 1);
+        assert_eq!(smtp.to("batch99@example.com").len(), 1);
         // Once the lease has run out, they are delivered, once each.
         app.state.clock.advance(LEASE + Duration::from_secs(1));
+        assert_eq!(app.deliver_pending_mail().await, 3);
         for i in 0..3 {
-            smtp.wait_for(&format!("batch{i}@example.com"), 1).await;
+            assert_eq!(smtp.to(&format!("batch{i}@example.com")).len(), 1);
         }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while db.outbox_counts().await.unwrap().sent != 4 {
-            assert!(Instant::now() < deadline);
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        assert_eq!(db.outbox_counts().await.unwrap().sent, 4);
         assert_eq!(smtp.all().len(), 4);
     }
 );
@@ -658,17 +482,11 @@ async fn without_smtp_mail_is_written_as_eml_files_beside_the_sqlite_file() {
     let app = TestApp::start_with(Kind::Sqlite, &[("WEB_URL", WEB_URL)]).await;
     let folder = app.state.settings.mail.folder.clone();
     assert_eq!(folder, app.db.sqlite_path().parent().unwrap().join("mail"));
-    todo_auth::mail::spawn_worker(&app.state);
     app.signup("files@example.com").await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let file = loop {
-        let found = std::fs::read_dir(&folder).ok().and_then(|mut d| d.next()).and_then(Result::ok);
-        if let Some(entry) = found {
-            break entry.path();
-        }
-        assert!(Instant::now() < deadline, "no .eml file in {}", folder.display());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    assert_eq!(app.deliver_pending_mail().await, 1);
+    let files: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "one .eml file in {}", folder.display());
+    let file = files[0].clone();
     assert_eq!(file.extension().and_then(|e| e.to_str()), Some("eml"));
     let mail = Received { to: vec!["files@example.com".into()], raw: std::fs::read(&file).unwrap() };
     assert!(mail.link().unwrap().starts_with(&format!("{WEB_URL}/verify-email?token=")));
@@ -679,7 +497,7 @@ async fn without_smtp_mail_is_written_as_eml_files_beside_the_sqlite_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_ends_when_the_pool_is_closed() {
     let app = TestApp::start_with(Kind::Sqlite, &[("WEB_URL", WEB_URL)]).await;
-    let worker = todo_auth::mail::spawn_worker(&app.state);
+    let worker = app.state.mail_worker().unwrap().spawn();
     app.state.db.outbox_counts().await.unwrap();
     app.state.db.close().await;
     let ended = tokio::time::timeout(Duration::from_secs(10), worker).await;

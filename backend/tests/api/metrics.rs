@@ -46,7 +46,9 @@ both!(
         let mut idle = false;
         for _ in 0..600 {
             let text = scrape(client.clone(), metrics_url.clone()).await;
-            if sample(&text, "bcrypt_jobs_running") == Some(0.0) && sample(&text, "bcrypt_queue_depth") == Some(0.0) {
+            if sample(&text, "password_hash_jobs_running") == Some(0.0)
+                && sample(&text, "password_hash_queue_depth") == Some(0.0)
+            {
                 idle = true;
                 break;
             }
@@ -111,9 +113,9 @@ both!(
         at_least(r#"http_request_duration_seconds_bucket{method="GET",route="/api/tasks",le="+Inf"}"#, 4.0);
         at_least("throttle_hits_total", 1.0);
         // Shed sign-ins are counted (so is the background dummy hash when it finds the queue full).
-        let counted =
-            sample(&text, "bcrypt_shed_total").unwrap_or_else(|| panic!("bcrypt_shed_total missing:\n{text}"));
-        assert!(counted >= 1.0, "bcrypt_shed_total {counted}, 503s {shed}\n{text}");
+        let counted = sample(&text, "password_hash_shed_total")
+            .unwrap_or_else(|| panic!("password_hash_shed_total missing:\n{text}"));
+        assert!(counted >= 1.0, "password_hash_shed_total {counted}, 503s {shed}\n{text}");
         at_least(r#"db_pool_connections{state="idle"}"#, 0.0);
         at_least(r#"db_pool_connections{state="in_use"}"#, 0.0);
         at_least("db_pool_max_connections", 10.0);
@@ -126,8 +128,8 @@ both!(
         };
         assert!(outbox("waiting") + outbox("sent") >= 1.0, "{text}");
         assert_eq!(outbox("failed"), 0.0);
-        at_least("bcrypt_queue_depth", 0.0);
-        at_least("bcrypt_jobs_running", 0.0);
+        at_least("password_hash_queue_depth", 0.0);
+        at_least("password_hash_jobs_running", 0.0);
         // The metrics listener serves nothing else.
         let other = client.get(metrics_url.replace("/metrics", "/api/tasks")).send().await.unwrap();
         assert_eq!(other.status(), 404);

@@ -12,7 +12,7 @@ use axum::{extract::Path, routing::get, Router};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
-use todo_auth::db::{NewUser, Ts};
+use todo_auth::db::NewUser;
 
 use crate::both;
 use crate::fixtures::seed_database;
@@ -119,16 +119,11 @@ both!(
 
 /// A user written straight into the database, as the seed (which had only the length rule) could have.
 async fn insert_user(app: &TestApp, email: &str, password: &str, name: Option<&str>) -> String {
-    let hash = todo_auth::auth::password::hash_blocking(password, 4).unwrap();
+    let hash = todo_auth::auth::scheme::bcrypt_hash(password, 4).unwrap();
     let id = uuid::Uuid::new_v4().to_string();
-    let verification = todo_auth::routes::account::token_mail(
-        &app.state,
-        &id,
-        todo_auth::mail::tokens::Purpose::Verify,
-        email,
-        Vec::new(),
-    );
-    match app.state.db.create_user(&id, email, &hash, name, Ts::now(), &verification).await.unwrap() {
+    let verification =
+        todo_auth::flows::recovery::link_mail(&app.state, &id, todo_auth::db::Purpose::Verify, email, Vec::new());
+    match app.state.db.create_user(&id, email, &hash, name, app.state.clock.now(), &verification).await.unwrap() {
         NewUser::Created(_) => id,
         NewUser::EmailTaken => panic!("{email} taken"),
     }

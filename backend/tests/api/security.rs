@@ -337,7 +337,7 @@ both!(
             app.login("ada@example.com", "wrong").await;
         }
         app.request(Method::POST, "/api/auth/logout", Some(&token), None).await;
-        let now = todo_auth::db::Ts::now();
+        let now = app.state.clock.now();
         // Nothing is old yet.
         assert_eq!(app.state.db.purge(now.minus(Duration::from_secs(900)), now).await.unwrap(), 0);
         // A day later: the failures have left every window and the token has expired.

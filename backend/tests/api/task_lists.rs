@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use todo_auth::{
-    db::{Db, TaskFilter, Ts},
-    schemas::{TaskListResponse, TaskResponse},
+    db::{Db, TaskFilter},
+    http::schemas::{TaskListResponse, TaskResponse},
 };
 
 use crate::both;
@@ -21,7 +21,7 @@ async fn bulk_tasks(db: &Db, user_id: &str, n: usize) {
         INSERT INTO tasks (id, user_id, title, description, is_completed, created_at, updated_at) \
         SELECT $2 || CAST(i AS TEXT), $3, 'Task ' || CAST(i AS TEXT), \
         CASE WHEN i % 2 = 0 THEN NULL ELSE 'about \"' || CAST(i AS TEXT) || '\" é' END, (i % 3 = 0), $4, $4 FROM n";
-    let start = Ts::now();
+    let start = todo_auth::clock::Clock::default().now();
     for batch in 0..n.div_ceil(1000) {
         let count = (n - batch * 1000).min(1000) as i64;
         let prefix = format!("bulk-{batch}-");

@@ -558,11 +558,11 @@ both!(
 
 both!(
     async fn turning_two_factor_on_and_off_each_mails_a_notice(kind: Kind) {
-        let smtp = crate::mail::SmtpServer::start();
+        let smtp = SmtpServer::start();
         let app = crate::mail::mail_app(kind, &smtp.url(), &[]).await;
         let ada = enrolled(&app, "ada-2fa@example.com").await;
         // The registration's verification mail, then the notice.
-        let on = smtp.nth(&ada.email, 2).await;
+        let on = app.mail(&smtp, &ada.email, 2).await;
         assert!(on.subject().contains("Two-factor sign-in is on"), "{}", on.subject());
         for part in [on.text(), on.html()] {
             assert!(part.contains("authenticator app") && part.contains("If this wasn"), "{part}");
@@ -581,10 +581,9 @@ both!(
         )
         .await;
         assert_eq!(disable(PASSWORD, totp(&ada.secret, step)).await.status(), StatusCode::NO_CONTENT);
-        let off = smtp.nth(&ada.email, 3).await;
+        let off = app.mail(&smtp, &ada.email, 3).await;
         assert!(off.subject().contains("Two-factor sign-in is off"), "{}", off.subject());
         assert!(off.text().contains("If this wasn't you"), "{}", off.text());
-        tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(smtp.to(&ada.email).len(), 3, "exactly one notice each way");
         // Nobody else was mailed.
         assert!(smtp.all().iter().all(|m| m.to == vec![ada.email.clone()]));

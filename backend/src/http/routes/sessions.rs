@@ -1,6 +1,4 @@
-//! /api/auth/sessions: where the user is signed in. A session begins with every sign-in ([`start`], called
-//! by the one place that issues a token, `routes::auth::token_response`), is listed here, and ends here, by
-//! sign-out, or when a "sign out everywhere", password change or reset bumps the user's token version.
+//! /api/auth/sessions: where the user is signed in (the flows are `crate::flows::sessions`).
 
 use axum::{
     extract::{Path, State},
@@ -11,37 +9,17 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::responses::NotSignedIn;
 use crate::{
-    db::{sessions::NewSession, SessionRow, Ts},
+    clock::Ts,
+    db::SessionRow,
     error::{ApiError, ApiResult},
-    extract::{CurrentUser, Device},
-    schemas::ErrorResponse,
+    flows::sessions,
+    http::{extract::CurrentUser, responses::NotSignedIn, schemas::ErrorResponse},
     state::AppState,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(end_session))
-}
-
-/// Records a new session of `user_id` at `token_version`; returns its id, for the token's `sid`.
-pub async fn start(state: &AppState, device: &Device, user_id: &str, token_version: i32) -> ApiResult<String> {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let now = state.clock.now();
-    let ip = device.ip.0.map(|ip| ip.to_string());
-    state
-        .db
-        .create_session(&NewSession {
-            id: &id,
-            user_id,
-            token_version,
-            now,
-            expires_at: now.plus(state.tokens.ttl()),
-            user_agent: device.user_agent.as_deref(),
-            ip: ip.as_deref(),
-        })
-        .await?;
-    Ok(id)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,7 +57,7 @@ pub async fn list_sessions(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> ApiResult<Json<SessionListResponse>> {
-    let rows = state.db.list_sessions(&current.user.id, current.user.token_version, state.clock.now()).await?;
+    let rows = sessions::list(&state, &current.user).await?;
     let this = current.token.session_id.as_deref();
     let sessions = rows
         .into_iter()
@@ -109,13 +87,8 @@ pub async fn end_session(
     current: CurrentUser,
     Path(session_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    // No session id of ours is long or holds NUL (which PostgreSQL cannot even compare): not found.
-    let plausible = session_id.len() <= 128 && !session_id.contains('\0');
-    let ended = plausible
-        && state.db.end_session(&session_id, &current.user.id, current.user.token_version, state.clock.now()).await?;
-    if !ended {
+    if !sessions::end(&state, &current.user, &session_id).await? {
         return Err(ApiError::not_found("Session not found"));
     }
-    tracing::info!(user_id = %current.user.id, "session ended");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,20 +1,28 @@
-//! The SQL of mail: the outbox (claim, mark sent, retry, purge) and the tokens of mailed links (issue with their
-//! mail in one transaction, consume atomically). Written once for both databases, as in db.rs.
+//! The tokens of mailed links (`account_tokens`: password reset, email verification and change), only their
+//! hashes stored: issued with their mail in one transaction, superseded by a newer one of the same purpose,
+//! consumed atomically (of two racing uses exactly one gets the row), and the flows they complete (reset,
+//! verify, change of address) done all or nothing.
 
-use std::time::Duration;
+use super::{outbox::insert_mails, Db, Mail, User, USER_COLUMNS};
+use crate::clock::Ts;
 
-use crate::{
-    db::{on_pool, Db, Ts, User, USER_COLUMNS},
-    mail::{templates::Rendered, tokens::Purpose},
-};
+/// What a link is for; each kind supersedes the user's older links of the same kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Reset,
+    Verify,
+    /// Verifies a new address and makes it the account's email.
+    Change,
+}
 
-/// One mail for the outbox.
-#[derive(Debug, Clone)]
-pub struct Mail {
-    pub recipient: String,
-    pub content: Rendered,
-    /// The link in it, if any: logged when mail goes to files instead of SMTP; erased once sent.
-    pub link: Option<String>,
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Reset => "reset",
+            Purpose::Verify => "verify",
+            Purpose::Change => "change",
+        }
+    }
 }
 
 /// A link token of one user with the mails that carry it (and any notice going with them).
@@ -28,34 +36,12 @@ pub struct TokenMail {
     pub mails: Vec<Mail>,
 }
 
-/// The outbox by state, and the delivery attempts made ([`Db::outbox_counts`]).
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
-pub struct OutboxCounts {
-    pub waiting: i64,
-    pub sent: i64,
-    pub failed: i64,
-    pub attempts: i64,
-}
-
 /// A link token as [`consume!`] used it.
 #[derive(sqlx::FromRow)]
 struct UsedToken {
     user_id: String,
     purpose: String,
     email: String,
-}
-
-/// An outbox row claimed for delivery.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OutboxRow {
-    pub id: String,
-    pub recipient: String,
-    pub subject: String,
-    pub text_body: String,
-    pub html_body: String,
-    pub link: Option<String>,
-    pub attempts: i32,
-    pub created_at: Ts,
 }
 
 /// What a verification link did.
@@ -65,27 +51,6 @@ pub enum Verified {
     Invalid,
     /// An email change whose new address another account took meanwhile.
     EmailTaken,
-}
-
-/// Inserts mails into the outbox inside the transaction `$tx`.
-macro_rules! insert_mails {
-    ($tx:expr, $mails:expr, $now:expr) => {{
-        for mail in $mails {
-            sqlx::query(
-                "INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, link, created_at, \
-                 attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7)",
-            )
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(&mail.recipient)
-            .bind(&mail.content.subject)
-            .bind(&mail.content.text)
-            .bind(&mail.content.html)
-            .bind(mail.link.as_deref())
-            .bind($now)
-            .execute(&mut *$tx)
-            .await?;
-        }
-    }};
 }
 
 /// Ends the user's outstanding links of `$purpose` (a newer one supersedes them).
@@ -103,8 +68,8 @@ macro_rules! supersede {
 /// Supersedes the user's older links of the same purpose, stores the new one and its mails: one transaction.
 macro_rules! write_token_mail {
     ($tx:expr, $tm:expr, $now:expr) => {{
-        let tm: &$crate::mail::TokenMail = $tm;
-        $crate::mail::store::supersede!($tx, &tm.user_id, tm.purpose.as_str(), $now);
+        let tm: &$crate::db::TokenMail = $tm;
+        $crate::db::account_tokens::supersede!($tx, &tm.user_id, tm.purpose.as_str(), $now);
         sqlx::query(
             "INSERT INTO account_tokens (token_hash, user_id, purpose, email, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -117,10 +82,10 @@ macro_rules! write_token_mail {
         .bind(tm.expires_at)
         .execute(&mut *$tx)
         .await?;
-        $crate::mail::store::insert_mails!($tx, &tm.mails, $now);
+        $crate::db::outbox::insert_mails!($tx, &tm.mails, $now);
     }};
 }
-pub(crate) use {insert_mails, supersede, write_token_mail};
+pub(crate) use {supersede, write_token_mail};
 
 /// Consumes a link token: marks it used if it is of one of `purposes`, unused and unexpired, in one statement,
 /// so of two racing uses exactly one gets the row. Yields a [`UsedToken`].
@@ -242,72 +207,9 @@ impl Db {
         }
     }
 
-    // ---------- outbox ----------
-
-    /// Claims up to `limit` due mails, oldest first for `lease`: no other worker takes them until it runs out (a worker that
-    /// dies mid-delivery leaves its mails to the others then). On PostgreSQL rows another worker is claiming
-    /// are skipped, not waited for; SQLite runs one writer at a time anyway.
-    pub async fn claim_mail(&self, now: Ts, lease: Duration, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
-        let lock = match self {
-            Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-            Db::Sqlite(_) => "",
-        };
-        let sql = format!(
-            "UPDATE mail_outbox SET lease_until = $2, attempts = attempts + 1 WHERE id IN (\
-             SELECT id FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-             AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $3{lock}) \
-             RETURNING id, recipient, subject, text_body, html_body, link, attempts, created_at"
-        );
-        let mut rows = on_pool!(self, pool => sqlx::query_as::<_, OutboxRow>(&sql).bind(now).bind(now.plus(lease)).bind(limit).fetch_all(pool).await)?;
-        // RETURNING follows no ORDER BY: mails of one person go out in the order they were written.
-        rows.sort_by_key(|r| r.created_at);
-        Ok(rows)
-    }
-
-    /// Delivered: the row stays (for the record, until purged) without its bodies and link.
-    pub async fn mail_sent(&self, id: &str, now: Ts) -> Result<(), sqlx::Error> {
-        const SQL: &str = "UPDATE mail_outbox SET sent_at = $2, lease_until = NULL, last_error = NULL, \
-             text_body = '', html_body = '', link = NULL WHERE id = $1";
-        on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(now).execute(pool).await.map(|_| ()))
-    }
-
-    /// Not delivered: tried again at `retry_at`, or (`None`) given up.
-    pub async fn mail_failed(&self, id: &str, error: &str, retry_at: Option<Ts>, now: Ts) -> Result<(), sqlx::Error> {
-        let sql = match retry_at {
-            Some(_) => "UPDATE mail_outbox SET lease_until = NULL, last_error = $2, next_attempt_at = $3 WHERE id = $1",
-            None => {
-                "UPDATE mail_outbox SET lease_until = NULL, last_error = $2, failed_at = $4, \
-                     text_body = '', html_body = '', link = NULL WHERE id = $1"
-            }
-        };
-        on_pool!(self, pool => sqlx::query(sql).bind(id).bind(error).bind(retry_at.unwrap_or(now)).bind(now).execute(pool).await.map(|_| ()))
-    }
-
-    /// Drops outbox rows older than `before` (sent or not) and link tokens that expired before `now`.
-    pub async fn purge_mail(&self, before: Ts, now: Ts) -> Result<u64, sqlx::Error> {
-        on_pool!(self, pool => {
-            let m = sqlx::query("DELETE FROM mail_outbox WHERE created_at < $1").bind(before).execute(pool).await?;
-            let t = sqlx::query("DELETE FROM account_tokens WHERE expires_at < $1").bind(now).execute(pool).await?;
-            Ok(m.rows_affected() + t.rows_affected())
-        })
-    }
-
-    /// Outbox rows waiting, sent and given up, and the delivery attempts made. For tests and operators.
-    pub async fn outbox_counts(&self) -> Result<OutboxCounts, sqlx::Error> {
-        const SQL: &str = "SELECT \
-             COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0) AS waiting, \
-             COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS sent, \
-             COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS failed, \
-             COALESCE(SUM(attempts), 0) AS attempts FROM mail_outbox";
-        on_pool!(self, pool => sqlx::query_as::<_, OutboxCounts>(SQL).fetch_one(pool).await)
-    }
-
-    /// Mails not tied to a link (in one transaction).
-    pub async fn enqueue_mail(&self, mails: &[Mail], now: Ts) -> Result<(), sqlx::Error> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            insert_mails!(tx, mails, now);
-            tx.commit().await
-        })
+    /// Drops link tokens that expired before `now`.
+    pub(super) async fn purge_account_tokens(&self, now: Ts) -> Result<u64, sqlx::Error> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM account_tokens WHERE expires_at < $1").bind(now)
+            .execute(pool).await.map(|r| r.rows_affected()))
     }
 }

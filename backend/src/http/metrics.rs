@@ -73,8 +73,8 @@ async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> 
         metrics::gauge!("mail_outbox", "state" => "failed").set(outbox.failed as f64);
     }
     let (running, queued) = state.hasher.load();
-    metrics::gauge!("bcrypt_jobs_running").set(running as f64);
-    metrics::gauge!("bcrypt_queue_depth").set(queued as f64);
+    metrics::gauge!("password_hash_jobs_running").set(running as f64);
+    metrics::gauge!("password_hash_queue_depth").set(queued as f64);
     handle.run_upkeep();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
 }

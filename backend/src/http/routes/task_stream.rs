@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::{
     db::{Db, Task, TaskFilter},
-    schemas::TaskResponse,
+    http::schemas::TaskResponse,
 };
 
 /// Rows read per database query after the first read.

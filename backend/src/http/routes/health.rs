@@ -5,7 +5,7 @@ use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    schemas::{HealthResponse, MessageResponse},
+    http::schemas::{HealthResponse, MessageResponse},
     state::AppState,
 };
 

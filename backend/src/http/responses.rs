@@ -6,7 +6,7 @@
 
 use utoipa::IntoResponses;
 
-use crate::schemas::{ErrorResponse, ValidationErrorResponse};
+use crate::http::schemas::{ErrorResponse, ValidationErrorResponse};
 
 /// 401: the credential is missing or no longer good.
 #[derive(IntoResponses)]

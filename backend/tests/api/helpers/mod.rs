@@ -2,12 +2,23 @@
 //! per test — a new SQLite file, or a new PostgreSQL database on the machine's server — driven through
 //! HTTP with reqwest.
 
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf, sync::OnceLock};
+mod smtp;
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    net::SocketAddr,
+    path::PathBuf,
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+pub use smtp::{Received, SmtpServer};
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
-use todo_auth::{app, config::Settings, prepare, server, state::AppState};
+use todo_auth::{app, config::Settings, http::server, prepare, state::AppState};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub const SECRET: &str = "seed-fixture-secret-please-change-0123456789";
@@ -283,6 +294,30 @@ impl TestApp {
         (body["access_token"].as_str().unwrap().to_string(), body["user"]["id"].as_str().unwrap().to_string())
     }
 
+    /// Runs what the last requests left to do: the work they started in the background (a forgot-password's
+    /// look-up), then one pass of the mail worker. When it returns, every mail those requests caused has been
+    /// delivered (or has failed); returns how many the worker tried.
+    pub async fn deliver_pending_mail(&self) -> usize {
+        let background = &self.state.background;
+        background.close();
+        background.wait().await;
+        background.reopen();
+        let worker = self.state.mail_worker().expect("mail settings");
+        worker.deliver_pending_mail().await.expect("the outbox can be read")
+    }
+
+    /// Every mail `address` has received from `smtp`, once the pending mail is delivered.
+    pub async fn mails(&self, smtp: &SmtpServer, address: &str) -> Vec<Received> {
+        self.deliver_pending_mail().await;
+        smtp.to(address)
+    }
+
+    /// The `n`th mail (from 1) to `address`, once the pending mail is delivered; it must be there.
+    pub async fn mail(&self, smtp: &SmtpServer, address: &str, n: usize) -> Received {
+        self.deliver_pending_mail().await;
+        smtp.nth(address, n)
+    }
+
     pub async fn create_task(&self, token: &str, title: &str) -> Value {
         let res = self.post("/api/tasks", token, json!({ "title": title })).await;
         assert_eq!(res.status(), StatusCode::CREATED);
@@ -368,4 +403,19 @@ pub fn mint(claims: Value, key: &str, alg: jsonwebtoken::Algorithm) -> String {
 
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// Waits until `condition` holds, checking every 20 ms, for 30 s at most (then fails, saying `what`). For what
+/// happens on its own time (a live worker, another process); what the test itself can run to completion
+/// (the mail of a request: [`TestApp::deliver_pending_mail`]) it runs instead.
+pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !condition().await {
+        assert!(Instant::now() < deadline, "still not true after 30 s: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -1,11 +1,10 @@
-//! Passwords: bcrypt `$2b$`, the seed's rule of hashing only the first 72 bytes of the UTF-8 password,
-//! so hashes move between the seed and us in both directions.
+//! The hashing pool: every password hash and verification of a request runs here, never on the async workers.
 //!
-//! bcrypt is deliberately slow (≈0.25 s at cost 12), so it never runs on the async workers. It runs on a
-//! small pool of dedicated threads, one per CPU by default, at a lower scheduling priority: a burst of
-//! logins saturates those threads while the request workers keep serving everything else promptly.
-//! The pool's queue is bounded; past it a request is told `503` with `Retry-After` at once instead of
-//! waiting for seconds (and the server's memory does not grow with the flood).
+//! bcrypt (≈0.25 s at cost 12) and Argon2id are deliberately slow. They run on a small pool of dedicated
+//! threads, one per CPU by default, at a lower scheduling priority: a burst of sign-ins saturates those threads
+//! while the request workers keep serving everything else promptly. The pool's places are a semaphore; past
+//! them a request is told `503` with `Retry-After` at once instead of waiting for seconds (and the server's
+//! memory does not grow with the flood). The hashes themselves are [`super::scheme`]'s.
 
 use std::{
     collections::HashMap,
@@ -20,35 +19,6 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::scheme::Scheme;
 use crate::error::ApiError;
-
-/// bcrypt reads at most 72 bytes; the seed truncates explicitly (newer Python bcrypt refuses longer).
-pub const BCRYPT_MAX_BYTES: usize = 72;
-
-fn truncated(password: &str) -> &[u8] {
-    let bytes = password.as_bytes();
-    &bytes[..bytes.len().min(BCRYPT_MAX_BYTES)]
-}
-
-/// Hash with the seed's rules (synchronous; call through [`Hasher`] on a request path).
-pub fn hash_blocking(password: &str, cost: u32) -> Result<String, bcrypt::BcryptError> {
-    bcrypt::hash_with_result(truncated(password), cost).map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
-}
-
-/// Verify a stored hash of either kind (bcrypt or Argon2id, see [`Scheme`]); synchronous.
-pub fn verify_blocking(password: &str, hash: &str) -> bool {
-    Scheme::verify(password, hash)
-}
-
-/// Verify with the seed's rules. A stored value that is not a bcrypt hash verifies as false.
-pub(crate) fn verify_bcrypt(password: &str, hash: &str) -> bool {
-    match bcrypt::verify(truncated(password), hash) {
-        Ok(ok) => ok,
-        Err(e) => {
-            tracing::warn!(error = %e, "stored password hash is not a valid bcrypt hash");
-            false
-        }
-    }
-}
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -77,7 +47,7 @@ pub struct Hasher {
     workers: usize,
     limit: usize,
     jobs: mpsc::Sender<Job>,
-    /// How many bcrypt computations have started: lets tests prove a path did no bcrypt work.
+    /// How many hash computations have started: lets tests prove a path did no hashing work.
     pub computations: Arc<AtomicU64>,
     /// Hashes of random passwords by kind (bcrypt at a cost, or Argon2id), verified against when the email
     /// is unknown, so that answer costs the same time as a wrong password. Made off the start-up path.
@@ -98,7 +68,7 @@ impl Hasher {
         for i in 0..workers {
             let rx = rx.clone();
             std::thread::Builder::new()
-                .name(format!("bcrypt-{i}"))
+                .name(format!("hash-{i}"))
                 .spawn(move || {
                     lower_thread_priority();
                     loop {
@@ -116,7 +86,7 @@ impl Hasher {
                         }
                     }
                 })
-                .expect("spawning a bcrypt thread at start-up");
+                .expect("spawning a hashing thread at start-up");
         }
         let limit = workers + queue;
         // A quarter of the pool (at least one place, and never all of it).
@@ -136,7 +106,7 @@ impl Hasher {
         })
     }
 
-    /// (running, waiting) bcrypt jobs right now, for the metrics.
+    /// (running, waiting) hashing jobs right now, for the metrics.
     pub fn load(&self) -> (usize, usize) {
         let in_flight = self.in_flight();
         (in_flight.min(self.workers), in_flight.saturating_sub(self.workers))
@@ -194,7 +164,7 @@ impl Hasher {
         match shares.iter().find_map(|share| Arc::clone(share).try_acquire_owned().ok()) {
             Some(place) => Ok(Permit { _place: place }),
             None => {
-                metrics::counter!("bcrypt_shed_total").increment(1);
+                metrics::counter!("password_hash_shed_total").increment(1);
                 Err(ApiError::Unavailable { retry_after: Some(self.retry_after()) })
             }
         }
@@ -220,9 +190,9 @@ impl Hasher {
             let _ = tx.send(out);
         });
         if self.jobs.send(job).is_err() {
-            return Err(ApiError::internal("bcrypt workers are gone"));
+            return Err(ApiError::internal("the hashing threads are gone"));
         }
-        rx.await.map_err(|_| ApiError::internal("a bcrypt job panicked"))
+        rx.await.map_err(|_| ApiError::internal("a hashing job panicked"))
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
@@ -253,7 +223,7 @@ impl Hasher {
 
     pub async fn verify_with(&self, permit: Permit, password: &str, hash: &str) -> Result<bool, ApiError> {
         let (password, hash) = (password.to_owned(), hash.to_owned());
-        self.run(permit, move || verify_blocking(&password, &hash)).await
+        self.run(permit, move || Scheme::verify(&password, &hash)).await
     }
 
     /// The kind of hash the unknown-email verification runs against: that of most stored hashes (see
@@ -282,7 +252,7 @@ impl Hasher {
         let (password, dummies) = (password.to_owned(), self.dummies.clone());
         self.run(permit, move || {
             let hash = cached.or_else(|| make_dummy(&dummies, scheme)).unwrap_or_default();
-            verify_blocking(&password, &hash)
+            Scheme::verify(&password, &hash)
         })
         .await
         .map(|_| ())
@@ -328,35 +298,6 @@ fn lower_thread_priority() {
 mod tests {
     use super::*;
 
-    #[test]
-    fn hashes_are_2b_with_the_configured_cost_and_verify() {
-        let h = hash_blocking("correct horse battery", 4).unwrap();
-        assert!(h.starts_with("$2b$04$"), "{h}");
-        assert!(verify_blocking("correct horse battery", &h));
-        assert!(!verify_blocking("Correct horse battery", &h));
-    }
-
-    #[test]
-    fn only_the_first_72_bytes_count_like_the_seed() {
-        let long = "p".repeat(80);
-        let h = hash_blocking(&long, 4).unwrap();
-        assert!(verify_blocking(&format!("{}{}", "p".repeat(72), "anything"), &h));
-        assert!(!verify_blocking(&"p".repeat(71), &h));
-        // Multi-byte characters: the cut is by bytes, exactly as `password.encode()[:72]`.
-        let emoji = "🔐".repeat(20); // 80 bytes
-        let h = hash_blocking(&emoji, 4).unwrap();
-        assert!(verify_blocking(&format!("{}{}", "🔐".repeat(18), "x"), &h));
-    }
-
-    #[test]
-    fn hashes_made_by_the_seed_verify() {
-        // From tests/fixtures/seed-db (Python bcrypt, cost 12).
-        let seed = "$2b$12$a8cV6Xiu/dYBiWh99VIkBO96yWZgxd8p76yiYxN8Mqe5gaMF9KG.e";
-        assert!(verify_blocking("correct horse battery", seed));
-        assert!(!verify_blocking("wrong", seed));
-        assert!(!verify_blocking("x", "not-a-hash"));
-    }
-
     #[tokio::test]
     async fn a_full_queue_answers_unavailable_at_once() {
         let hasher = Hasher::new(10, 1, 2); // 3 places, 1 held back for known clients: 2 for anyone
@@ -389,7 +330,7 @@ mod tests {
         let hasher = Hasher::new(4, 1, 0);
         for _ in 0..3 {
             let permit = hasher.admit().expect("the one place is free");
-            let out = hasher.run(permit, || -> u8 { panic!("a bcrypt job panics on purpose") }).await;
+            let out = hasher.run(permit, || -> u8 { panic!("a hashing job panics on purpose") }).await;
             assert!(matches!(out, Err(ApiError::Internal(_))), "a panicked job is a 500: {out:?}");
             assert_eq!(hasher.in_flight(), 0, "the panicked job gave its place back");
         }

@@ -22,8 +22,8 @@ pub struct Limits {
     pub shutdown_grace: Duration,
 }
 
-impl From<&crate::Settings> for Limits {
-    fn from(s: &crate::Settings) -> Self {
+impl From<&crate::config::Settings> for Limits {
+    fn from(s: &crate::config::Settings) -> Self {
         Limits {
             max_connections: s.max_connections,
             max_header_bytes: s.max_header_bytes,

@@ -1,5 +1,5 @@
 //! The HTTP layer's extractors: who is asking ([`CurrentUser`], [`BearerToken`]), from where ([`ClientIp`],
-//! through trusted proxies; [`Device`] adds the user agent), and about which task ([`TaskId`]). Each answers the contract's error itself, so a
+//! through trusted proxies; `flows::Device` adds the user agent), and about which task ([`TaskId`]). Each answers the contract's error itself, so a
 //! handler that takes one runs only when it holds.
 
 use std::net::{IpAddr, SocketAddr};
@@ -16,6 +16,7 @@ use crate::{
     auth::{jwt, ClientIp},
     db::SessionUser,
     error::ApiError,
+    flows::{Device, MAX_USER_AGENT_CHARS},
     state::AppState,
 };
 
@@ -154,16 +155,8 @@ pub fn client_from_forwarded(peer: IpAddr, entries: Vec<Option<&str>>, trusted: 
     client
 }
 
-/// A stored user agent is cut to this many characters (a header may be far longer).
-const MAX_USER_AGENT_CHARS: usize = 512;
-
-/// Where a sign-in comes from: the client's address (as throttling sees it: the browser's, through a trusted
-/// proxy) and its `User-Agent`.
-pub struct Device {
-    pub ip: ClientIp,
-    pub user_agent: Option<String>,
-}
-
+/// Where a request comes from ([`Device`]): the client's address as [`ClientIp`] reads it, and its
+/// `User-Agent`, control characters removed and cut to [`MAX_USER_AGENT_CHARS`].
 impl FromRequestParts<AppState> for Device {
     type Rejection = std::convert::Infallible;
 

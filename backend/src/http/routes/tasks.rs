@@ -11,17 +11,19 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::responses::{InvalidBody, NotSignedIn, TaskNotFound};
 use super::task_stream;
 use crate::{
-    auth::throttle::{self, Attempt, OnSuccess},
+    auth::throttle::{self, Attempt},
     config::TASK_CREATE_WINDOW,
-    db::{TaskFilter, Ts},
+    db::TaskFilter,
     error::{ApiError, ApiResult, FieldError},
-    extract::{BearerToken, CurrentUser, TaskId, TASK_NOT_FOUND},
-    schemas::{ErrorResponse, TaskCreate, TaskListResponse, TaskResponse, TaskUpdate, ValidationErrorResponse},
+    http::{
+        extract::{BearerToken, CurrentUser, TaskId, TASK_NOT_FOUND},
+        responses::{InvalidBody, NotSignedIn, TaskNotFound},
+        schemas::{ErrorResponse, TaskCreate, TaskListResponse, TaskResponse, TaskUpdate, ValidationErrorResponse},
+        validate::Valid,
+    },
     state::AppState,
-    validate::Valid,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -195,13 +197,13 @@ pub async fn create_task(
     Valid(body): Valid<TaskCreate>,
 ) -> ApiResult<(StatusCode, Json<TaskResponse>)> {
     let limit = throttle::task_creates_per_user(&state.settings.rate_limits, &current.user.id);
-    let attempt =
-        Attempt::reserve(&state.db, &[(limit, OnSuccess::Keep)], TASK_CREATE_WINDOW, state.clock.now()).await?;
+    let attempt = Attempt::reserve(&state.db, &[limit], TASK_CREATE_WINDOW, state.clock.now()).await?;
     // Every create counts, whatever its outcome.
     attempt.failed();
     let id = uuid::Uuid::new_v4().to_string();
     let max = state.settings.max_tasks_per_user;
-    let task = state.db.create_task(&id, &current.user.id, &body.title, body.description.as_deref(), Ts::now(), max);
+    let task =
+        state.db.create_task(&id, &current.user.id, &body.title, body.description.as_deref(), state.clock.now(), max);
     let task = task.await?.ok_or(ApiError::bad_request("Task limit reached"))?;
     Ok((StatusCode::CREATED, Json(task.into())))
 }
@@ -247,7 +249,7 @@ pub async fn update_task(
     }
     let task = state
         .db
-        .update_task(&id, &current.user.id, &patch, Ts::now())
+        .update_task(&id, &current.user.id, &patch, state.clock.now())
         .await?
         .ok_or(ApiError::not_found(TASK_NOT_FOUND))?;
     Ok(Json(task.into()))
@@ -266,8 +268,11 @@ pub async fn toggle_task(
     current: CurrentUser,
     TaskId(id): TaskId,
 ) -> ApiResult<Json<TaskResponse>> {
-    let task =
-        state.db.toggle_task(&id, &current.user.id, Ts::now()).await?.ok_or(ApiError::not_found(TASK_NOT_FOUND))?;
+    let task = state
+        .db
+        .toggle_task(&id, &current.user.id, state.clock.now())
+        .await?
+        .ok_or(ApiError::not_found(TASK_NOT_FOUND))?;
     Ok(Json(task.into()))
 }
 

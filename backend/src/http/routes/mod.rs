@@ -1,12 +1,45 @@
-//! The OpenAPI 3 document: its title, tags and bearer scheme here; its paths and schemas collected from the
-//! handlers' annotations by the router itself ([`crate::routes::router`]), so a route cannot exist without
-//! its description nor the other way round. Served at `/openapi.json` with Swagger UI at `/docs` (vendored:
-//! the page loads nothing from the internet).
+//! HTTP routes, one module per area (seed: routes/auth.py, routes/tasks.py, main.py's / and /health), and the
+//! OpenAPI 3 document they describe.
+//!
+//! Each module's `router()` registers its handlers with `utoipa_axum::routes!`, which takes the method and the
+//! full path from the handler's own `#[utoipa::path]`: a route is served exactly where the OpenAPI document
+//! says, and [`router`] is the one list of areas. Adding a route is one handler with its annotation and one
+//! `.routes(routes!(…))` line in its module. The document's title, tags and bearer scheme are [`ApiDoc`]; it is
+//! served at `/openapi.json` with Swagger UI at `/docs` (vendored: the page loads nothing from the internet).
+//! Route modules never import each other: what two of them share is a flow (`crate::flows`) or lives in
+//! `crate::http`.
+
+pub mod account;
+pub mod auth;
+pub mod health;
+pub mod sessions;
+pub mod task_stream;
+pub mod tasks;
+pub mod two_factor;
 
 use utoipa::{
     openapi::security::{Http, HttpAuthScheme, SecurityScheme},
     Modify, OpenApi,
 };
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// Every route of the API with its OpenAPI description, from one definition (see the module's comment).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(sessions::router())
+        .merge(account::router())
+        .merge(two_factor::router())
+        .merge(tasks::router())
+}
+
+/// The whole document, as `/openapi.json` serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    router().split_for_parts().1
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,16 +65,6 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The document before the routes add their paths and schemas.
-pub fn base() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-}
-
-/// The whole document, as `/openapi.json` serves it.
-pub fn document() -> utoipa::openapi::OpenApi {
-    crate::routes::router().split_for_parts().1
-}
-
 #[cfg(test)]
 mod tests {
     //! Each length rule is written once, in the body type's `FromJson` (a `Text` constant), and stated again in
@@ -53,13 +76,11 @@ mod tests {
     use serde_json::{json, Map, Value};
     use utoipa::ToSchema;
 
-    use crate::{
-        routes::two_factor::{
-            TwoFactorDisableRequest, TwoFactorEnableRequest, TwoFactorLoginRequest, TwoFactorSetupRequest,
-        },
+    use crate::http::{
         schemas::{
             ChangeEmailRequest, ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, RegisterRequest,
-            ResetPasswordRequest, TaskCreate, TaskUpdate, VerifyEmailRequest,
+            ResetPasswordRequest, TaskCreate, TaskUpdate, TwoFactorDisableRequest, TwoFactorEnableRequest,
+            TwoFactorLoginRequest, TwoFactorSetupRequest, VerifyEmailRequest,
         },
         validate::{validate, FromJson},
     };

@@ -5,8 +5,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    db::{self, Ts},
-    validate::{Fields, FromJson, Text},
+    auth::policy,
+    clock::Ts,
+    db,
+    flows::sign_in::SignedIn,
+    http::validate::{Fields, FromJson, Text},
 };
 
 /// chrono's pattern for the text below.
@@ -61,7 +64,8 @@ impl Serialize for Ts {
 // The OpenAPI patterns below say what validation enforces beyond lengths, so generated clients and
 // schemathesis agree with us: no string may hold NUL (`string_nul`), and a title must keep a
 // non-whitespace character once stripped.
-const PASSWORD: Text = Text { min: 8, max: 100, strip: false };
+/// A new password: the length rule of the password rules (`auth/policy.rs`), checked with the body.
+const PASSWORD: Text = Text { min: policy::MIN_CHARS, max: policy::MAX_CHARS, strip: false };
 const NAME: Text = Text { min: 0, max: 100, strip: false };
 const TITLE: Text = Text { min: 1, max: 200, strip: true };
 const DESCRIPTION: Text = Text { min: 0, max: 1000, strip: true };
@@ -199,6 +203,17 @@ pub struct TokenResponse {
     pub password_change_suggested: Option<bool>,
 }
 
+impl From<SignedIn> for TokenResponse {
+    fn from(signed_in: SignedIn) -> Self {
+        TokenResponse {
+            access_token: signed_in.access_token,
+            token_type: "bearer",
+            user: UserResponse::from(&signed_in.user),
+            password_change_suggested: signed_in.password_change_suggested.then_some(true),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LogoutAllResponse {
     pub message: &'static str,
@@ -326,45 +341,6 @@ pub struct HealthResponse {
     pub database: Option<&'static str>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// What a response body holds for a timestamp: the JSON string of `Ts`.
-    fn timestamp(ts: Ts) -> String {
-        match serde_json::to_value(ts).unwrap() {
-            serde_json::Value::String(s) => s,
-            other => panic!("not a string: {other}"),
-        }
-    }
-
-    #[test]
-    fn timestamps_are_written_exactly_as_chronos_pattern_would() {
-        let cases = [
-            "2026-11-26 11:37:05.529698",
-            "2026-01-01 00:00:00",
-            "1999-12-31 23:59:59.999999",
-            "0001-02-03 04:05:06.000007",
-            "9999-12-31 23:59:59.1",
-        ];
-        for case in cases {
-            let t = chrono::NaiveDateTime::parse_from_str(case, "%Y-%m-%d %H:%M:%S%.f").unwrap();
-            assert_eq!(timestamp(Ts(t)), t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "{case}");
-        }
-        let t =
-            chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap().and_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap();
-        assert_eq!(timestamp(Ts(t)), t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "leap second");
-        let far = chrono::NaiveDate::from_ymd_opt(12026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
-        assert_eq!(timestamp(Ts(far)), far.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
-        assert_eq!(
-            timestamp(Ts(
-                chrono::NaiveDateTime::parse_from_str("2026-11-26 11:37:05.529698", "%Y-%m-%d %H:%M:%S%.f").unwrap()
-            )),
-            "2026-11-26T11:37:05.529698Z"
-        );
-    }
-}
-
 // ---------- account recovery and email (routes/account.rs) ----------
 
 /// A link token from a mail: any string up to 512 characters (an unknown one is a 400, not a 422).
@@ -425,5 +401,147 @@ impl FromJson for ChangeEmailRequest {
         let current = f.required("current_password", ANY_PASSWORD);
         let new_email = f.email("new_email");
         Some(ChangeEmailRequest { current_password: current?, new_email: new_email? })
+    }
+}
+
+// ---------- two-factor sign-in (routes/two_factor.rs) ----------
+
+/// A code from an authenticator app, or a recovery code.
+const CODE: Text = Text { min: 1, max: 64, strip: true };
+const MFA_TOKEN: Text = Text { min: 1, max: 256, strip: true };
+
+#[derive(Debug, ToSchema)]
+pub struct TwoFactorSetupRequest {
+    #[schema(max_length = 4096, pattern = "^[^\\u0000]*$")]
+    pub current_password: String,
+}
+
+impl FromJson for TwoFactorSetupRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        Some(TwoFactorSetupRequest { current_password: f.required("current_password", ANY_PASSWORD)? })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TwoFactorSetupResponse {
+    /// The new secret, base32 (for typing into an authenticator app).
+    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    pub secret: String,
+    /// The same secret as a key URI, what the QR code holds.
+    #[schema(
+        example = "otpauth://totp/Todo:ada@example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Todo&algorithm=SHA1&digits=6&period=30"
+    )]
+    pub otpauth_url: String,
+}
+
+#[derive(Debug, ToSchema)]
+pub struct TwoFactorEnableRequest {
+    /// The 6-digit code the authenticator app shows for the new secret.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$", example = "123456")]
+    pub code: String,
+}
+
+impl FromJson for TwoFactorEnableRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        Some(TwoFactorEnableRequest { code: f.required("code", CODE)? })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodesResponse {
+    /// Ten single-use codes, shown this once (only their hashes are kept).
+    #[schema(example = json!(["abcd-efgh-ijkl-mnop"]))]
+    pub recovery_codes: Vec<String>,
+}
+
+#[derive(Debug, ToSchema)]
+pub struct TwoFactorDisableRequest {
+    #[schema(max_length = 4096, pattern = "^[^\\u0000]*$")]
+    pub current_password: String,
+    /// A current 6-digit code, or an unused recovery code.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    pub code: String,
+}
+
+impl FromJson for TwoFactorDisableRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let current_password = f.required("current_password", ANY_PASSWORD);
+        let code = f.required("code", CODE);
+        Some(TwoFactorDisableRequest { current_password: current_password?, code: code? })
+    }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct TwoFactorLoginRequest {
+    /// From the 403 of POST /api/auth/login.
+    #[schema(min_length = 1, max_length = 256, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    pub mfa_token: String,
+    /// A current 6-digit code, or an unused recovery code.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$", example = "123456")]
+    pub code: String,
+}
+
+impl FromJson for TwoFactorLoginRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let mfa_token = f.required("mfa_token", MFA_TOKEN);
+        let code = f.required("code", CODE);
+        Some(TwoFactorLoginRequest { mfa_token: mfa_token?, code: code? })
+    }
+}
+
+/// The detail of the 403 that asks for the second step of a sign-in.
+pub const TWO_FACTOR_REQUIRED: &str = "Two-factor code required";
+
+/// The 403 of a login whose user has two-factor on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TwoFactorRequiredResponse {
+    #[schema(example = "Two-factor code required")]
+    pub detail: String,
+    /// Opaque, valid 5 minutes, single use: send it with the code to POST /api/auth/login/2fa.
+    pub mfa_token: String,
+}
+
+impl TwoFactorRequiredResponse {
+    pub fn new(mfa_token: String) -> Self {
+        TwoFactorRequiredResponse { detail: TWO_FACTOR_REQUIRED.to_string(), mfa_token }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a response body holds for a timestamp: the JSON string of `Ts`.
+    fn timestamp(ts: Ts) -> String {
+        match serde_json::to_value(ts).unwrap() {
+            serde_json::Value::String(s) => s,
+            other => panic!("not a string: {other}"),
+        }
+    }
+
+    #[test]
+    fn timestamps_are_written_exactly_as_chronos_pattern_would() {
+        let cases = [
+            "2026-11-26 11:37:05.529698",
+            "2026-01-01 00:00:00",
+            "1999-12-31 23:59:59.999999",
+            "0001-02-03 04:05:06.000007",
+            "9999-12-31 23:59:59.1",
+        ];
+        for case in cases {
+            let t = chrono::NaiveDateTime::parse_from_str(case, "%Y-%m-%d %H:%M:%S%.f").unwrap();
+            assert_eq!(timestamp(Ts(t)), t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "{case}");
+        }
+        let t =
+            chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap().and_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap();
+        assert_eq!(timestamp(Ts(t)), t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(), "leap second");
+        let far = chrono::NaiveDate::from_ymd_opt(12026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        assert_eq!(timestamp(Ts(far)), far.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+        assert_eq!(
+            timestamp(Ts(
+                chrono::NaiveDateTime::parse_from_str("2026-11-26 11:37:05.529698", "%Y-%m-%d %H:%M:%S%.f").unwrap()
+            )),
+            "2026-11-26T11:37:05.529698Z"
+        );
     }
 }

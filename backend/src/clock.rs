@@ -1,6 +1,11 @@
-//! [`Ts`]: a naive-UTC timestamp as the seed's columns hold it, with its codec for each database.
+//! Time, in one place: [`Ts`], a naive-UTC timestamp as the seed's columns hold it (with its codec for each
+//! database), and [`Clock`], the one source of "now" for everything the app decides by time (throttling
+//! windows, link and challenge expiry, sessions, mail). Tests move a clock forward instead of sleeping.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicI64, Ordering},
+    time::Duration,
+};
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 use sqlx::{encode::IsNull, error::BoxDynError, Decode, Encode, Postgres, Sqlite, Type, TypeInfo, Value, ValueRef};
@@ -12,7 +17,8 @@ use sqlx::{encode::IsNull, error::BoxDynError, Decode, Encode, Postgres, Sqlite,
 pub struct Ts(pub NaiveDateTime);
 
 impl Ts {
-    pub fn now() -> Ts {
+    /// The system's time; everything else asks a [`Clock`].
+    fn system_now() -> Ts {
         let now = Utc::now().naive_utc();
         Ts(now.with_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now))
     }
@@ -99,6 +105,29 @@ impl Encode<'_, Postgres> for Ts {
 impl From<NaiveDateTime> for Ts {
     fn from(t: NaiveDateTime) -> Self {
         Ts(t)
+    }
+}
+
+/// The time the app decides by: real time, plus an offset that tests move forward instead of sleeping
+/// through a window. One per process ([`crate::state::AppState`] holds it, the mail worker shares it).
+#[derive(Default, Debug)]
+pub struct Clock {
+    offset_secs: AtomicI64,
+}
+
+impl Clock {
+    pub fn now(&self) -> Ts {
+        let now = Ts::system_now();
+        let offset = self.offset_secs.load(Ordering::Relaxed);
+        if offset == 0 {
+            now
+        } else {
+            Ts(now.0 + chrono::Duration::seconds(offset))
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.offset_secs.fetch_add(by.as_secs() as i64, Ordering::Relaxed);
     }
 }
 

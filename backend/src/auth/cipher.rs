@@ -38,7 +38,7 @@ impl Key {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"todo-auth data encryption v1").expect("any key length");
         mac.update(text.expose_secret().as_bytes());
         let bytes = mac.finalize().into_bytes();
-        let id: String = Sha256::digest(bytes)[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let id = hex::encode(&Sha256::digest(bytes)[..4]);
         Key { id, cipher: XChaCha20Poly1305::new(&bytes) }
     }
 }

@@ -1,0 +1,150 @@
+//! /api/auth (seed: routes/auth.py): register, login, me — and, beyond the seed, logout, logout-all and
+//! change-password. Each handler extracts, calls one flow (`crate::flows`), and says the flow's outcome in HTTP.
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult},
+    flows::{
+        account, sessions,
+        sign_in::{self, SignInOutcome},
+        Device,
+    },
+    http::{
+        extract::CurrentUser,
+        responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
+        schemas::{
+            ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
+            TwoFactorRequiredResponse, UserResponse,
+        },
+        validate::Valid,
+    },
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(me))
+        .routes(routes!(logout))
+        .routes(routes!(logout_all))
+        .routes(routes!(change_password))
+}
+
+/// What `REQUIRE_VERIFIED_EMAIL=true` answers an unverified account.
+pub const VERIFY_FIRST: &str = "Please verify your email address first";
+
+/// A sign-in's outcome in HTTP: the token (200), or the 403 that says what is still missing.
+pub fn sign_in_response(outcome: SignInOutcome) -> Response {
+    match outcome {
+        SignInOutcome::SignedIn(signed_in) => Json(TokenResponse::from(signed_in)).into_response(),
+        SignInOutcome::SecondFactorRequired { mfa_token } => {
+            (StatusCode::FORBIDDEN, Json(TwoFactorRequiredResponse::new(mfa_token))).into_response()
+        }
+        SignInOutcome::Unverified => ApiError::Detail(StatusCode::FORBIDDEN, VERIFY_FIRST.into()).into_response(),
+    }
+}
+
+/// Create an account and sign it in.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created", body = TokenResponse),
+        (status = 400, description = "Email already registered", body = ErrorResponse),
+        InvalidBody,
+        (status = 429, description = "Too many registrations from this client", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        Unavailable,
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    device: Device,
+    Valid(body): Valid<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+    let signed_in = account::register(&state, &device, &body.email, &body.password, body.name.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(TokenResponse::from(signed_in))))
+}
+
+/// Sign in with email and password.
+///
+/// An unknown email and a wrong password get the same answer in the same time (one verification either way).
+/// Throttled per (email, client), per client and per email.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Invalid email or password", body = ErrorResponse),
+        (status = 403, description = "Password right, and either two-factor is on (continue at /api/auth/login/2fa with the mfa_token) or the email is not verified yet (REQUIRE_VERIFIED_EMAIL=true: detail only)", body = TwoFactorRequiredResponse),
+        InvalidBody,
+        TooManyAttempts,
+        Unavailable,
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    device: Device,
+    Valid(body): Valid<LoginRequest>,
+) -> ApiResult<Response> {
+    Ok(sign_in_response(sign_in::password(&state, &device, &body.email, &body.password).await?))
+}
+
+/// The signed-in user (lets a client check a stored token).
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = UserResponse),
+        NotSignedIn,
+    ))]
+pub async fn me(current: CurrentUser) -> Json<UserResponse> {
+    Json(UserResponse::from(&current.user))
+}
+
+/// Sign out: the token that makes this call stops working, here and on every other API process.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Token revoked"),
+        NotSignedIn,
+    ))]
+pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<StatusCode> {
+    sessions::sign_out(&state, &current.user, &current.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sign out everywhere: every token of this user, including the one making the call and tokens made
+/// by the seed, stops working. The client should forget its token and sign in again.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every token revoked; sign in again", body = LogoutAllResponse),
+        NotSignedIn,
+    ))]
+pub async fn logout_all(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Json<LogoutAllResponse>> {
+    sessions::sign_out_everywhere(&state, &current.user).await?;
+    Ok(Json(LogoutAllResponse {
+        message: "Signed out on every device. Sign in again to continue.",
+        reauthenticate: true,
+    }))
+}
+
+/// Change password: needs the current one; every other token of the user is revoked and a fresh token
+/// is returned, so this client stays signed in.
+#[utoipa::path(post, path = "/api/auth/change-password", tag = "auth", security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Password changed; a fresh token", body = TokenResponse),
+        (status = 400, description = "Current password is incorrect", body = ErrorResponse),
+        NotSignedIn,
+        InvalidBody,
+        TooManyAttempts,
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    device: Device,
+    current: CurrentUser,
+    Valid(body): Valid<ChangePasswordRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let signed_in =
+        account::change_password(&state, &device, &current.user.id, &body.current_password, &body.new_password).await?;
+    Ok(Json(TokenResponse::from(signed_in)))
+}
