@@ -8,6 +8,7 @@ mod brute_force;
 mod bursts;
 mod contract;
 mod crash;
+mod email_change;
 mod fixtures;
 mod flood;
 mod lookalikes;
