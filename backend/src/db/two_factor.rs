@@ -21,6 +21,23 @@ pub struct MfaChallenge {
     pub token_version: i32,
 }
 
+/// Deletes every two-factor row of `$user_id` (secret, recovery codes, pending sign-ins) and turns the flag
+/// off, inside the transaction `$tx`: turning it off, and a reset that takes back an account whose address was
+/// never proved.
+macro_rules! clear_two_factor {
+    ($tx:expr, $user_id:expr) => {
+        for sql in [
+            "DELETE FROM user_two_factor WHERE user_id = $1",
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM mfa_challenges WHERE user_id = $1",
+            "UPDATE users SET two_factor_enabled = false WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind($user_id).execute(&mut *$tx).await?;
+        }
+    };
+}
+pub(crate) use clear_two_factor;
+
 impl Db {
     pub async fn two_factor_row(&self, user_id: &str) -> Result<Option<TwoFactorRow>, sqlx::Error> {
         const SQL: &str = "SELECT secret, pending_secret, last_step FROM user_two_factor WHERE user_id = $1";
@@ -73,14 +90,7 @@ impl Db {
     pub async fn disable_two_factor(&self, user_id: &str, notice: &Mail, now: Ts) -> Result<(), sqlx::Error> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for sql in [
-                "DELETE FROM user_two_factor WHERE user_id = $1",
-                "DELETE FROM recovery_codes WHERE user_id = $1",
-                "DELETE FROM mfa_challenges WHERE user_id = $1",
-                "UPDATE users SET two_factor_enabled = false WHERE id = $1",
-            ] {
-                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-            }
+            clear_two_factor!(tx, user_id);
             insert_mails!(tx, std::slice::from_ref(notice), now);
             tx.commit().await
         })

@@ -24,7 +24,7 @@ pub async fn register(
 ) -> ApiResult<SignedIn> {
     // Capacity first (refused without a write), then the registration counted before the work.
     let permit = state.hasher.admit()?;
-    let attempt = state.reserve(&[throttle::registrations_per_client(&state.settings.rate_limits, device.ip)]).await?;
+    let attempt = state.reserve(&[throttle::address_probes_per_client(&state.settings.rate_limits, device.ip)]).await?;
     attempt.failed(); // kept whatever the outcome
 
     let hashed = state.passwords.new_hash(Some(permit), "password", password, Owner { email, name }).await?;

@@ -115,7 +115,9 @@ pub async fn resend_verification(state: &AppState, user: &SessionUser) -> ApiRes
 }
 
 /// A change of address, after the current password: a link goes to the new address and a notice to the old
-/// one; the address changes only when the link is used ([`verify_email`]).
+/// one; the address changes only when the link is used ([`verify_email`]). Counted per account, per target
+/// address and per client (the client's budget of address probes is registration's) before the address is
+/// looked up. A password reset or change and "sign out everywhere" end the link.
 pub async fn change_email(
     state: &AppState,
     client: ClientIp,
@@ -124,6 +126,8 @@ pub async fn change_email(
     new_email: &str,
 ) -> ApiResult<()> {
     sign_in::check_current_password(state, client, &user.id, password).await?;
+    count_mail_request(state, &throttle::change_email(&state.settings.rate_limits, &user.id, new_email, client))
+        .await?;
     let old = user.email.to_lowercase();
     if new_email == old || state.db.user_by_email(new_email).await?.is_some() {
         return Err(ApiError::bad_request(EMAIL_TAKEN));
