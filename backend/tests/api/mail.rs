@@ -503,3 +503,45 @@ async fn the_worker_ends_when_the_pool_is_closed() {
     let ended = tokio::time::timeout(Duration::from_secs(10), worker).await;
     assert!(matches!(ended, Ok(Ok(()))), "the worker still runs after the pool was closed: {ended:?}");
 }
+
+/// Live (unused, unexpired) links of `user` for `purpose`.
+async fn live_links(app: &TestApp, email: &str, purpose: &str) -> i64 {
+    const SQL: &str = "SELECT COUNT(*) FROM account_tokens t JOIN users u ON u.id = t.user_id \
+        WHERE lower(u.email) = $1 AND t.purpose = $2 AND t.used_at IS NULL";
+    match &app.state.db {
+        todo_auth::Db::Sqlite(pool) => sqlx::query_scalar(SQL).bind(email).bind(purpose).fetch_one(pool).await.unwrap(),
+        todo_auth::Db::Postgres(pool) => {
+            sqlx::query_scalar(SQL).bind(email).bind(purpose).fetch_one(pool).await.unwrap()
+        }
+    }
+}
+
+both!(
+    async fn simultaneous_requests_leave_exactly_one_live_link(kind: Kind) {
+        let smtp = SmtpServer::start();
+        let app =
+            mail_app(kind, &smtp.url(), &[("MAIL_REQUESTS_PER_EMAIL", "0"), ("MAIL_REQUESTS_PER_CLIENT", "0")]).await;
+        for round in 0..3 {
+            let email = format!("racer{round}@example.com");
+            app.signup(&email).await;
+            // Eight requests over eight connections, written at once.
+            let body = json!({ "email": email });
+            let requests =
+                (0..8).map(|_| (app.addr, crate::bursts::post("/api/auth/forgot-password", &[], &body))).collect();
+            let statuses = crate::bursts::burst(requests).await;
+            assert_eq!(statuses.get(&202), Some(&8), "{statuses:?}");
+            let mails = app.mails(&smtp, &email).await;
+            let resets: Vec<&Received> = mails.iter().filter(|m| m.subject().contains("Reset")).collect();
+            assert_eq!(resets.len(), 8, "round {round}");
+            assert_eq!(live_links(&app, &email, "reset").await, 1, "round {round}");
+            // Exactly one of the eight links works.
+            let mut worked = 0;
+            for (i, mail) in resets.iter().enumerate() {
+                if reset(&app, &mail.token(), &format!("racer passphrase {i}")).await.status() == StatusCode::OK {
+                    worked += 1;
+                }
+            }
+            assert_eq!(worked, 1, "round {round}");
+        }
+    }
+);
