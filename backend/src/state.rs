@@ -32,8 +32,9 @@ pub struct Inner {
     /// The password rules in front of `hasher` for every new password.
     pub passwords: Passwords,
     pub clock: Arc<Clock>,
-    /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest.
-    pub cipher: DataCipher,
+    /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest. `None` without a key (PostgreSQL with the
+    /// seed's variables only): two-factor set-up is off.
+    pub cipher: Option<DataCipher>,
     /// Work a request starts and does not wait for (the look-up and mail of a forgot-password request):
     /// shutdown waits for it before closing the pool, and tests wait for it instead of sleeping.
     pub background: TaskTracker,
@@ -53,7 +54,10 @@ impl AppState {
         let hasher = Hasher::new(scheme, settings.hash_workers, settings.hash_queue);
         let passwords =
             Passwords::new(hasher.clone(), settings.pwned_passwords_url.as_deref(), settings.pwned_passwords_timeout);
-        let cipher = DataCipher::new(&settings.data_encryption_key, &settings.data_encryption_previous_keys);
+        let cipher = settings
+            .data_encryption_key
+            .as_ref()
+            .map(|key| DataCipher::new(key, &settings.data_encryption_previous_keys));
         AppState(Arc::new(Inner {
             settings,
             db,

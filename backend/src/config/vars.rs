@@ -12,7 +12,7 @@ pub struct Variable {
 pub const VARIABLES: &[Variable] = &[
     Variable { name: "DATABASE_URL", default: "sqlite:///data/app.db", help: "sqlite:///relative.db, sqlite:////absolute.db (SQLAlchemy's form) or postgres://… / postgresql://…; the SQLite folder is created" },
     Variable { name: "JWT_SECRET", default: "", help: "HMAC key, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.jwt_secret)" },
-    Variable { name: "DATA_ENCRYPTION_KEY", default: "", help: "key that encrypts two-factor secrets at rest, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.data_encryption_key). Required with PostgreSQL" },
+    Variable { name: "DATA_ENCRYPTION_KEY", default: "", help: "key that encrypts two-factor secrets at rest, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.data_encryption_key). Unset with PostgreSQL: the API starts, two-factor set-up answers 503, and users who already have two-factor sign in with a recovery code" },
     Variable { name: "DATA_ENCRYPTION_PREVIOUS_KEYS", default: "", help: "comma list of earlier DATA_ENCRYPTION_KEY values, for key rotation: they still decrypt, and a secret read with one is written again under the current key" },
     Variable { name: "JWT_ALGORITHM", default: "HS256", help: "HS256, HS384 or HS512; tokens signed with any other algorithm are refused" },
     Variable { name: "ACCESS_TOKEN_EXPIRE_MINUTES", default: "1440", help: "token lifetime in minutes" },

@@ -12,8 +12,10 @@ use super::{
     sign_in::{self, Method, SignedIn},
     Device,
 };
+use axum::http::StatusCode;
+
 use crate::{
-    auth::{opaque, throttle, totp, ClientIp},
+    auth::{cipher::DataCipher, opaque, throttle, totp, ClientIp},
     db::{SessionUser, User},
     error::{ApiError, ApiResult},
     mail::{self, Kind},
@@ -26,6 +28,7 @@ pub const ISSUER: &str = "Todo";
 pub const INVALID_CODE: &str = "Invalid two-factor code";
 pub const CHALLENGE_EXPIRED: &str = "Two-factor sign-in has expired or was already used; sign in again";
 pub const ALREADY_ON: &str = "Two-factor authentication is already enabled";
+pub const NOT_AVAILABLE: &str = "Two-factor sign-in is not available on this server";
 
 /// A secret waiting for its first code: what the authenticator app is given.
 pub struct PendingSecret {
@@ -38,12 +41,13 @@ pub struct PendingSecret {
 /// Start turning two-factor on (after the current password): a fresh secret, kept as pending. Nothing changes
 /// for sign-in until [`enable`] receives a valid code for it; calling this again replaces the pending secret.
 pub async fn setup(state: &AppState, client: ClientIp, user_id: &str, password: &str) -> ApiResult<PendingSecret> {
+    let cipher = cipher(state)?;
     let user = sign_in::check_current_password(state, client, user_id, password).await?;
     if user.two_factor_enabled {
         return Err(ApiError::bad_request(ALREADY_ON));
     }
     let secret = totp::new_secret();
-    state.db.set_pending_two_factor(&user.id, &state.cipher.encrypt(&user.id, &secret), state.clock.now()).await?;
+    state.db.set_pending_two_factor(&user.id, &cipher.encrypt(&user.id, &secret), state.clock.now()).await?;
     Ok(PendingSecret {
         secret: totp::secret_base32(&secret),
         otpauth_url: totp::otpauth_url(ISSUER, &user.email, &secret),
@@ -135,8 +139,9 @@ async fn spend(state: &AppState, user_id: &str, code: &str) -> ApiResult<bool> {
         return Ok(false);
     };
     let secret = decrypt_secret(state, user_id, &stored)?;
-    if state.cipher.needs_rewrap(&stored) {
-        let rewrapped = state.cipher.encrypt(user_id, &secret);
+    let cipher = cipher(state)?;
+    if cipher.needs_rewrap(&stored) {
+        let rewrapped = cipher.encrypt(user_id, &secret);
         state.db.rewrap_two_factor_secret(user_id, &stored, &rewrapped).await?;
     }
     match totp::matching_step(&secret, &code, now_step(state)) {
@@ -149,11 +154,16 @@ fn now_step(state: &AppState) -> i64 {
     totp::step_at(state.clock.now().0.and_utc().timestamp())
 }
 
+/// The cipher of two-factor secrets, or 503 when the server has no DATA_ENCRYPTION_KEY (recovery codes, stored
+/// as hashes, still work without it).
+fn cipher(state: &AppState) -> ApiResult<&DataCipher> {
+    state.cipher.as_ref().ok_or_else(|| ApiError::Detail(StatusCode::SERVICE_UNAVAILABLE, NOT_AVAILABLE.into()))
+}
+
 /// Reads an encrypted secret of `user_id`. A value that does not decrypt (wrong DATA_ENCRYPTION_KEY) is a
 /// server fault: logged, answered 500.
 fn decrypt_secret(state: &AppState, user_id: &str, stored: &str) -> ApiResult<Vec<u8>> {
-    state
-        .cipher
+    cipher(state)?
         .decrypt(user_id, stored)
         .map_err(|e| ApiError::internal(format!("two-factor secret of {user_id}: {e}")))
 }
