@@ -24,3 +24,4 @@ mod startup;
 mod task_lists;
 mod tokens;
 mod two_factor;
+mod verified_only;
