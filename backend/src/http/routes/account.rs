@@ -9,7 +9,7 @@ use crate::{
     error::ApiResult,
     flows::recovery,
     http::{
-        extract::CurrentUser,
+        extract::AnyUser,
         responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
             ChangeEmailRequest, ErrorResponse, ForgotPasswordRequest, MessageResponse, ResetPasswordRequest,
@@ -98,7 +98,7 @@ pub async fn verify_email(
         NotSignedIn,
         (status = 429, description = "Too many requests", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
     ))]
-pub async fn resend_verification(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Accepted> {
+pub async fn resend_verification(State(state): State<AppState>, AnyUser(current): AnyUser) -> ApiResult<Accepted> {
     recovery::resend_verification(&state, &current.user).await?;
     Ok(accepted("A new verification link is on its way."))
 }
@@ -117,7 +117,7 @@ pub async fn resend_verification(State(state): State<AppState>, current: Current
 pub async fn change_email(
     State(state): State<AppState>,
     client: ClientIp,
-    current: CurrentUser,
+    AnyUser(current): AnyUser,
     Valid(body): Valid<ChangeEmailRequest>,
 ) -> ApiResult<Accepted> {
     recovery::change_email(&state, client, &current.user, &body.current_password, &body.new_email).await?;

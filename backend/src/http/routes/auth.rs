@@ -17,7 +17,7 @@ use crate::{
         Device,
     },
     http::{
-        extract::CurrentUser,
+        extract::{AnyUser, CurrentUser, VERIFY_FIRST},
         responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
             ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
@@ -37,9 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout_all))
         .routes(routes!(change_password))
 }
-
-/// What `REQUIRE_VERIFIED_EMAIL=true` answers an unverified account.
-pub const VERIFY_FIRST: &str = "Please verify your email address first";
 
 /// A sign-in's outcome in HTTP: the token (200), or the 403 that says what is still missing.
 pub fn sign_in_response(outcome: SignInOutcome) -> Response {
@@ -97,7 +94,7 @@ pub async fn login(
         (status = 200, description = "The signed-in user", body = UserResponse),
         NotSignedIn,
     ))]
-pub async fn me(current: CurrentUser) -> Json<UserResponse> {
+pub async fn me(AnyUser(current): AnyUser) -> Json<UserResponse> {
     Json(UserResponse::from(&current.user))
 }
 
@@ -107,7 +104,7 @@ pub async fn me(current: CurrentUser) -> Json<UserResponse> {
         (status = 204, description = "Token revoked"),
         NotSignedIn,
     ))]
-pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<StatusCode> {
+pub async fn logout(State(state): State<AppState>, AnyUser(current): AnyUser) -> ApiResult<StatusCode> {
     sessions::sign_out(&state, &current.user, &current.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -141,7 +138,7 @@ pub async fn logout_all(State(state): State<AppState>, current: CurrentUser) -> 
 pub async fn change_password(
     State(state): State<AppState>,
     device: Device,
-    current: CurrentUser,
+    AnyUser(current): AnyUser,
     Valid(body): Valid<ChangePasswordRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let signed_in =
