@@ -22,6 +22,7 @@ mod security;
 mod sessions;
 mod startup;
 mod task_lists;
+mod timing;
 mod tokens;
 mod two_factor;
 mod verified_only;

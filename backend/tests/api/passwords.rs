@@ -12,7 +12,6 @@ use axum::{extract::Path, routing::get, Router};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
-use todo_auth::db::NewUser;
 
 use crate::both;
 use crate::fixtures::seed_database;
@@ -119,14 +118,7 @@ both!(
 
 /// A user written straight into the database, as the seed (which had only the length rule) could have.
 async fn insert_user(app: &TestApp, email: &str, password: &str, name: Option<&str>) -> String {
-    let hash = todo_auth::auth::scheme::bcrypt_hash(password, 4).unwrap();
-    let id = uuid::Uuid::new_v4().to_string();
-    let verification =
-        todo_auth::flows::recovery::link_mail(&app.state, &id, todo_auth::db::Purpose::Verify, email, Vec::new());
-    match app.state.db.create_user(&id, email, &hash, name, app.state.clock.now(), &verification).await.unwrap() {
-        NewUser::Created(_) => id,
-        NewUser::EmailTaken => panic!("{email} taken"),
-    }
+    app.insert_user(email, &todo_auth::auth::scheme::bcrypt_hash(password, 4).unwrap(), name).await
 }
 
 both!(
