@@ -120,6 +120,8 @@ impl AppState {
         for scheme in hashes.iter().filter_map(|h| Scheme::of_stored(h)) {
             *counts.entry(scheme).or_default() += 1;
         }
+        // The refusal floor covers every kind the sample holds, measured before a sign-in meets one.
+        self.hasher.calibrate(counts.keys().copied().chain([self.hasher.scheme()])).await;
         // Ties go to the configured kind, then to the costlier bcrypt.
         let configured = self.hasher.scheme();
         let typical = counts.into_iter().max_by_key(|&(scheme, n)| {
