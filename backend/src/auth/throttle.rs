@@ -123,8 +123,12 @@ pub fn task_creates_per_user(limits: &RateLimits, user_id: &str) -> Limit {
     Limit { key: format!("create:user:{user_id}"), max: limits.task_creates_per_minute, on_success: OnSuccess::Keep }
 }
 
-/// Password-reset requests: per client and per address, counted whether or not an account has it.
+/// Password-reset requests, counted whether or not an account has the address: per client; per (address,
+/// client), so one client asking for someone's resets does not block the owner's own request from elsewhere;
+/// and per address from all clients, at four times that, so many clients together still mail one inbox a
+/// bounded number of times.
 pub fn forgot_password(limits: &RateLimits, email: &str, client: ClientIp) -> Vec<Limit> {
+    let per_email = limits.mail_requests_per_email;
     vec![
         Limit {
             key: format!("mail:forgot:client:{client}"),
@@ -132,8 +136,13 @@ pub fn forgot_password(limits: &RateLimits, email: &str, client: ClientIp) -> Ve
             on_success: OnSuccess::Keep,
         },
         Limit {
+            key: format!("mail:forgot:email+client:{email}|{client}"),
+            max: per_email,
+            on_success: OnSuccess::Keep,
+        },
+        Limit {
             key: format!("mail:forgot:email:{email}"),
-            max: limits.mail_requests_per_email,
+            max: per_email.saturating_mul(4),
             on_success: OnSuccess::Keep,
         },
     ]

@@ -52,7 +52,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "EMAIL_VERIFICATION_TTL_HOURS", default: "48", help: "how long an email verification (or email change) link works" },
     Variable { name: "REQUIRE_VERIFIED_EMAIL", default: "false", help: "true: an unverified user's login answers 403" },
     Variable { name: "MAIL_RETENTION_HOURS", default: "168", help: "outbox rows (sent or not) older than this are deleted" },
-    Variable { name: "MAIL_REQUESTS_PER_EMAIL", default: "5", help: "forgot-password / resend-verification requests per email (or account) per window before 429; 0 = no limit" },
+    Variable { name: "MAIL_REQUESTS_PER_EMAIL", default: "5", help: "mail-sending requests per address per window before 429: forgot-password per (address, client) and 4x this per address from all clients, resend-verification and change-email per account, change-email per target address; 0 = no limit" },
     Variable { name: "MAIL_REQUESTS_PER_CLIENT", default: "20", help: "forgot-password requests per client per window before 429; 0 = no limit" },
 ];
 
