@@ -104,6 +104,39 @@ impl Db {
         on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(step).execute(pool).await.map(|r| r.rows_affected() == 1))
     }
 
+    /// Recovery codes of the user not used yet.
+    pub async fn recovery_codes_left(&self, user_id: &str) -> Result<i64, sqlx::Error> {
+        const SQL: &str = "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL";
+        on_pool!(self, pool => sqlx::query_scalar::<_, i64>(SQL).bind(user_id).fetch_one(pool).await)
+    }
+
+    /// Replaces every recovery code of a user who has two-factor on by `hashes`, and queues `notice`, in one
+    /// transaction. `false`: two-factor is not on (nothing changed).
+    pub async fn replace_recovery_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+        notice: &Mail,
+        now: Ts,
+    ) -> Result<bool, sqlx::Error> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let on: Option<bool> = sqlx::query_scalar("SELECT two_factor_enabled FROM users WHERE id = $1")
+                .bind(user_id).fetch_optional(&mut *tx).await?;
+            if on != Some(true) {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            for hash in hashes {
+                sqlx::query("INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)")
+                    .bind(hash).bind(user_id).execute(&mut *tx).await?;
+            }
+            insert_mails!(tx, std::slice::from_ref(notice), now);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
     /// Spends a recovery code: `true` exactly once per code.
     pub async fn use_recovery_code(&self, user_id: &str, code_hash: &str, now: Ts) -> Result<bool, sqlx::Error> {
         const SQL: &str = "UPDATE recovery_codes SET used_at = $3 \

@@ -172,6 +172,12 @@ impl Db {
         })
     }
 
+    /// Sets (or, `None`, clears) the user's name; returns the user as it is now (`None`: no such user).
+    pub async fn set_name(&self, user_id: &str, name: Option<&str>, now: Ts) -> Result<Option<User>, sqlx::Error> {
+        let sql = format!("UPDATE users SET name = $2, updated_at = $3 WHERE id = $1 RETURNING {USER_COLUMNS}");
+        on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(user_id).bind(name).bind(now).fetch_optional(pool).await)
+    }
+
     /// Replaces a hash by a new one of the same password (rehash after sign-in), only if the row still
     /// holds `old` (a password changed meanwhile wins). Tokens and `updated_at` are left as they are.
     pub async fn rehash_password(&self, user_id: &str, old: &str, new: &str) -> Result<bool, sqlx::Error> {

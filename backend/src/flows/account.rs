@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     auth::{policy::Owner, throttle},
-    db::{NewUser, Purpose},
+    db::{NewUser, Purpose, User},
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -53,5 +53,10 @@ pub async fn change_password(
     let hashed = state.passwords.new_hash(None, "new_password", new_password, owner).await?;
     let token_version = state.db.set_password(&user.id, &hashed, state.clock.now()).await?;
     tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
-    sign_in::finish_sign_in(state, device, crate::db::User { token_version, ..user }, Method::PasswordChange).await
+    sign_in::finish_sign_in(state, device, User { token_version, ..user }, Method::PasswordChange).await
+}
+
+/// Sets (or, `None`, clears) the signed-in user's name; answers the user as it is now.
+pub async fn rename(state: &AppState, user_id: &str, name: Option<&str>) -> ApiResult<User> {
+    state.db.set_name(user_id, name, state.clock.now()).await?.ok_or(ApiError::Unauthorized("User not found"))
 }

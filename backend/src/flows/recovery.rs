@@ -89,6 +89,14 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -
     Ok(user_id)
 }
 
+/// Whether a reset link still works, spending nothing: the address it resets (what the page shows, and the
+/// sign-in page is prefilled with after the reset), or 400 as a reset with it would answer.
+pub async fn check_reset_link(state: &AppState, token: &str) -> ApiResult<String> {
+    let hash = crate::auth::opaque::hash(token);
+    let found = state.db.peek_token(&hash, Purpose::Reset, state.clock.now()).await?;
+    found.map(|(_, email)| email).ok_or_else(|| ApiError::bad_request(RESET_INVALID))
+}
+
 /// Confirms an address (after registration, or a change) with the token of a mailed link; for a change, the
 /// account takes the new address if no other account has it by then.
 pub async fn verify_email(state: &AppState, token: &str) -> ApiResult<User> {

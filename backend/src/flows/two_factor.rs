@@ -29,6 +29,7 @@ pub const INVALID_CODE: &str = "Invalid two-factor code";
 pub const CHALLENGE_EXPIRED: &str = "Two-factor sign-in has expired or was already used; sign in again";
 pub const ALREADY_ON: &str = "Two-factor authentication is already enabled";
 pub const NOT_AVAILABLE: &str = "Two-factor sign-in is not available on this server";
+pub const NOT_ON: &str = "Two-factor authentication is not enabled";
 
 /// A secret waiting for its first code: what the authenticator app is given.
 pub struct PendingSecret {
@@ -79,6 +80,38 @@ pub async fn enable(state: &AppState, client: ClientIp, user: &SessionUser, code
     Ok(codes)
 }
 
+/// Where a user's two-factor stands: on or off, and how many recovery codes are left.
+pub async fn status(state: &AppState, user: &SessionUser) -> ApiResult<(bool, i64)> {
+    let left = if user.two_factor_enabled { state.db.recovery_codes_left(&user.id).await? } else { 0 };
+    Ok((user.two_factor_enabled, left))
+}
+
+/// Ten new recovery codes (the old ones stop working), after the current password and a current code (or an
+/// unused recovery code); a notice is mailed in the same transaction. Answers the codes, once.
+pub async fn new_recovery_codes(
+    state: &AppState,
+    client: ClientIp,
+    user: &SessionUser,
+    password: &str,
+    code: &str,
+) -> ApiResult<Vec<String>> {
+    if !user.two_factor_enabled {
+        return Err(ApiError::bad_request(NOT_ON));
+    }
+    let user = sign_in::check_current_password(state, client, &user.id, password).await?;
+    if !spend_second_factor(state, &user, client, code).await? {
+        return Err(ApiError::bad_request(INVALID_CODE));
+    }
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
+    let notice = mail::compose(&user.email, &Kind::RecoveryCodes { email: &user.email });
+    if !state.db.replace_recovery_codes(&user.id, &hashes, &notice, state.clock.now()).await? {
+        return Err(ApiError::bad_request(NOT_ON));
+    }
+    tracing::info!(user_id = %user.id, "recovery codes replaced");
+    Ok(codes)
+}
+
 /// Turn two-factor off: needs the current password and a current code (or an unused recovery code). Secret,
 /// recovery codes and pending sign-ins are deleted; a notice is mailed in the same transaction.
 pub async fn disable(
@@ -89,7 +122,7 @@ pub async fn disable(
     code: &str,
 ) -> ApiResult<()> {
     if !user.two_factor_enabled {
-        return Err(ApiError::bad_request("Two-factor authentication is not enabled"));
+        return Err(ApiError::bad_request(NOT_ON));
     }
     let user = sign_in::check_current_password(state, client, &user.id, password).await?;
     if !spend_second_factor(state, &user, client, code).await? {

@@ -71,6 +71,10 @@ pub enum Kind<'a> {
         email: &'a str,
         enabled: bool,
     },
+    /// New recovery codes were made; the old ones no longer work.
+    RecoveryCodes {
+        email: &'a str,
+    },
 }
 
 impl Kind<'_> {
@@ -78,7 +82,10 @@ impl Kind<'_> {
     pub fn link(&self) -> Option<&str> {
         match self {
             Kind::Verify { link, .. } | Kind::ChangeEmail { link, .. } | Kind::ResetPassword { link, .. } => Some(link),
-            Kind::ChangeNotice { .. } | Kind::PasswordChanged { .. } | Kind::TwoFactor { .. } => None,
+            Kind::ChangeNotice { .. }
+            | Kind::PasswordChanged { .. }
+            | Kind::TwoFactor { .. }
+            | Kind::RecoveryCodes { .. } => None,
         }
     }
 }
@@ -161,6 +168,15 @@ pub fn render(kind: &Kind<'_>) -> Rendered {
             String::new(),
             "If this wasn't you, someone has your password and a code: reset your password at once with \"Forgot password?\" on the sign-in page, and turn two-factor sign-in on again.".to_string(),
         ),
+        Kind::RecoveryCodes { email } => (
+            format!("New recovery codes for your {p} account"),
+            "New recovery codes were made",
+            format!("Ten new recovery codes were made for the {p} account for {email}; the earlier ones no longer work."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, someone has your password and a code: reset your password at once with \"Forgot password?\" on the sign-in page, then turn two-factor sign-in off and on again from your own device.".to_string(),
+        ),
     };
     let m = Message { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };
     Rendered {
@@ -185,6 +201,7 @@ mod tests {
             Kind::ChangeNotice { old_email: "a@example.com", new_email: "b@example.com" },
             Kind::ResetPassword { email: "a@example.com", link, valid_for: Duration::from_secs(3600) },
             Kind::PasswordChanged { email: "a@example.com" },
+            Kind::RecoveryCodes { email: "a@example.com" },
         ];
         for kind in &kinds {
             let m = render(kind);
@@ -194,7 +211,7 @@ mod tests {
                 assert!(part.contains(PRODUCT) && not_you, "{part}");
             }
             assert!(!m.html.contains("<img") && !m.html.contains("src="), "no remote content");
-            if matches!(kind, Kind::ChangeNotice { .. } | Kind::PasswordChanged { .. }) {
+            if kind.link().is_none() {
                 assert!(!m.text.contains("http"));
             } else {
                 assert!(m.text.contains(link), "the plain part holds the link as is");

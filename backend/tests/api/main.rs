@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account_page;
 mod bad_input;
 mod brute_force;
 mod bursts;

@@ -12,8 +12,8 @@ use crate::{
         extract::AnyUser,
         responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
-            ChangeEmailRequest, ErrorResponse, ForgotPasswordRequest, MessageResponse, ResetPasswordRequest,
-            UserResponse, ValidationErrorResponse, VerifyEmailRequest,
+            ChangeEmailRequest, ErrorResponse, ForgotPasswordRequest, MessageResponse, ResetCheckRequest,
+            ResetCheckResponse, ResetPasswordRequest, UserResponse, ValidationErrorResponse, VerifyEmailRequest,
         },
         validate::Valid,
     },
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
+        .routes(routes!(check_reset_link))
         .routes(routes!(verify_email))
         .routes(routes!(resend_verification))
         .routes(routes!(change_email))
@@ -73,6 +74,21 @@ pub async fn reset_password(
 ) -> ApiResult<Json<MessageResponse>> {
     recovery::reset_password(&state, &body.token, &body.new_password).await?;
     Ok(Json(MessageResponse { message: "Your password has been changed. Sign in with your new password." }))
+}
+
+/// Whether a reset link still works, without using it: the page checks its link when it opens.
+#[utoipa::path(post, path = "/api/auth/reset-password/check", tag = "auth", request_body = ResetCheckRequest,
+    responses(
+        (status = 200, description = "The link works; the address it resets", body = ResetCheckResponse),
+        (status = 400, description = "This reset link is invalid or has expired", body = ErrorResponse),
+        InvalidBody,
+        Unavailable,
+    ))]
+pub async fn check_reset_link(
+    State(state): State<AppState>,
+    Valid(body): Valid<ResetCheckRequest>,
+) -> ApiResult<Json<ResetCheckResponse>> {
+    Ok(Json(ResetCheckResponse { email: recovery::check_reset_link(&state, &body.token).await? }))
 }
 
 /// Confirm an email address (after registration, or a change) with the token of a mailed link.

@@ -21,7 +21,7 @@ use crate::{
         responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
             ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
-            TwoFactorRequiredResponse, UserResponse,
+            TwoFactorRequiredResponse, UpdateMeRequest, UserResponse,
         },
         validate::Valid,
     },
@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
-        .routes(routes!(me))
+        .routes(routes!(me, update_me))
         .routes(routes!(logout))
         .routes(routes!(logout_all))
         .routes(routes!(change_password))
@@ -96,6 +96,22 @@ pub async fn login(
     ))]
 pub async fn me(AnyUser(current): AnyUser) -> Json<UserResponse> {
     Json(UserResponse::from(&current.user))
+}
+
+/// Change the signed-in user's name (`null` or `""` removes it).
+#[utoipa::path(patch, path = "/api/auth/me", tag = "auth", security(("bearer" = [])), request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The user, renamed", body = UserResponse),
+        NotSignedIn,
+        InvalidBody,
+    ))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Valid(body): Valid<UpdateMeRequest>,
+) -> ApiResult<Json<UserResponse>> {
+    let user = account::rename(&state, &current.user.id, body.name.as_deref()).await?;
+    Ok(Json(UserResponse::from(&user)))
 }
 
 /// Sign out: the token that makes this call stops working, here and on every other API process.
