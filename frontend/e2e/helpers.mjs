@@ -217,7 +217,7 @@ export async function signUp(page, { email, password = PASSWORD, name = "" }) {
 export async function signIn(page, email, password = PASSWORD, { path: loginPath = "/login" } = {}) {
   if (loginPath) await page.goto(loginPath);
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
@@ -259,6 +259,11 @@ export async function waitForToastsGone(page, timeout = 12_000) {
   await page.waitForFunction(() => document.querySelectorAll('[data-rht-toaster] [role="status"]').length === 0, null, {
     timeout,
   });
+}
+
+/** How many toasts are on screen now (react-hot-toast, role=status). */
+export async function toastCount(page) {
+  return page.locator('[data-rht-toaster] [role="status"]').count();
 }
 
 /** The toast (react-hot-toast, role=status) with this text. */
