@@ -2,7 +2,19 @@
 // <page>-<desktop|phone>-<light|dark>.png (the README's table links them). Each page is taken once it shows
 // what it is for, with no toast over it.
 import assert from "node:assert/strict";
-import { api, PASSWORD, registerViaApi, screenshot, seedSession, signIn, test, uniqueEmail, waitForToastsGone } from "./helpers.mjs";
+import path from "node:path";
+import {
+  api,
+  PASSWORD,
+  registerViaApi,
+  screenshot,
+  SCREENSHOT_DIR,
+  seedSession,
+  signIn,
+  test,
+  uniqueEmail,
+  waitForToastsGone,
+} from "./helpers.mjs";
 import { linkFromMail } from "./mailbox.mjs";
 import { enableTwoFactorViaApi } from "./totp.mjs";
 
@@ -85,6 +97,10 @@ for (const [device, viewport, colorScheme] of VARIANTS) {
     await p.getByRole("heading", { level: 1, name: "Account" }).waitFor();
     await p.getByTestId("session").first().waitFor();
     await shot(p, "account");
+    if (colorScheme === "light" && SCREENSHOT_DIR) {
+      // the whole page, for the README's before/after
+      await p.screenshot({ path: path.join(SCREENSHOT_DIR, `account-full-${device}.png`), fullPage: true });
+    }
     await p.getByRole("button", { name: "Change password" }).click();
     await p.getByRole("region", { name: "Change password" }).waitFor();
     await p.getByRole("region", { name: "Change password" }).scrollIntoViewIfNeeded();

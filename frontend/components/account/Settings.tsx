@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef, type ReactNode } from "react";
+import { Fragment, useEffect, useRef, type ReactNode } from "react";
 
 /**
  * The account page's building blocks, after Clerk's user profile and GitHub's settings: a section (title,
@@ -107,17 +107,22 @@ export function Panel({ id, title, children }: { id: string; title: string; chil
 }
 
 /**
- * An email address that wraps only before its "@" (never mid-word); a part too long for the line ends in
- * "…", with the whole address in its title.
+ * An email address that wraps only between its words — after a ".", "-", "_" or "+" of the name, or before
+ * the "@" — never inside one; a word too long for the line ends in "…", with the whole address in its title.
  */
 export function EmailAddress({ email }: { email: string }) {
   const at = email.lastIndexOf("@");
-  if (at <= 0) return <span className="email-part">{email}</span>;
+  const name = at > 0 ? email.slice(0, at) : email;
+  const words = name.match(/[^.\-_+]+[.\-_+]*|[.\-_+]+/g) ?? [name];
+  const parts = at > 0 ? [...words, email.slice(at)] : words;
   return (
     <span className="email" title={email}>
-      <span className="email-part">{email.slice(0, at)}</span>
-      <wbr />
-      <span className="email-part">{email.slice(at)}</span>
+      {parts.map((part, i) => (
+        <Fragment key={i}>
+          {i > 0 ? <wbr /> : null}
+          <span className="email-part">{part}</span>
+        </Fragment>
+      ))}
     </span>
   );
 }
