@@ -89,7 +89,10 @@ export function SessionsList() {
                     <strong>{describeDevice(s.user_agent)}</strong>
                     {s.current ? <span className="badge badge-done">This device</span> : null}
                     <div className="muted session-meta">
-                      <span>{describeAddress(s.ip)}</span> · <span>last used <LocalTime value={s.last_used_at} /></span> ·{" "}
+                      <span>{describeAddress(s.ip)}</span>
+                      <span>
+                        last used <LocalTime value={s.last_used_at} />
+                      </span>
                       <span>
                         signed in <LocalTime value={s.created_at} />
                       </span>
