@@ -261,11 +261,6 @@ export async function waitForToastsGone(page, timeout = 12_000) {
   });
 }
 
-/** How many toasts are on screen now (react-hot-toast, role=status). */
-export async function toastCount(page) {
-  return page.locator('[data-rht-toaster] [role="status"]').count();
-}
-
 /** The toast (react-hot-toast, role=status) with this text. */
 export function toast(page, text) {
   return page.locator('[data-rht-toaster] [role="status"]').filter({ hasText: text }).first();
