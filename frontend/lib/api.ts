@@ -12,6 +12,8 @@ import type {
   LogoutAllResponse,
   MessageResponse,
   RegisterRequest,
+  ResetCheckRequest,
+  ResetCheckResponse,
   SessionListResponse,
   SignedIn,
   Task,
@@ -224,10 +226,14 @@ export const accountApi = {
     request<MessageResponse>("/api/auth/forgot-password", { method: "POST", body: { email: email.trim() }, auth: false }),
   /**
    * Whether a reset link still works, without using it: `{email}` when it does, a 400 when it is used,
-   * expired or superseded. (Route asked of the API for issue 25; a 404/405 means this API cannot tell yet.)
+   * expired or superseded. (An API older than this route answers 404/405: the reset itself tells then.)
    */
   checkResetToken: (token: string) =>
-    request<{ email: string }>("/api/auth/reset-password/check", { method: "POST", body: { token }, auth: false }),
+    request<ResetCheckResponse>("/api/auth/reset-password/check", {
+      method: "POST",
+      body: { token } satisfies ResetCheckRequest,
+      auth: false,
+    }),
   /** Signs nobody in; every session of the account ends. */
   resetPassword: (token: string, newPassword: string) =>
     request<MessageResponse>("/api/auth/reset-password", {

@@ -49,3 +49,6 @@ export type TwoFactorSetupResponse = Schemas["TwoFactorSetupResponse"];
 
 export type RecoveryCodesResponse = Schemas["RecoveryCodesResponse"];
 
+export type ResetCheckRequest = Schemas["ResetCheckRequest"];
+
+export type ResetCheckResponse = Schemas["ResetCheckResponse"];
