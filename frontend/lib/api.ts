@@ -21,6 +21,7 @@ import type {
   TaskListResponse,
   TaskStatus,
   TaskUpdateRequest,
+  UpdateMeRequest,
   User,
   ValidationIssue,
 } from "@/lib/types";
@@ -213,6 +214,8 @@ export const authApi = {
   logoutAll: () => request<LogoutAllResponse>("/api/auth/logout-all", { method: "POST" }),
   /** The signed-in user as the API knows it now (a tab that regains focus refreshes with it). */
   me: (signal?: AbortSignal) => request<User>("/api/auth/me", { signal }),
+  /** Renames the signed-in user (trimmed by the API; null or "" removes the name); answers the user. */
+  updateMe: (data: UpdateMeRequest) => request<User>("/api/auth/me", { method: "PATCH", body: data }),
   changePassword: (data: ChangePasswordRequest) =>
     request<SignedIn>("/api/auth/change-password", { method: "POST", body: data }),
   sessions: (signal?: AbortSignal) => request<SessionListResponse>("/api/auth/sessions", { signal }),

@@ -52,3 +52,5 @@ export type RecoveryCodesResponse = Schemas["RecoveryCodesResponse"];
 export type ResetCheckRequest = Schemas["ResetCheckRequest"];
 
 export type ResetCheckResponse = Schemas["ResetCheckResponse"];
+
+export type UpdateMeRequest = Schemas["UpdateMeRequest"];

@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
+import { NameForm } from "@/components/account/NameForm";
 import { EmailAddress, Panel, SettingsRow, SettingsSection } from "@/components/account/Settings";
 import { SessionsList } from "@/components/account/SessionsList";
 import { TwoFactorRow } from "@/components/account/TwoFactorSection";
@@ -18,7 +19,7 @@ import { notify } from "@/lib/notify";
 const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
 
 /** Which row's form is open: one at a time, so the page asks for the current password once. */
-type Open = "email" | "password" | "two-factor" | null;
+type Open = "name" | "email" | "password" | "two-factor" | null;
 
 /**
  * /account: sections of summary rows, one form open at a time (after Clerk's user profile and GitHub's
@@ -45,8 +46,24 @@ export function AccountView() {
       <VerifyEmailNotice />
 
       <SettingsSection id="profile" title="Profile">
-        <SettingsRow id="name" label="Name">
-          {user.name || <span className="muted">Not set</span>}
+        <SettingsRow
+          id="name"
+          label="Name"
+          action={
+            user.name
+              ? { text: "Edit", label: "Edit name", onClick: toggle("name") }
+              : { text: "Add your name", label: "Add your name", onClick: toggle("name") }
+          }
+          open={open === "name"}
+          panel={<NameForm onDone={close} />}
+        >
+          {user.name ? (
+            <span className="name-value" data-testid="account-name">
+              {user.name}
+            </span>
+          ) : (
+            <span className="muted">Not set</span>
+          )}
         </SettingsRow>
         <SettingsRow
           id="email"
