@@ -11,6 +11,7 @@ import type {
   TwoFactorSetupResponse,
   LogoutAllResponse,
   MessageResponse,
+  RecoveryCodesRequest,
   RegisterRequest,
   ResetCheckRequest,
   ResetCheckResponse,
@@ -21,6 +22,7 @@ import type {
   TaskListResponse,
   TaskStatus,
   TaskUpdateRequest,
+  TwoFactorStatusResponse,
   UpdateMeRequest,
   User,
   ValidationIssue,
@@ -262,6 +264,14 @@ export const twoFactorApi = {
   enable: (code: string) => request<RecoveryCodesResponse>("/api/auth/2fa/enable", { method: "POST", body: { code } }),
   disable: (currentPassword: string, code: string) =>
     request<void>("/api/auth/2fa/disable", { method: "POST", body: { current_password: currentPassword, code } }),
+  /** On or off, and how many recovery codes are not used yet. */
+  status: (signal?: AbortSignal) => request<TwoFactorStatusResponse>("/api/auth/2fa", { signal }),
+  /** Ten new recovery codes; every older one stops working (the API mails a notice). */
+  newRecoveryCodes: (currentPassword: string, code: string) =>
+    request<RecoveryCodesResponse>("/api/auth/2fa/recovery-codes", {
+      method: "POST",
+      body: { current_password: currentPassword, code } satisfies RecoveryCodesRequest,
+    }),
 };
 
 // ---- Tasks ---------------------------------------------------------------------------------------

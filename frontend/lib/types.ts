@@ -54,3 +54,7 @@ export type ResetCheckRequest = Schemas["ResetCheckRequest"];
 export type ResetCheckResponse = Schemas["ResetCheckResponse"];
 
 export type UpdateMeRequest = Schemas["UpdateMeRequest"];
+
+export type TwoFactorStatusResponse = Schemas["TwoFactorStatusResponse"];
+
+export type RecoveryCodesRequest = Schemas["RecoveryCodesRequest"];

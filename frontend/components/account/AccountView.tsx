@@ -5,7 +5,7 @@ import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
 import { NameForm } from "@/components/account/NameForm";
 import { EmailAddress, Panel, SettingsRow, SettingsSection } from "@/components/account/Settings";
 import { SessionsList } from "@/components/account/SessionsList";
-import { TwoFactorRow } from "@/components/account/TwoFactorSection";
+import { RecoveryCodesRow, TwoFactorRow } from "@/components/account/TwoFactorSection";
 import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { CurrentPasswordField, FormError } from "@/components/FormField";
@@ -19,7 +19,7 @@ import { notify } from "@/lib/notify";
 const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
 
 /** Which row's form is open: one at a time, so the page asks for the current password once. */
-type Open = "name" | "email" | "password" | "two-factor" | null;
+type Open = "name" | "email" | "password" | "two-factor" | "recovery-codes" | null;
 
 /**
  * /account: sections of summary rows, one form open at a time (after Clerk's user profile and GitHub's
@@ -110,6 +110,9 @@ export function AccountView() {
           <span className="sr-only">Set</span>
         </SettingsRow>
         <TwoFactorRow open={open === "two-factor"} onToggle={toggle("two-factor")} onClose={close} />
+        {user.two_factor_enabled ? (
+          <RecoveryCodesRow open={open === "recovery-codes"} onToggle={toggle("recovery-codes")} onClose={close} />
+        ) : null}
       </SettingsSection>
 
       <SessionsList />
