@@ -533,6 +533,11 @@ export interface components {
              */
             status: string;
         };
+        /** @description The token of a mailed link: the body of verify-email and of the reset link's check. */
+        LinkTokenRequest: {
+            /** @description The `token` of the mailed link. */
+            token: string;
+        };
         LoginRequest: {
             /**
              * Format: email
@@ -577,10 +582,6 @@ export interface components {
             name?: string | null;
             /** @example correct horse battery */
             password: string;
-        };
-        ResetCheckRequest: {
-            /** @description The `token` of the mailed link. */
-            token: string;
         };
         /** @description A reset link that still works. */
         ResetCheckResponse: {
@@ -752,10 +753,6 @@ export interface components {
         /** @description 422: FastAPI's list of problems. */
         ValidationErrorResponse: {
             detail: components["schemas"]["FieldError"][];
-        };
-        VerifyEmailRequest: {
-            /** @description The `token` of the mailed link. */
-            token: string;
         };
     };
     responses: never;
@@ -1665,7 +1662,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ResetCheckRequest"];
+                "application/json": components["schemas"]["LinkTokenRequest"];
             };
         };
         responses: {
@@ -1786,7 +1783,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VerifyEmailRequest"];
+                "application/json": components["schemas"]["LinkTokenRequest"];
             };
         };
         responses: {
