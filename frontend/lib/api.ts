@@ -6,6 +6,7 @@ import { clearSession } from "@/lib/auth/storage";
 import { formatWait } from "@/lib/format";
 import type {
   ChangePasswordRequest,
+  LinkTokenRequest,
   LoginRequest,
   RecoveryCodesResponse,
   TwoFactorSetupResponse,
@@ -13,7 +14,6 @@ import type {
   MessageResponse,
   RecoveryCodesRequest,
   RegisterRequest,
-  ResetCheckRequest,
   ResetCheckResponse,
   SessionListResponse,
   SignedIn,
@@ -236,7 +236,7 @@ export const accountApi = {
   checkResetToken: (token: string) =>
     request<ResetCheckResponse>("/api/auth/reset-password/check", {
       method: "POST",
-      body: { token } satisfies ResetCheckRequest,
+      body: { token } satisfies LinkTokenRequest,
       auth: false,
     }),
   /** Signs nobody in; every session of the account ends. */
@@ -247,7 +247,7 @@ export const accountApi = {
       auth: false,
     }),
   verifyEmail: (token: string) =>
-    request<User>("/api/auth/verify-email", { method: "POST", body: { token }, auth: false }),
+    request<User>("/api/auth/verify-email", { method: "POST", body: { token } satisfies LinkTokenRequest, auth: false }),
   resendVerification: () => request<MessageResponse>("/api/auth/resend-verification", { method: "POST" }),
   changeEmail: (currentPassword: string, newEmail: string) =>
     request<MessageResponse>("/api/auth/change-email", {

@@ -49,7 +49,8 @@ export type TwoFactorSetupResponse = Schemas["TwoFactorSetupResponse"];
 
 export type RecoveryCodesResponse = Schemas["RecoveryCodesResponse"];
 
-export type ResetCheckRequest = Schemas["ResetCheckRequest"];
+/** The body of verify-email and of the reset link's check: a mailed link's token. */
+export type LinkTokenRequest = Schemas["LinkTokenRequest"];
 
 export type ResetCheckResponse = Schemas["ResetCheckResponse"];
 
