@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import AxeBuilder from "@axe-core/playwright";
 import { api, PASSWORD, registerViaApi, seedSession, signIn, test, uniqueEmail, waitForToastsGone } from "./helpers.mjs";
 import { linkFromMail } from "./mailbox.mjs";
-import { enableTwoFactorViaApi } from "./totp.mjs";
+import { enableTwoFactorViaApi, signInWithRecoveryCodeViaApi, stepNow, totp } from "./totp.mjs";
 
 const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
@@ -47,8 +47,10 @@ for (const theme of ["light", "dark"]) {
       await assertAccessible(page, `/register with errors (${theme})`);
     });
 
-    test(`signed-in pages have no serious accessibility violation (${theme})`, async ({ page, context }) => {
-      const { access_token: token } = await registerViaApi(uniqueEmail(`a11y-${theme}`));
+    test(`signed-in pages have no serious accessibility violation (${theme})`, async ({ page, context, guard }) => {
+      guard.allow(/Failed to load resource: the server responded with a status of 400/); // a wrong code on purpose
+      const email = uniqueEmail(`a11y-${theme}`);
+      const { access_token: token } = await registerViaApi(email);
       for (const title of ["Water the plants", "Renew the passport"]) {
         const res = await api("/api/tasks", { method: "POST", token, body: { title, description: "Before Friday" } });
         assert.equal(res.status, 201);
@@ -84,6 +86,7 @@ for (const theme of ["light", "dark"]) {
 
       // each of the account page's forms, open (one at a time)
       for (const [button, region] of [
+        ["Add your name", "Add your name"],
         ["Change email", "Change email"],
         ["Change password", "Change password"],
         ["Set up two-factor authentication", "Set up two-factor authentication"],
@@ -91,6 +94,13 @@ for (const theme of ["light", "dark"]) {
         await page.getByRole("button", { name: button }).click();
         await page.getByRole("region", { name: region }).waitFor();
         await assertAccessible(page, `/account with "${region}" open (${theme})`);
+        if (region === "Add your name") {
+          const name = page.getByRole("region", { name: region });
+          await name.getByLabel("Name").fill("A".repeat(101));
+          await name.getByRole("button", { name: "Save" }).click();
+          await name.locator("#profile_name-error").getByText("at most 100 characters").waitFor();
+          await assertAccessible(page, `/account with a name too long (${theme})`);
+        }
       }
       // the two-factor set-up's second step: QR code, the key in groups, the code input
       const setup = page.getByRole("region", { name: "Set up two-factor authentication" });
@@ -98,6 +108,37 @@ for (const theme of ["light", "dark"]) {
       await setup.getByRole("button", { name: "Continue" }).click();
       await setup.getByTestId("totp-qr").waitFor();
       await assertAccessible(page, `/account two-factor set-up with the QR code (${theme})`);
+
+      // turned on: the recovery codes, then the "Recovery codes" row and its form (with a wrong code's error)
+      const secret = (await setup.getByTestId("totp-secret").innerText()).replace(/\s/g, "");
+      await setup.getByLabel("Code from the app").fill(totp(secret, stepNow()));
+      const shown = page.getByRole("region", { name: "Save your recovery codes" });
+      await shown.getByTestId("recovery-codes").waitFor();
+      const recovery = (await shown.getByTestId("recovery-codes").locator("code").allInnerTexts()).map((c) => c.trim());
+      assert.equal(recovery.length, 10);
+      await assertAccessible(page, `/account recovery codes after set-up (${theme})`);
+      await shown.getByRole("button", { name: "I have saved them" }).click();
+      await page.getByTestId("recovery-codes-left").getByText("10 recovery codes left").waitFor();
+      await assertAccessible(page, `/account with two-factor on and codes left (${theme})`);
+      await page.getByRole("button", { name: "Generate new codes" }).click();
+      const regenerate = page.getByRole("region", { name: "Generate new recovery codes" });
+      await regenerate.getByLabel("Current password").fill(PASSWORD);
+      await regenerate.getByLabel("Code from the app").fill("000000");
+      await regenerate.locator("#tf_codes_code-error").getByText("Invalid two-factor code").waitFor();
+      await assertAccessible(page, `/account new recovery codes, a wrong code (${theme})`);
+      await regenerate.getByRole("button", { name: "Use a recovery code instead" }).click();
+      await regenerate.getByLabel("Recovery code").fill(recovery[0]);
+      await regenerate.getByRole("button", { name: "Generate new codes" }).click();
+      const fresh = page.getByRole("region", { name: "Save your new recovery codes" });
+      await fresh.getByTestId("recovery-codes").waitFor();
+      const freshCodes = (await fresh.getByTestId("recovery-codes").locator("code").allInnerTexts()).map((c) => c.trim());
+      await assertAccessible(page, `/account new recovery codes shown (${theme})`);
+      await fresh.getByRole("button", { name: "I have saved them" }).click();
+      // three or fewer left: the warning tone
+      for (const code of freshCodes.slice(0, 7)) await signInWithRecoveryCodeViaApi(email, code);
+      await page.reload();
+      await page.getByTestId("recovery-codes-left").getByText("3 recovery codes left").waitFor();
+      await assertAccessible(page, `/account with 3 recovery codes left (${theme})`);
     });
 
     test(`reset, forgot-password and two-factor pages have no serious accessibility violation (${theme})`, async ({ page, guard }) => {

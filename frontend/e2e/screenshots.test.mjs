@@ -74,9 +74,11 @@ for (const [device, viewport, colorScheme] of VARIANTS) {
     await page.getByRole("heading", { name: "Two-factor authentication" }).waitFor();
     await screenshot(page, `sign-in-two-factor-${suffix}`);
 
-    // Signed in: tasks, account (closed and with a form open), the verify-email page
+    // Signed in: tasks, account (closed and with a form open), the verify-email page. Two-factor is on, so the
+    // account page shows its "Recovery codes" row too.
     const email = uniqueEmail(`shot-${suffix}`);
     const { access_token: token } = await registerViaApi(email, PASSWORD, "Ada Lovelace");
+    await enableTwoFactorViaApi(token);
     for (const [title, description] of [
       ["Renew the passport", "The appointment is on Friday at 10:30"],
       ["Water the plants", null],
@@ -96,6 +98,7 @@ for (const [device, viewport, colorScheme] of VARIANTS) {
     await p.goto("/account");
     await p.getByRole("heading", { level: 1, name: "Account" }).waitFor();
     await p.getByTestId("session").first().waitFor();
+    await p.getByTestId("recovery-codes-left").waitFor();
     await shot(p, "account");
     if (colorScheme === "light" && SCREENSHOT_DIR) {
       // the whole page, for the README's before/after

@@ -41,3 +41,11 @@ export async function enableTwoFactorViaApi(token, password = PASSWORD) {
   assert.equal(enabled.status, 200, `2fa enable: ${JSON.stringify(enabled.body)}`);
   return { secret: setup.body.secret, step, recoveryCodes: enabled.body.recovery_codes };
 }
+
+/** Signs in through the API with the password and a recovery code (which spends the code). */
+export async function signInWithRecoveryCodeViaApi(email, code, password = PASSWORD) {
+  const first = await api("/api/auth/login", { method: "POST", body: { email, password } });
+  assert.equal(first.status, 403, `login: ${JSON.stringify(first.body)}`);
+  const second = await api("/api/auth/login/2fa", { method: "POST", body: { mfa_token: first.body.mfa_token, code } });
+  assert.equal(second.status, 200, `login/2fa: ${JSON.stringify(second.body)}`);
+}

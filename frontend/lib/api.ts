@@ -6,12 +6,15 @@ import { clearSession } from "@/lib/auth/storage";
 import { formatWait } from "@/lib/format";
 import type {
   ChangePasswordRequest,
+  LinkTokenRequest,
   LoginRequest,
   RecoveryCodesResponse,
   TwoFactorSetupResponse,
   LogoutAllResponse,
   MessageResponse,
+  RecoveryCodesRequest,
   RegisterRequest,
+  ResetCheckResponse,
   SessionListResponse,
   SignedIn,
   Task,
@@ -19,6 +22,8 @@ import type {
   TaskListResponse,
   TaskStatus,
   TaskUpdateRequest,
+  TwoFactorStatusResponse,
+  UpdateMeRequest,
   User,
   ValidationIssue,
 } from "@/lib/types";
@@ -211,6 +216,8 @@ export const authApi = {
   logoutAll: () => request<LogoutAllResponse>("/api/auth/logout-all", { method: "POST" }),
   /** The signed-in user as the API knows it now (a tab that regains focus refreshes with it). */
   me: (signal?: AbortSignal) => request<User>("/api/auth/me", { signal }),
+  /** Renames the signed-in user (trimmed by the API; null or "" removes the name); answers the user. */
+  updateMe: (data: UpdateMeRequest) => request<User>("/api/auth/me", { method: "PATCH", body: data }),
   changePassword: (data: ChangePasswordRequest) =>
     request<SignedIn>("/api/auth/change-password", { method: "POST", body: data }),
   sessions: (signal?: AbortSignal) => request<SessionListResponse>("/api/auth/sessions", { signal }),
@@ -224,10 +231,14 @@ export const accountApi = {
     request<MessageResponse>("/api/auth/forgot-password", { method: "POST", body: { email: email.trim() }, auth: false }),
   /**
    * Whether a reset link still works, without using it: `{email}` when it does, a 400 when it is used,
-   * expired or superseded. (Route asked of the API for issue 25; a 404/405 means this API cannot tell yet.)
+   * expired or superseded. (An API older than this route answers 404/405: the reset itself tells then.)
    */
   checkResetToken: (token: string) =>
-    request<{ email: string }>("/api/auth/reset-password/check", { method: "POST", body: { token }, auth: false }),
+    request<ResetCheckResponse>("/api/auth/reset-password/check", {
+      method: "POST",
+      body: { token } satisfies LinkTokenRequest,
+      auth: false,
+    }),
   /** Signs nobody in; every session of the account ends. */
   resetPassword: (token: string, newPassword: string) =>
     request<MessageResponse>("/api/auth/reset-password", {
@@ -236,7 +247,7 @@ export const accountApi = {
       auth: false,
     }),
   verifyEmail: (token: string) =>
-    request<User>("/api/auth/verify-email", { method: "POST", body: { token }, auth: false }),
+    request<User>("/api/auth/verify-email", { method: "POST", body: { token } satisfies LinkTokenRequest, auth: false }),
   resendVerification: () => request<MessageResponse>("/api/auth/resend-verification", { method: "POST" }),
   changeEmail: (currentPassword: string, newEmail: string) =>
     request<MessageResponse>("/api/auth/change-email", {
@@ -253,6 +264,14 @@ export const twoFactorApi = {
   enable: (code: string) => request<RecoveryCodesResponse>("/api/auth/2fa/enable", { method: "POST", body: { code } }),
   disable: (currentPassword: string, code: string) =>
     request<void>("/api/auth/2fa/disable", { method: "POST", body: { current_password: currentPassword, code } }),
+  /** On or off, and how many recovery codes are not used yet. */
+  status: (signal?: AbortSignal) => request<TwoFactorStatusResponse>("/api/auth/2fa", { signal }),
+  /** Ten new recovery codes; every older one stops working (the API mails a notice). */
+  newRecoveryCodes: (currentPassword: string, code: string) =>
+    request<RecoveryCodesResponse>("/api/auth/2fa/recovery-codes", {
+      method: "POST",
+      body: { current_password: currentPassword, code } satisfies RecoveryCodesRequest,
+    }),
 };
 
 // ---- Tasks ---------------------------------------------------------------------------------------

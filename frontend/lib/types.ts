@@ -49,3 +49,13 @@ export type TwoFactorSetupResponse = Schemas["TwoFactorSetupResponse"];
 
 export type RecoveryCodesResponse = Schemas["RecoveryCodesResponse"];
 
+/** The body of verify-email and of the reset link's check: a mailed link's token. */
+export type LinkTokenRequest = Schemas["LinkTokenRequest"];
+
+export type ResetCheckResponse = Schemas["ResetCheckResponse"];
+
+export type UpdateMeRequest = Schemas["UpdateMeRequest"];
+
+export type TwoFactorStatusResponse = Schemas["TwoFactorStatusResponse"];
+
+export type RecoveryCodesRequest = Schemas["RecoveryCodesRequest"];

@@ -2,9 +2,10 @@
 
 import { useState } from "react";
 import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
+import { NameForm } from "@/components/account/NameForm";
 import { EmailAddress, Panel, SettingsRow, SettingsSection } from "@/components/account/Settings";
 import { SessionsList } from "@/components/account/SessionsList";
-import { TwoFactorRow } from "@/components/account/TwoFactorSection";
+import { RecoveryCodesRow, TwoFactorRow } from "@/components/account/TwoFactorSection";
 import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { CurrentPasswordField, FormError } from "@/components/FormField";
@@ -18,7 +19,7 @@ import { notify } from "@/lib/notify";
 const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
 
 /** Which row's form is open: one at a time, so the page asks for the current password once. */
-type Open = "email" | "password" | "two-factor" | null;
+type Open = "name" | "email" | "password" | "two-factor" | "recovery-codes" | null;
 
 /**
  * /account: sections of summary rows, one form open at a time (after Clerk's user profile and GitHub's
@@ -45,8 +46,24 @@ export function AccountView() {
       <VerifyEmailNotice />
 
       <SettingsSection id="profile" title="Profile">
-        <SettingsRow id="name" label="Name">
-          {user.name || <span className="muted">Not set</span>}
+        <SettingsRow
+          id="name"
+          label="Name"
+          action={
+            user.name
+              ? { text: "Edit", label: "Edit name", onClick: toggle("name") }
+              : { text: "Add your name", label: "Add your name", onClick: toggle("name") }
+          }
+          open={open === "name"}
+          panel={<NameForm onDone={close} />}
+        >
+          {user.name ? (
+            <span className="name-value" data-testid="account-name">
+              {user.name}
+            </span>
+          ) : (
+            <span className="muted">Not set</span>
+          )}
         </SettingsRow>
         <SettingsRow
           id="email"
@@ -93,6 +110,9 @@ export function AccountView() {
           <span className="sr-only">Set</span>
         </SettingsRow>
         <TwoFactorRow open={open === "two-factor"} onToggle={toggle("two-factor")} onClose={close} />
+        {user.two_factor_enabled ? (
+          <RecoveryCodesRow open={open === "recovery-codes"} onToggle={toggle("recovery-codes")} onClose={close} />
+        ) : null}
       </SettingsSection>
 
       <SessionsList />

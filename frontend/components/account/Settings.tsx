@@ -96,11 +96,31 @@ export function SettingsRow({
   );
 }
 
-/** A panel's frame: its heading (which names the region), the form, and nothing else. */
-export function Panel({ id, title, children }: { id: string; title: string; children: ReactNode }) {
+/**
+ * A panel's frame: its heading (which names the region), the form, and nothing else. `focusTitle`: the
+ * heading takes the focus when the panel appears (a panel that replaces the form that had it, e.g. the new
+ * recovery codes), so keyboard and screen-reader users start reading there.
+ */
+export function Panel({
+  id,
+  title,
+  focusTitle = false,
+  children,
+}: {
+  id: string;
+  title: string;
+  focusTitle?: boolean;
+  children: ReactNode;
+}) {
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (focusTitle) titleRef.current?.focus();
+  }, [focusTitle]);
   return (
     <div role="region" aria-labelledby={`${id}-title`} className="panel">
-      <h3 id={`${id}-title`}>{title}</h3>
+      <h3 id={`${id}-title`} ref={titleRef} tabIndex={focusTitle ? -1 : undefined}>
+        {title}
+      </h3>
       {children}
     </div>
   );

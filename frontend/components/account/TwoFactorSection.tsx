@@ -233,7 +233,22 @@ function Confirm({
   );
 }
 
-function RecoveryCodes({ codes, email, onDone }: { codes: string[]; email: string; onDone: () => void }) {
+function RecoveryCodes({
+  id = "recovery-codes",
+  title = "Save your recovery codes",
+  note,
+  codes,
+  email,
+  onDone,
+}: {
+  id?: string;
+  title?: string;
+  /** Said above the codes (e.g. that the old ones stopped working). */
+  note?: string;
+  codes: string[];
+  email: string;
+  onDone: () => void;
+}) {
   const text = codes.join("\n") + "\n";
   async function copy() {
     try {
@@ -253,7 +268,12 @@ function RecoveryCodes({ codes, email, onDone }: { codes: string[]; email: strin
     URL.revokeObjectURL(url);
   }
   return (
-    <Panel id="recovery-codes" title="Save your recovery codes">
+    <Panel id={id} title={title} focusTitle>
+      {note ? (
+        <p role="status" className="panel-note">
+          {note}
+        </p>
+      ) : null}
       <p>
         <strong>Save these now.</strong> Each one signs you in once if you lose your phone. They are shown only this
         once.
@@ -288,13 +308,7 @@ function TurnOff({ onCancel, onDone }: { onCancel: () => void; onDone: () => voi
   const { formRef, errors, formError, throttle, pending, onSubmit, onInput } = useFormSubmit(["tf_off_password", "tf_off_code"], {
     validate: () => ({
       tf_off_password: password ? undefined : "Current password is required",
-      tf_off_code: recovery
-        ? code.trim()
-          ? undefined
-          : "Enter one of your recovery codes"
-        : /^\d{6}$/.test(code)
-          ? undefined
-          : "Enter the 6-digit code from your app",
+      tf_off_code: validateSecondFactor(code, recovery),
     }),
     send: async () => {
       await twoFactorApi.disable(password, code.trim());
@@ -321,39 +335,239 @@ function TurnOff({ onCancel, onDone }: { onCancel: () => void; onDone: () => voi
           error={errors.tf_off_password}
           autoFocus
         />
-        {recovery ? (
-          <InputField
-            key="recovery"
-            id="tf_off_code"
-            label="Recovery code"
-            type="text"
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
-            className="recovery-input"
-            value={code}
-            onChange={(e) => setCode(e.target.value)}
-            error={errors.tf_off_code}
-          />
-        ) : (
-          <OneTimeCodeField key="totp" id="tf_off_code" label="Code from the app" value={code} onChange={setCode} error={errors.tf_off_code} />
-        )}
-        <p className="field-switch">
-          <button
-            type="button"
-            className="link-button"
-            onClick={() => {
-              setRecovery((r) => !r);
-              setCode("");
-            }}
-          >
-            {recovery ? "Use a code from your app instead" : "Use a recovery code instead"}
-          </button>
-        </p>
+        <SecondFactorField
+          id="tf_off_code"
+          value={code}
+          onChange={setCode}
+          recovery={recovery}
+          onRecoveryChange={setRecovery}
+          error={errors.tf_off_code}
+        />
         <div className="form-actions">
           <button type="submit" className="btn btn-danger" disabled={pending}>
             {pending ? "Turning off…" : "Turn off"}
+          </button>
+          <button type="button" className="btn btn-ghost" onClick={onCancel} disabled={pending}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Panel>
+  );
+}
+
+/** A second factor's check before it is sent: a recovery code, or six digits from the app. */
+function validateSecondFactor(code: string, recovery: boolean): string | undefined {
+  if (recovery) return code.trim() ? undefined : "Enter one of your recovery codes";
+  return /^\d{6}$/.test(code) ? undefined : "Enter the 6-digit code from your app";
+}
+
+/**
+ * The second factor a change asks for (turning two-factor off, new recovery codes): the code from the app in
+ * the one-time-code input, or — after "Use a recovery code instead" — one of the recovery codes.
+ */
+function SecondFactorField({
+  id,
+  value,
+  onChange,
+  recovery,
+  onRecoveryChange,
+  error,
+}: {
+  id: string;
+  value: string;
+  onChange: (code: string) => void;
+  recovery: boolean;
+  onRecoveryChange: (recovery: boolean) => void;
+  error?: string;
+}) {
+  return (
+    <>
+      {recovery ? (
+        <InputField
+          key="recovery"
+          id={id}
+          label="Recovery code"
+          type="text"
+          autoComplete="off"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          className="recovery-input"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          error={error}
+        />
+      ) : (
+        <OneTimeCodeField key="totp" id={id} label="Code from the app" value={value} onChange={onChange} error={error} />
+      )}
+      <p className="field-switch">
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => {
+            onRecoveryChange(!recovery);
+            onChange("");
+          }}
+        >
+          {recovery ? "Use a code from your app instead" : "Use a recovery code instead"}
+        </button>
+      </p>
+    </>
+  );
+}
+
+/** "10 recovery codes left", from GET /api/auth/2fa: read when the row appears and when the tab comes back. */
+function useRecoveryCodesLeft(): [number | null | "unknown", (left: number) => void] {
+  const [left, setLeft] = useState<number | null | "unknown">(null);
+  useEffect(() => {
+    let controller: AbortController | null = null;
+    const read = () => {
+      controller?.abort();
+      const mine = new AbortController();
+      controller = mine;
+      twoFactorApi
+        .status(mine.signal)
+        .then((status) => {
+          if (!mine.signal.aborted) setLeft(status.recovery_codes_left);
+        })
+        .catch(() => {
+          if (!mine.signal.aborted) setLeft((now) => (typeof now === "number" ? now : "unknown"));
+        });
+    };
+    const onVisible = () => {
+      if (document.visibilityState === "visible") read();
+    };
+    read();
+    window.addEventListener("focus", read);
+    document.addEventListener("visibilitychange", onVisible);
+    return () => {
+      controller?.abort();
+      window.removeEventListener("focus", read);
+      document.removeEventListener("visibilitychange", onVisible);
+    };
+  }, []);
+  return [left, setLeft];
+}
+
+/** At this many or fewer, the count is said in the warning tone. */
+const FEW_CODES_LEFT = 3;
+
+function codesLeftText(left: number): string {
+  if (left === 0) return "No recovery codes left";
+  return `${left} recovery ${left === 1 ? "code" : "codes"} left`;
+}
+
+/**
+ * The "Recovery codes" row, while two-factor is on: how many are left (in the warning tone at three or
+ * fewer) and "Generate new codes" (current password + a code from the app or a recovery code → ten new
+ * codes, shown once in the codes grid; every older code stops working and the API mails a notice).
+ */
+export function RecoveryCodesRow({ open, onToggle, onClose }: { open: boolean; onToggle: () => void; onClose: () => void }) {
+  const { user } = useAuth();
+  const [left, setLeft] = useRecoveryCodesLeft();
+  const [codes, setCodes] = useState<string[] | null>(null);
+  if (!user) return null;
+  const few = typeof left === "number" && left <= FEW_CODES_LEFT;
+
+  return (
+    <SettingsRow
+      id="recovery-codes-row"
+      label="Recovery codes"
+      action={{ text: "Generate new codes", label: "Generate new codes", onClick: onToggle }}
+      open={open || codes !== null}
+      panel={
+        codes ? (
+          <RecoveryCodes
+            id="new-recovery-codes"
+            title="Save your new recovery codes"
+            note="Your old recovery codes stopped working."
+            codes={codes}
+            email={user.email}
+            onDone={() => {
+              setCodes(null);
+              onClose();
+            }}
+          />
+        ) : (
+          <NewRecoveryCodes
+            onCancel={onClose}
+            onDone={(fresh) => {
+              setCodes(fresh);
+              setLeft(fresh.length);
+            }}
+          />
+        )
+      }
+    >
+      {left === null ? (
+        <span className="muted">Counting…</span>
+      ) : left === "unknown" ? (
+        <span className="muted">Could not count them. Reload the page to try again.</span>
+      ) : (
+        <>
+          <span className={few ? "badge badge-warning" : "codes-left"} data-testid="recovery-codes-left">
+            {codesLeftText(left)}
+          </span>{" "}
+          <span className="muted">
+            {few ? "Make new ones before you run out." : "Each signs you in once if you lose your phone."}
+          </span>
+        </>
+      )}
+    </SettingsRow>
+  );
+}
+
+function NewRecoveryCodes({ onCancel, onDone }: { onCancel: () => void; onDone: (codes: string[]) => void }) {
+  const { user } = useAuth();
+  const [password, setPassword] = useState("");
+  const [code, setCode] = useState("");
+  const [recovery, setRecovery] = useState(false);
+  const { formRef, errors, formError, throttle, pending, onSubmit, onInput } = useFormSubmit(
+    ["tf_codes_password", "tf_codes_code"],
+    {
+      validate: () => ({
+        tf_codes_password: password ? undefined : "Current password is required",
+        tf_codes_code: validateSecondFactor(code, recovery),
+      }),
+      send: async () => {
+        const res = await twoFactorApi.newRecoveryCodes(password, code.trim());
+        onDone(res.recovery_codes);
+      },
+      failure: "Could not make new recovery codes",
+      alsoOnField: [
+        { pattern: /current password/i, field: "tf_codes_password" },
+        { pattern: /code/i, field: "tf_codes_code" },
+      ],
+    },
+  );
+  return (
+    <Panel id="generate-recovery-codes" title="Generate new recovery codes">
+      <p className="muted">
+        You get ten new codes, shown once. Every code you have now stops working, used or not.
+      </p>
+      <form ref={formRef} onSubmit={onSubmit} onInput={onInput} noValidate>
+        <FormError id="tf-codes-error" message={formError} throttle={throttle} />
+        <input type="hidden" name="username" autoComplete="username" value={user?.email ?? ""} readOnly />
+        <CurrentPasswordField
+          id="tf_codes_password"
+          label="Current password"
+          value={password}
+          onChange={setPassword}
+          error={errors.tf_codes_password}
+          autoFocus
+        />
+        <SecondFactorField
+          id="tf_codes_code"
+          value={code}
+          onChange={setCode}
+          recovery={recovery}
+          onRecoveryChange={setRecovery}
+          error={errors.tf_codes_code}
+        />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={pending}>
+            {pending ? "Generating…" : "Generate new codes"}
           </button>
           <button type="button" className="btn btn-ghost" onClick={onCancel} disabled={pending}>
             Cancel

@@ -1,5 +1,15 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { ApiError, authApi, describeDetail, parseRetryAfter, request, tasksApi, UNREACHABLE_MESSAGE } from "@/lib/api";
+import {
+  ApiError,
+  accountApi,
+  authApi,
+  describeDetail,
+  parseRetryAfter,
+  request,
+  tasksApi,
+  twoFactorApi,
+  UNREACHABLE_MESSAGE,
+} from "@/lib/api";
 import { getSession, resetSessionStoreForTests, saveSession } from "@/lib/auth/storage";
 import { headerOf, jsonResponse, mockFetch, user } from "./helpers";
 
@@ -187,5 +197,30 @@ describe("429 and 503", () => {
     expect(parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", now)).toBe(30);
     expect(parseRetryAfter("soon", now)).toBeNull();
     expect(parseRetryAfter(null, now)).toBeNull();
+  });
+});
+
+describe("the account page's routes", () => {
+  it("sends each as the API's document says", async () => {
+    const fetchMock = mockFetch((url) =>
+      url === "/api/auth/2fa"
+        ? jsonResponse(200, { enabled: true, recovery_codes_left: 9 })
+        : url === "/api/auth/2fa/recovery-codes"
+          ? jsonResponse(200, { recovery_codes: ["a"] })
+          : url === "/api/auth/reset-password/check"
+            ? jsonResponse(200, { email: "ada@example.com" })
+            : jsonResponse(200, { ...user, name: null }),
+    );
+    await authApi.updateMe({ name: null });
+    await expect(twoFactorApi.status()).resolves.toEqual({ enabled: true, recovery_codes_left: 9 });
+    await twoFactorApi.newRecoveryCodes("pw", "123456");
+    await expect(accountApi.checkResetToken("t")).resolves.toEqual({ email: "ada@example.com" });
+    const sent = fetchMock.mock.calls.map(([url, init]) => [url, init.method, init.body ? JSON.parse(String(init.body)) : null]);
+    expect(sent).toEqual([
+      ["/api/auth/me", "PATCH", { name: null }],
+      ["/api/auth/2fa", "GET", null],
+      ["/api/auth/2fa/recovery-codes", "POST", { current_password: "pw", code: "123456" }],
+      ["/api/auth/reset-password/check", "POST", { token: "t" }],
+    ]);
   });
 });
