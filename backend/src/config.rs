@@ -56,7 +56,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "SHUTDOWN_GRACE_SECONDS", default: "20", help: "on SIGINT/SIGTERM, in-flight requests get this long to finish" },
     Variable { name: "SMTP_URL", default: "", help: "smtp://[user:pass@]host:port (STARTTLS when offered; ?tls=required to insist) or smtps://host:port. Unset: mail is written as .eml files beside the SQLite file and each link is logged (local development only)" },
     Variable { name: "MAIL_FROM", default: "Todo <no-reply@localhost>", help: "the From of every mail" },
-    Variable { name: "WEB_URL", default: "http://localhost:3000", help: "the web app's public base URL; links in mail are {WEB_URL}/<page>?token=… (never built from a request's Host)" },
+    Variable { name: "WEB_URL", default: "http://localhost:3000", help: "the web app's public base URL, or a comma list of them: links in mail are {first entry}/<page>?token=… (never built from a request's Host); every entry's origin may make cookie-authenticated changes (the browser's session cookie, see web_session), and https:// in any entry makes that cookie Secure and __Host- named" },
     Variable { name: "PASSWORD_RESET_TTL_MINUTES", default: "60", help: "how long a password reset link works" },
     Variable { name: "EMAIL_VERIFICATION_TTL_HOURS", default: "48", help: "how long an email verification (or email change) link works" },
     Variable { name: "REQUIRE_VERIFIED_EMAIL", default: "false", help: "true: an unverified user's login answers 403" },
@@ -105,7 +105,7 @@ pub struct MailSettings {
     /// `None`: .eml files in [`MailSettings::folder`] and the links logged.
     pub smtp_url: Option<Secret>,
     pub from: lettre::message::Mailbox,
-    /// Without a trailing slash.
+    /// `WEB_URL`'s first entry, without a trailing slash.
     pub web_url: String,
     pub reset_ttl: Duration,
     pub verification_ttl: Duration,
@@ -127,6 +127,9 @@ pub struct Settings {
     pub data_encryption_previous_keys: Vec<Secret>,
     pub access_token_expire: Duration,
     pub cors_origins: Vec<String>,
+    /// The origins of every `WEB_URL` entry (`scheme://host[:port]`, as a browser writes `Origin`): where the
+    /// browser's session cookie may come from (web_session.rs).
+    pub web_origins: Vec<String>,
     pub host: IpAddr,
     pub port: u16,
     pub bcrypt_cost: u32,
@@ -271,6 +274,7 @@ impl Settings {
                 60 * r.ranged::<u64>("ACCESS_TOKEN_EXPIRE_MINUTES", 1, 60 * 24 * 366)?,
             ),
             cors_origins,
+            web_origins: web_urls(&r)?.iter().map(|(_, origin)| origin.clone()).collect(),
             host: r.parse("API_HOST")?,
             port: r.parse("API_PORT")?,
             bcrypt_cost: r.ranged("BCRYPT_COST", 4, 31)?,
@@ -338,11 +342,7 @@ fn mail_settings(r: &Reader<'_>, database: &DatabaseUrl) -> Result<MailSettings,
     };
     let from_raw = r.raw("MAIL_FROM").unwrap_or_default();
     let from = from_raw.parse().map_err(|e| invalid("MAIL_FROM", &from_raw, e))?;
-    let web_url = r.raw("WEB_URL").unwrap_or_default();
-    let parsed = axum::http::Uri::try_from(web_url.as_str()).map_err(|e| invalid("WEB_URL", &web_url, e))?;
-    if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() || parsed.query().is_some() {
-        return Err(invalid("WEB_URL", &web_url, "must be an http:// or https:// base URL without a query"));
-    }
+    let (web_url, _) = web_urls(r)?.swap_remove(0);
     let folder = match database {
         DatabaseUrl::Sqlite(path) => match path.parent() {
             Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != ":memory:" => p.join("mail"),
@@ -353,13 +353,46 @@ fn mail_settings(r: &Reader<'_>, database: &DatabaseUrl) -> Result<MailSettings,
     Ok(MailSettings {
         smtp_url,
         from,
-        web_url: web_url.trim_end_matches('/').to_string(),
+        web_url,
         reset_ttl: Duration::from_secs(60 * r.ranged::<u64>("PASSWORD_RESET_TTL_MINUTES", 1, 24 * 60)?),
         verification_ttl: Duration::from_secs(3600 * r.ranged::<u64>("EMAIL_VERIFICATION_TTL_HOURS", 1, 24 * 30)?),
         require_verified_email: r.parse("REQUIRE_VERIFIED_EMAIL")?,
         retention: Duration::from_secs(3600 * r.ranged::<u64>("MAIL_RETENTION_HOURS", 1, 24 * 366)?),
         folder,
     })
+}
+
+/// `WEB_URL`: one base URL or a comma list of them, each `(base without a trailing slash, its origin)`; at
+/// least one.
+fn web_urls(r: &Reader<'_>) -> Result<Vec<(String, String)>, ConfigError> {
+    let raw = r.raw("WEB_URL").unwrap_or_default();
+    let mut out = Vec::new();
+    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let parsed = axum::http::Uri::try_from(entry).map_err(|e| invalid("WEB_URL", entry, e))?;
+        let (Some(scheme @ ("http" | "https")), Some(host), None) =
+            (parsed.scheme_str(), parsed.host(), parsed.query())
+        else {
+            return Err(invalid(
+                "WEB_URL",
+                entry,
+                "each entry must be an http:// or https:// base URL without a query",
+            ));
+        };
+        if parsed.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(invalid("WEB_URL", entry, "a base URL carries no user name or password"));
+        }
+        // As a browser serializes an origin: lowercase host, the scheme's default port left out.
+        let port = parsed.port_u16().filter(|&p| !matches!((scheme, p), ("http", 80) | ("https", 443)));
+        let origin = match port {
+            Some(port) => format!("{scheme}://{}:{port}", host.to_ascii_lowercase()),
+            None => format!("{scheme}://{}", host.to_ascii_lowercase()),
+        };
+        out.push((entry.trim_end_matches('/').to_string(), origin));
+    }
+    if out.is_empty() {
+        return Err(invalid("WEB_URL", &raw, "must name at least one http:// or https:// base URL"));
+    }
+    Ok(out)
 }
 
 /// The `--help` text: every variable with its default.
@@ -591,6 +624,24 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(comma.cors_origins, ["http://a.test:3000", "https://b.test"]);
+    }
+
+    #[test]
+    fn web_url_is_a_comma_list_whose_first_entry_makes_the_links() {
+        let one = Settings::from_vars(&vars(&[("JWT_SECRET", SECRET), ("WEB_URL", "https://todo.example/")])).unwrap();
+        assert_eq!(one.mail.web_url, "https://todo.example");
+        assert_eq!(one.web_origins, ["https://todo.example"]);
+        let list = Settings::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("WEB_URL", "http://localhost:3100/app/, http://127.0.0.1:3100,http://WWW.Example.test:80"),
+        ]))
+        .unwrap();
+        assert_eq!(list.mail.web_url, "http://localhost:3100/app");
+        assert_eq!(list.web_origins, ["http://localhost:3100", "http://127.0.0.1:3100", "http://www.example.test"]);
+        for bad in ["localhost:3000", "http://a.test,ftp://b.test", "http://a.test/?x=1", "http://u:p@a.test", " , "] {
+            let err = Settings::from_vars(&vars(&[("JWT_SECRET", SECRET), ("WEB_URL", bad)])).err();
+            assert!(err.is_some_and(|e| e.0.contains("WEB_URL")), "WEB_URL={bad} was accepted");
+        }
     }
 
     #[test]

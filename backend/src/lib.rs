@@ -17,6 +17,7 @@ pub mod schemas;
 pub mod server;
 pub mod state;
 pub mod validate;
+pub mod web_session;
 
 use std::time::Duration;
 
@@ -63,7 +64,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The cross-cutting layers, outermost first: security headers, panic → 500, request log, CORS, timeout,
-/// body limit. Public so tests can wrap a deliberately panicking route in exactly these.
+/// the browser's session cookie (web_session.rs), body limit. Public so tests can wrap a deliberately
+/// panicking route in exactly these.
 pub fn with_middleware(router: Router, settings: &Settings) -> Router {
     let router = router.layer(
         ServiceBuilder::new()
@@ -91,6 +93,7 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
             .layer(middleware::from_fn_with_state(settings.max_header_bytes, head_limit))
             .layer(cors(&settings.cors_origins))
             .layer(middleware::from_fn_with_state(settings.request_timeout, request_timeout))
+            .layer(middleware::from_fn_with_state(web_session::WebSession::new(settings), web_session::layer))
             .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
     );
     // Counted and timed (METRICS_ADDR set) around all of the above: the panic handler's 500 and the

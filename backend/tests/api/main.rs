@@ -23,3 +23,4 @@ mod startup;
 mod task_lists;
 mod tokens;
 mod two_factor;
+mod web_session;
