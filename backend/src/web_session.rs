@@ -17,12 +17,15 @@
 //!   so every extractor works unchanged (a bearer header sent alongside always wins);
 //! - **out**: a token in the JSON answer to a POST (every sign-in is one) becomes the cookie, and the body
 //!   keeps the rest of the JSON with `expires_at` (RFC 3339) in its place: a cookie-mode answer never
-//!   carries a token. A 401 to a request that carried the cookie clears it, and so does a successful
-//!   sign-out, sign-out everywhere or account deletion. An answer to a request the cookie authenticated
-//!   says when that session ends (`X-Session-Expires-At`, RFC 3339): the page signs out on time.
+//!   carries a token. A 401 to a request that carried the cookie clears it (as does
+//!   [`current_session`]'s "nobody" for a refused cookie), and so does a successful sign-out, sign-out
+//!   everywhere or account deletion.
 //!
 //! Other answers are never read: only the JSON answer to a POST, whose body is already whole in memory, is
 //! looked into (a streamed `GET /api/tasks` passes untouched).
+//!
+//! [`router`] adds `GET /api/auth/session`: who the cookie (or a bearer header) signs in, and until when —
+//! `200 {"user": null, "expires_at": null}` for nobody, so a page's first look is never an error.
 
 use std::sync::Arc;
 
@@ -35,18 +38,23 @@ use axum::{
     },
     middleware::Next,
     response::{IntoResponse, Response},
+    Json,
 };
 use base64::Engine;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     config::Settings,
     error::{detail_response, ApiError},
+    extract::CurrentUser,
+    schemas::UserResponse,
+    state::AppState,
 };
 
 /// Our web app's client sends `X-Session: cookie` on every call.
 pub const MODE_HEADER: HeaderName = HeaderName::from_static("x-session");
-/// When the session that authenticated a request ends (RFC 3339), on its 2xx answers.
-pub const EXPIRES_HEADER: HeaderName = HeaderName::from_static("x-session-expires-at");
 pub const FORGERY_REFUSED: &str = "Cross-site request refused";
 
 /// Paths whose success ends the browser's session, with their method.
@@ -125,7 +133,7 @@ fn is_safe(method: &Method) -> bool {
 }
 
 /// The `exp` claim of a JWT, read without verifying it: only to size the cookie of a token the API has
-/// just issued, or to tell a page when the session the API has just accepted ends.
+/// just issued.
 fn token_exp(token: &str) -> Option<i64> {
     #[derive(serde::Deserialize)]
     struct Claims {
@@ -155,10 +163,7 @@ pub async fn layer(State(web): State<Arc<WebSession>>, mut req: Request, next: N
     }
 
     let carried_cookie = cookie.is_some();
-    // The session the cookie holds, when it is what authenticates this request.
-    let mut by_cookie: Option<i64> = None;
     if let (Some(token), false) = (cookie, has_bearer) {
-        by_cookie = token_exp(token);
         // A value that cannot be a header is no credential: the request goes on unauthenticated (401).
         if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
             req.headers_mut().insert(header::AUTHORIZATION, value);
@@ -170,23 +175,13 @@ pub async fn layer(State(web): State<Arc<WebSession>>, mut req: Request, next: N
     let mut res = next.run(req).await;
 
     let status = res.status();
-    if (status == StatusCode::UNAUTHORIZED && carried_cookie) || (status.is_success() && signs_out) {
+    let refused = status == StatusCode::UNAUTHORIZED || res.extensions().get::<Nobody>().is_some();
+    if (refused && carried_cookie) || (status.is_success() && signs_out) {
         res.headers_mut().append(header::SET_COOKIE, web.cleared_cookie());
         return res;
     }
-    if !status.is_success() {
-        return res;
-    }
-    if post {
-        res = match take_token(&web, res).await {
-            Ok(res) => res,
-            Err(e) => return e.into_response(),
-        };
-    }
-    if let Some(at) = by_cookie.and_then(rfc3339) {
-        if let Ok(value) = HeaderValue::from_str(&at) {
-            res.headers_mut().insert(EXPIRES_HEADER, value);
-        }
+    if status.is_success() && post {
+        return take_token(&web, res).await.unwrap_or_else(IntoResponse::into_response);
     }
     res
 }
@@ -215,6 +210,50 @@ async fn take_token(web: &WebSession, res: Response) -> Result<Response, ApiErro
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.append(header::SET_COOKIE, cookie);
     Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+/// `GET /api/auth/session`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentSessionResponse {
+    /// The signed-in user, or null when the request carries no session the API accepts.
+    #[schema(required = true)]
+    pub user: Option<UserResponse>,
+    /// When the session ends (RFC 3339 UTC), or null with no user.
+    #[schema(required = true, value_type = Option<String>, format = DateTime, example = "2026-11-27T11:36:54Z")]
+    pub expires_at: Option<String>,
+}
+
+/// Marks [`current_session`]'s "nobody" answer to a refused credential, for [`layer`] to clear the cookie.
+#[derive(Clone, Copy)]
+struct Nobody;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(current_session))
+}
+
+/// Who is signed in, if anyone, and until when.
+///
+/// The browser's session cookie, or a bearer header (which wins). Never a 401: a page asks this on load to
+/// learn whether anyone is signed in; a cookie the API refuses is cleared by the answer.
+#[utoipa::path(get, path = "/api/auth/session", tag = "auth", security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The session, or user null when there is none", body = CurrentSessionResponse),
+        crate::routes::responses::Unavailable,
+    ))]
+pub async fn current_session(current: Result<CurrentUser, ApiError>) -> Response {
+    match current {
+        Ok(current) => Json(CurrentSessionResponse {
+            expires_at: rfc3339(current.token.expires_at),
+            user: Some(UserResponse::from(&current.user)),
+        })
+        .into_response(),
+        Err(ApiError::Unauthorized(_)) => {
+            let mut res = Json(CurrentSessionResponse { user: None, expires_at: None }).into_response();
+            res.extensions_mut().insert(Nobody);
+            res
+        }
+        Err(other) => other.into_response(),
+    }
 }
 
 #[cfg(test)]

@@ -27,4 +27,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(account::router())
         .merge(two_factor::router())
         .merge(tasks::router())
+        .merge(crate::web_session::router())
 }
