@@ -2,11 +2,10 @@
 
 import { Toaster } from "react-hot-toast";
 import { AuthProvider } from "@/lib/auth/context";
-import type { Session } from "@/lib/auth/storage";
 
-export function Providers({ session, children }: { session: Session; children: React.ReactNode }) {
+export function Providers({ children }: { children: React.ReactNode }) {
   return (
-    <AuthProvider initial={session}>
+    <AuthProvider>
       {children}
       <Toaster
         position="top-right"
