@@ -22,9 +22,11 @@ export async function pageData<T>(path: string, page: string): Promise<PageData<
   let answer;
   try {
     answer = await apiGet<T>(path, token);
-  } catch {
+  } catch (err) {
+    console.error(`${page}: the API could not be reached for ${path} (${err instanceof Error ? err.message : err})`);
     return { data: null, expiresAt };
   }
   if (answer.status === 401) redirect(loginUrl(page));
+  if (answer.body === null) console.error(`${page}: the API answered ${answer.status} for ${path}`);
   return { data: answer.body, expiresAt };
 }

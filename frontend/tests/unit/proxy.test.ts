@@ -4,18 +4,22 @@ import { NextRequest } from "next/server";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { config, proxy, protectedPageCsp } from "@/proxy";
 import { THEME_SCRIPT } from "@/lib/theme";
-import { jsonResponse, jwt, mockFetch } from "./helpers";
+import { jwt } from "./helpers";
+import { standInApi, type StandIn } from "./stand-in-api";
 
 const WEB = "http://127.0.0.1:3000";
 const inTenMinutes = () => Math.floor(Date.now() / 1000) + 600;
 
-beforeEach(() => {
+let api: StandIn;
+
+beforeEach(async () => {
+  api = await standInApi();
   vi.stubEnv("WEB_URL", WEB);
-  vi.stubEnv("API_INTERNAL_URL", "http://api.internal:8000");
+  vi.stubEnv("API_INTERNAL_URL", api.url);
 });
-afterEach(() => {
+afterEach(async () => {
   vi.unstubAllEnvs();
-  vi.unstubAllGlobals();
+  await api.close();
 });
 
 /** A redirect's target on this origin (Next.js relativizes it when it answers). */
@@ -45,19 +49,17 @@ describe("the gate of the protected pages (proxy.ts), on the cookie alone", () =
     ["has no exp", jwt({ sub: "u1" })],
     ["is no token at all", "not-a-token"],
   ])("redirects and drops a cookie whose token %s, without asking the API", async (_why, token) => {
-    const api = mockFetch(() => jsonResponse(200, {}));
     const res = await visit("/account", `todo_session=${token}`);
     expect(res.status).toBe(307);
     expect(target(res)).toBe("/login?next=/account");
     expect(res.headers.get("set-cookie")).toMatch(/^todo_session=; Path=\/; HttpOnly; SameSite=Lax; Max-Age=0$/);
-    expect(api).not.toHaveBeenCalled();
+    expect(api.calls).toHaveLength(0);
   });
 
   it("lets a live cookie through without asking the API (the page's own call decides), under a nonce CSP", async () => {
-    const api = mockFetch(() => jsonResponse(200, {}));
     const res = await visit("/tasks", `other=1; todo_session=${jwt({ sub: "u1", exp: inTenMinutes() })}`);
     expect(res.status).toBe(200);
-    expect(api).not.toHaveBeenCalled();
+    expect(api.calls).toHaveLength(0);
     const csp = res.headers.get("content-security-policy") ?? "";
     const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
     expect(nonce).toBeTruthy();
@@ -94,19 +96,18 @@ describe("the gate of the protected pages (proxy.ts), on the cookie alone", () =
 describe("the sign-in pages with a session cookie", () => {
   it("send a live session on to next (same-origin only) or /tasks", async () => {
     const token = jwt({ sub: "u1", exp: inTenMinutes() });
-    const api = mockFetch(() => jsonResponse(200, { id: "u1" }));
+    api.answer(200, { id: "u1" });
     const res = await visit("/login?next=/account", `todo_session=${token}`);
     expect(res.status).toBe(307);
     expect(target(res)).toBe("/account");
-    const [url, init] = api.mock.calls[0]!;
-    expect(url).toBe("http://api.internal:8000/api/auth/me");
-    expect(new Headers(init.headers).get("authorization")).toBe(`Bearer ${token}`);
+    expect(api.calls[0]).toMatchObject({ method: "GET", url: "/api/auth/me" });
+    expect(api.calls[0]!.headers.authorization).toBe(`Bearer ${token}`);
     const evil = await visit("/register?next=//evil.example", `todo_session=${token}`);
     expect(target(evil)).toBe("/tasks");
   });
 
   it("drop a cookie the API refuses (ended on another device) and show the page", async () => {
-    mockFetch(() => jsonResponse(401, { detail: "Token has been revoked" }));
+    api.answer(401, { detail: "Token has been revoked" });
     const res = await visit("/login?next=/tasks", `todo_session=${jwt({ sub: "u1", exp: inTenMinutes() })}`);
     expect(res.status).toBe(200);
     expect(res.headers.get("location")).toBeNull();
@@ -114,7 +115,7 @@ describe("the sign-in pages with a session cookie", () => {
   });
 
   it("show the page when the API cannot be reached", async () => {
-    mockFetch(() => Promise.reject(new TypeError("fetch failed")));
+    vi.stubEnv("API_INTERNAL_URL", "http://127.0.0.1:9"); // nothing listens there
     const res = await visit("/login", `todo_session=${jwt({ sub: "u1", exp: inTenMinutes() })}`);
     expect(res.status).toBe(200);
     expect(res.headers.get("set-cookie")).toBeNull();
