@@ -6,6 +6,6 @@ export interface ApiStream {
   (req: IncomingMessage, res: ServerResponse): void;
   close(): void;
 }
-export function createApiStream(apiUrl: string, options?: { idleMs?: number; maxSockets?: number }): ApiStream;
+export function createApiStream(apiUrl: string, options?: { idleMs?: number; connections?: number }): ApiStream;
 export function isApiPath(url: string): boolean;
 export function peerAddress(socket: Socket): string;

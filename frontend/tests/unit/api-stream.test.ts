@@ -134,6 +134,15 @@ describe("the /api/... stream to the API", () => {
     expect(connections).toBe(1);
   });
 
+  it("passes on a broken answer as broken, never as a shorter valid one", async () => {
+    const { port } = await webServerFor((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      // The API aborts the list after its first bytes have left (a database error mid-stream).
+      res.write('{"tasks":[{"id":"1"}', () => res.socket?.destroy());
+    });
+    await expect(call(port, {})).rejects.toThrow();
+  });
+
   it("answers 503 in the API's shape when the API cannot be reached", async () => {
     const { url: deadApi, server } = await listen(() => undefined);
     servers.splice(servers.indexOf(server), 1);
