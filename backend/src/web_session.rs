@@ -64,6 +64,9 @@ const SIGN_OUTS: &[(Method, &str)] = &[
     (Method::DELETE, "/api/auth/account"),
 ];
 
+/// The key of a token in a sign-in's answer, as serde_json writes it.
+const TOKEN_KEY: &[u8] = b"\"access_token\"";
+
 /// A sign-in's answer is a few hundred bytes; a POST answer larger than this is not looked into.
 const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 
@@ -195,6 +198,10 @@ async fn take_token(web: &WebSession, res: Response) -> Result<Response, ApiErro
     }
     let (mut parts, body) = res.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_TOKEN_ANSWER_BYTES).await.map_err(ApiError::internal)?;
+    // Most POST answers (a task created, a message) hold no token: only those that name one are parsed.
+    if !bytes.windows(TOKEN_KEY.len()).any(|w| w == TOKEN_KEY) {
+        return Ok(Response::from_parts(parts, Body::from(bytes)));
+    }
     let mut object = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(object)) if object.contains_key("access_token") => object,
         _ => return Ok(Response::from_parts(parts, Body::from(bytes))),
