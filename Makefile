@@ -20,10 +20,10 @@ bench:    ## side-by-side benchmark against the seed's FastAPI backend (not part
 soak:     ## a few minutes of mixed load, reporting errors, p99 and memory (not part of make test)
 	bash scripts/soak.sh
 
-cluster:  ## CLUSTER_SIZE (3) API processes on one PostgreSQL behind nginx on :8080 (deploy/nginx), and the web app on :3000
+cluster:  ## one origin :8080 (nginx, deploy/nginx): /api to CLUSTER_SIZE (3) API processes on one PostgreSQL, pages to CLUSTER_WEB_SIZE (2) web processes
 	bash scripts/cluster.sh
 
-cluster-test: ## the cluster tests alone (also a make test stage): sign-out, throttling, rolling restart, SIGKILL through nginx
+cluster-test: ## the cluster tests alone (also a make test stage): sign-out, throttling, one origin, rolling restarts, SIGKILL through nginx
 	bash scripts/test.d/60-cluster.sh
 
 bench-scale: ## latency on 1,000,000 users and 10,000,000 tasks vs 1,000 users, query plans (not part of make test)

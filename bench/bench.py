@@ -6,8 +6,13 @@ Started by bench/run.sh (which installs wrk, builds the release binary and the s
 standard library only. Writes bench/out/results.json, BENCHMARKS.md (repo root) and bench/latency.svg.
 
 Environment knobs (defaults in brackets): BENCH_DURATION [10] seconds per measured run, BENCH_REPEATS [3]
-runs of (a), (c) and (f), BENCH_TARGETS [all] comma list of target names (see TARGETS), BENCH_PORT [18700],
-BENCH_USERS [50], BENCH_TASKS [20] per user, BENCH_CURVE [1] the paced latency-vs-load runs, BENCH_CURVE_SECONDS [5].
+runs of (a), (c), (f) and (w), BENCH_TARGETS [all] comma list of target names (see TARGETS), BENCH_PORT [18700;
+the web phase also uses the next two ports], BENCH_USERS [50], BENCH_TASKS [20] per user, BENCH_CURVE [1] the
+paced latency-vs-load runs, BENCH_CURVE_SECONDS [5], BENCH_WEB_WORKERS [the web server's default: one per CPU].
+
+(w), the web phase (target web-sqlite): the browser's paths against the API itself, in one run, interleaved
+round by round: our API on SQLite as (a) measures it, the web server of `make run` (frontend/server.mjs on the
+production build, pointed at that API) and nginx with the shipped site (deploy/nginx) in front of both.
 """
 import datetime
 import http.client
@@ -70,6 +75,8 @@ TARGETS = [
     ("seed-sync-postgres", "seed-sync", "postgres", None, "abcde"),
     ("seed-async-sqlite", "seed-async", "sqlite", None, "abcde"),
     ("seed-async-postgres", "seed-async", "postgres", None, "abcde"),
+    # (w): the browser's paths through the web server and nginx against API direct (see the docstring)
+    ("web-sqlite", "web", "sqlite", "info", "w"),
     # bench/profile.sh and bench/ab.sh only (not run by default; results in bench/out/<target>.json, no report)
     ("profile-sqlite", "ours", "sqlite", "info", "p"),
     ("profile-postgres", "ours", "postgres", "info", "p"),
@@ -142,7 +149,7 @@ class Server:
         self.proc = None
 
     def command(self):
-        if self.target["server"] == "ours":
+        if self.target["server"] in ("ours", "web"):
             return os.environ.get("BENCH_WRAP", "").split() + [OUR_BIN]
         return ["bash", os.path.join(SEED_DIR, "run.sh"), str(PORT)]
 
@@ -152,7 +159,7 @@ class Server:
         out = open(self.logfile, "ab")
         start = time.perf_counter()
         self.proc = subprocess.Popen(self.command(), env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     cwd=REPO if self.target["server"] == "ours" else SEED_DIR)
+                                     cwd=SEED_DIR if self.target["server"].startswith("seed") else REPO)
         out.close()
         waited = wait_for_200(self.proc, limit=120 if os.environ.get("BENCH_WRAP") else 60)
         return None if waited is None else time.perf_counter() - start
@@ -182,7 +189,7 @@ class Server:
             time.sleep(0.05)
 
 
-def wrk(mode, conns, seconds, extra_env=None, path=None, delay_ms=0, timeout="10s", threads=1):
+def wrk(mode, conns, seconds, extra_env=None, path=None, delay_ms=0, timeout="10s", threads=1, port=None):
     """Runs wrk once; returns its summary (dict) with derived rps and error count."""
     outfile = os.path.join(OUT, f"wrk-{os.getpid()}-{threading.get_ident()}.json")
     if os.path.exists(outfile):
@@ -195,7 +202,7 @@ def wrk(mode, conns, seconds, extra_env=None, path=None, delay_ms=0, timeout="10
     if extra_env:
         env.update(extra_env)
     cmd = ["wrk", f"-t{min(threads, conns)}", f"-c{conns}", f"-d{seconds}s", f"--timeout={timeout}", "-s", WRK_LUA,
-           f"http://127.0.0.1:{PORT}"]
+           f"http://127.0.0.1:{port or PORT}"]
     subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    timeout=seconds + 60, check=True)
     with open(outfile) as f:
@@ -431,6 +438,112 @@ def curve(read_conns):
     return points
 
 
+# ---------------------------------------------------------------- (w) the web phase
+
+WEB_ROWS = [
+    # key, what, how wrk asks, path, which server
+    ("api", "API direct, bearer: `GET /api/tasks`", "tasks", "/api/tasks", "api"),
+    ("web_api", "the browser's `GET /api/tasks` with the cookie, through `make run`'s web server", "cookie", "/api/tasks", "web"),
+    ("nginx_api", "the same through nginx (`make cluster`'s site)", "cookie", "/api/tasks", "nginx"),
+    ("tasks", "server-rendered `/tasks` with the cookie (its one API call included)", "cookie", "/tasks", "web"),
+    ("login", "`/login`, a public page", "plain", "/login", "web"),
+    ("landing", "`/`, a public page", "plain", "/", "web"),
+]
+
+
+def cpu_seconds(pids):
+    procs = processes()
+    tree = set()
+    for pid in pids:
+        tree |= process_tree(pid, procs)
+    return sum(procs[p][2] for p in tree if p in procs)
+
+
+def run_web(t, server):
+    """(w): the rows of WEB_ROWS, interleaved for REPEATS rounds; CPU per request of the API and of the web
+    server. The API (server) is already up, with its data and tokens."""
+    web_port, nginx_port = PORT + 1, PORT + 2
+    origins = f"http://127.0.0.1:{web_port},http://localhost:{web_port},http://127.0.0.1:{nginx_port}"
+    web_env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
+    web_env.update(WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", WEB_URL=origins,
+                   API_INTERNAL_URL=f"http://127.0.0.1:{PORT}", NODE_ENV="production", NEXT_TELEMETRY_DISABLED="1")
+    if os.environ.get("BENCH_WEB_WORKERS"):
+        web_env["WEB_WORKERS"] = os.environ["BENCH_WEB_WORKERS"]
+    log_file = open(os.path.join(OUT, f"{t['name']}-web.log"), "ab")
+    web = subprocess.Popen(["node", os.path.join(REPO, "frontend", "server.mjs")], env=web_env, stdout=log_file,
+                           stderr=subprocess.STDOUT, cwd=os.path.join(REPO, "frontend"), start_new_session=True)
+    log_file.close()
+    nginx = None
+    res = {"web_workers": web_env.get("WEB_WORKERS", f"{CORES} (one per CPU)"), "rows": {}, "notes": []}
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", web_port, timeout=2)
+                c.request("GET", "/login")
+                r = c.getresponse()
+                r.read()
+                c.close()
+                if r.status == 200:
+                    break
+            except OSError:
+                pass
+            if web.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the web server did not start; see bench/out/{t['name']}-web.log")
+            time.sleep(0.2)
+        try:
+            sys.path.insert(0, os.path.join(REPO, "scripts"))
+            import cluster as cluster_script  # the cluster tests' nginx: the shipped site, this machine's ports
+            nginx = cluster_script.Nginx(os.path.join(OUT, "nginx"), [PORT], [web_port], nginx_port)
+            nginx.start()
+        except (Exception, SystemExit) as e:  # no nginx on this machine: that row is left out
+            nginx = None
+            res["notes"].append(f"nginx row left out: {e}")
+            log(f"  (w) nginx row left out: {e}")
+        # Warm up each path (Next.js compiles nothing in production, but its first renders are slower).
+        for key, _, mode, path, where in WEB_ROWS:
+            if where != "nginx" or nginx:
+                wrk(mode, 4, 2, path=path, port={"api": PORT, "web": web_port, "nginx": nginx_port}[where])
+        rows = [row for row in WEB_ROWS if row[4] != "nginx" or nginx]
+        runs = {key: [] for key, *_ in rows}
+        for k in range(REPEATS):
+            for key, _, mode, path, where in rows:
+                port = {"api": PORT, "web": web_port, "nginx": nginx_port}[where]
+                api0, web0 = cpu_seconds([server.proc.pid]), cpu_seconds([web.pid])
+                r = wrk(mode, READ_CONNS, DURATION, path=path, port=port)
+                api1, web1 = cpu_seconds([server.proc.pid]), cpu_seconds([web.pid])
+                n = max(r["requests"], 1)
+                r["api_cpu_us"] = (api1 - api0) / n * 1e6
+                r["web_cpu_us"] = (web1 - web0) / n * 1e6
+                runs[key].append(r)
+                log(f"  (w) #{k + 1} {key}: {r['rps']:.0f} req/s, p50 {r['p50_us'] / 1000:.2f} ms, "
+                    f"p99 {r['p99_us'] / 1000:.2f} ms, errors {r['errors']} (non-2xx {r['status']}); CPU/request: "
+                    f"API {r['api_cpu_us']:.0f} µs, web server {r['web_cpu_us']:.0f} µs")
+        for key, label, mode, path, where in rows:
+            rr = runs[key]
+            # Each run against API direct of the same round: the machine's other load moves both alike.
+            ratios = [x["rps"] / a["rps"] for x, a in zip(rr, runs["api"])]
+            p99x = [x["p99_us"] / a["p99_us"] for x, a in zip(rr, runs["api"])]
+            res["rows"][key] = {"label": label, "mode": mode, "path": path, "where": where, "runs": rr,
+                                "rps": summary(rr, "rps"), "p50_us": summary(rr, "p50_us"),
+                                "p99_us": summary(rr, "p99_us"), "api_cpu_us": summary(rr, "api_cpu_us"),
+                                "web_cpu_us": summary(rr, "web_cpu_us"),
+                                "ratio": {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)},
+                                "p99_ratio": {"median": statistics.median(p99x), "min": min(p99x), "max": max(p99x)},
+                                "errors": sum(x["errors"] for x in rr)}
+    finally:
+        if nginx:
+            nginx.stop()
+        if web.poll() is None:
+            os.killpg(web.pid, signal.SIGTERM)
+            try:
+                web.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(web.pid, signal.SIGKILL)
+                web.wait()
+    return res
+
+
 def run_target(t, password_hash, secret):
     name = t["name"]
     log(f"== {name}")
@@ -442,7 +555,7 @@ def run_target(t, password_hash, secret):
     else:
         t["dbname"] = fresh_database(t)
         url = f"{PG}/{t['dbname']}"
-    if t["server"] == "ours":
+    if t["server"] in ("ours", "web"):
         env.update(DATABASE_URL=url, JWT_SECRET=secret, DATA_ENCRYPTION_KEY=secret, API_HOST="127.0.0.1", API_PORT=str(PORT),
                    BCRYPT_COST=str(COST), RUST_LOG=t["rust_log"], REGISTRATIONS_PER_CLIENT="0",
                    LOGIN_FAILURES_PER_CLIENT="0", LOGIN_FAILURES_PER_EMAIL_CLIENT="0", LOGINS_PER_EMAIL="0")
@@ -452,6 +565,15 @@ def run_target(t, password_hash, secret):
         if name.endswith("-argon2id"):
             env["PASSWORD_HASH"] = "argon2id"
             res["command"] = "PASSWORD_HASH=argon2id " + res["command"]
+        if t["server"] == "web":
+            # As `make run` sets it: the web server, on this machine, names the browser in X-Forwarded-For,
+            # and the web app's origins (the web server's and nginx's) may make cookie-authenticated changes.
+            env.update(TRUSTED_PROXIES="127.0.0.1", WEB_URL=f"http://127.0.0.1:{PORT + 1},http://127.0.0.1:{PORT + 2}")
+            res["command"] = (f"TRUSTED_PROXIES=127.0.0.1 WEB_URL=… {res['command']}\n"
+                              f"WEB_PORT={PORT + 1} API_INTERNAL_URL=http://127.0.0.1:{PORT} WEB_URL=… "
+                              "NODE_ENV=production node frontend/server.mjs   (frontend/scripts/build.sh first)\n"
+                              f"nginx -c <deploy/nginx/todo-auth.conf: listen {PORT + 2}, api 127.0.0.1:{PORT}, "
+                              f"web 127.0.0.1:{PORT + 1}>")
     else:
         if url.startswith("postgres://"):
             url = "postgresql://" + url[len("postgres://"):]
@@ -480,6 +602,8 @@ def run_target(t, password_hash, secret):
                            stdout=subprocess.DEVNULL)
             res["p"] = r
             log(f"  (p) profiled {r['requests']} requests ({r['errors']} errors)")
+        if "w" in phases:
+            res["w"] = run_web(t, server)
         if "f" in phases:
             runs = repeated(f"(f) /health/live c={READ_CONNS}", REPEATS,
                             lambda: wrk("plain", READ_CONNS, DURATION, path="/health/live"))

@@ -11,6 +11,8 @@ REPO = os.path.dirname(HERE)
 NOTES = os.path.join(HERE, "notes.md")
 
 TARGETS = {"a": 20.0, "af": 0.4, "b": 0.9, "c_ms": 20.0, "c_x": 5.0, "d": 0.25, "e_ms": 200.0}
+# (w), issue 24: each row's req/s ÷ API direct's in the same round (and for /tasks its p99 ÷ API direct's)
+WEB_TARGETS = {"web_api": 0.5, "nginx_api": 0.5, "login": 0.15, "landing": 0.15, "tasks": 0.05, "tasks_p99x": 10.0}
 
 
 def by_name(doc):
@@ -274,6 +276,7 @@ def render(doc):
               f"{o['a']['rps']['median'] / y['a']['rps']['median']:.1f}× on (a); p99 {ms(o['a']['p99_us']['median']):.1f} "
               f"ms vs {ms(s['a']['p99_us']['median']):.0f} ms (sync) and {ms(y['a']['p99_us']['median']):.0f} ms (async).")
     w("")
+    web_section(R, c, w)
     w("## Latency against offered load\n")
     w("![p50 and p99 latency of GET /api/tasks against offered load](bench/latency.svg)\n")
     w(f"[`bench/latency.svg`](bench/latency.svg): paced wrk runs of {c['curve_seconds']} s each (every connection "
@@ -294,6 +297,50 @@ def render(doc):
     if os.path.exists(NOTES):
         w(open(NOTES).read())
     return "\n".join(out) + "\n"
+
+
+def web_section(R, c, w):
+    """(w): the browser's paths against API direct, from one run (target web-sqlite)."""
+    r = R.get("web-sqlite")
+    if not r:
+        return
+    w("## The web app's paths (w): what a browser gets, against the API direct\n")
+    if "failed" in r:
+        w(f"The web phase failed: {r['failed']}\n")
+        return
+    web = r["w"]
+    w("One API process on SQLite with the same 50 users × 20 tasks; the web server of `make run` "
+      f"(`frontend/server.mjs`, {web['web_workers']} workers, the production build) pointed at it; nginx with the "
+      "shipped site (`deploy/nginx/todo-auth.conf`) in front of both, as `make cluster` runs it. wrk at "
+      f"{c['read_conns']} connections, {c['duration']} s per run, the rows interleaved round by round "
+      f"({c['repeats']} rounds), so each ratio compares runs made a minute apart at most. CPU per request: the "
+      "API process, and the web server's processes (its workers).\n")
+    w("| path | req/s | p50 ms | p99 ms | ÷ API direct (req/s) | p99 ÷ API direct's | CPU µs/request: API | web server | target |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for key, row in web["rows"].items():
+        target = WEB_TARGETS.get(key)
+        ratio = row["ratio"]
+        verdict = "–"
+        if target is not None:
+            met = ratio["median"] >= target
+            if key == "tasks":
+                met = met and row["p99_ratio"]["median"] <= WEB_TARGETS["tasks_p99x"]
+                verdict = f"≥ {target} and p99 ≤ {WEB_TARGETS['tasks_p99x']:.0f}×: {ok(met)}"
+            else:
+                verdict = f"≥ {target}: {ok(met)}"
+        direct = key == "api"
+        rps_ratio = "1" if direct else f"{ratio['median']:.3f} [{ratio['min']:.3f}–{ratio['max']:.3f}]"
+        p99_ratio = "1" if direct else f"{row['p99_ratio']['median']:.1f}"
+        web_cpu = "–" if row["where"] == "api" else f"{row['web_cpu_us']['median']:.0f}"
+        w(f"| {row['label']} | {spread(row['rps'])} | {spread(row['p50_us'], 1e-3, 2)} | "
+          f"{spread(row['p99_us'], 1e-3, 1)} | {rps_ratio} | {p99_ratio} | {row['api_cpu_us']['median']:.0f} | "
+          f"{web_cpu} | {verdict} |")
+    w("")
+    errors = [f"{row['label']}: {row['errors']}" for row in web["rows"].values() if row["errors"]]
+    w("Errors: " + ("; ".join(errors) if errors else "none") + ".\n")
+    for note in web.get("notes", []):
+        w(f"- {note}")
+    w("")
 
 
 # ---------------------------------------------------------------- chart

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench: our release API against the seed's FastAPI backend (async and sync styles), on SQLite and
-# PostgreSQL, driven by wrk on loopback. Writes BENCHMARKS.md and bench/latency.svg (see bench/bench.py).
+# PostgreSQL, and the web app's paths (the browser's /api/... through the web server and nginx, its pages)
+# against the API itself, driven by wrk on loopback. Writes BENCHMARKS.md and bench/latency.svg (see
+# bench/bench.py).
 # Needs: PostgreSQL on 127.0.0.1:5432 (user postgres, trust), the seed at ../shared/peers/fastapi-seed.
 # Knobs: BENCH_DURATION (10 s per run), BENCH_REPEATS (3), BENCH_TARGETS (comma list, default all),
 #        SEED_VENV (default: the seed's own ~/.cache/fastapi-seed-venv), BENCH_PG (postgres://postgres@127.0.0.1:5432)
@@ -10,6 +12,11 @@ repo="$(dirname "$here")"
 source "$here/prepare.sh"
 
 cargo build --release --locked --manifest-path "$repo/backend/Cargo.toml"
+# The web phase: the production build of the web app (make run's), and nginx for the cluster's path.
+bash "$repo/frontend/scripts/ensure-deps.sh"
+bash "$repo/frontend/scripts/build.sh"
+source "$repo/scripts/lib/nginx.sh"
+ensure_nginx || echo "bench: the web phase will leave out its nginx row"
 mkdir -p "$here/out"
 cp "$repo/backend/target/release/todo-auth-api" "$here/out/todo-auth-api"
 export OUR_BIN="$here/out/todo-auth-api"

@@ -1,6 +1,7 @@
 -- One wrk script for every phase of bench/bench.py (read by each wrk thread).
 -- Environment:
 --   BENCH_MODE     tasks (GET BENCH_PATH with a Bearer token, rotating over BENCH_TOKENS' lines),
+--                  cookie (the same tokens as a browser sends them: `Cookie: todo_session=<token>`),
 --                  login (POST /api/auth/login rotating over the users of BENCH_USERS) or plain (GET BENCH_PATH)
 --   BENCH_PATH     the path for tasks/plain (default /api/tasks)
 --   BENCH_DELAY_MS pause before each request on a connection (paced, "offered load" runs); 0 = closed loop
@@ -21,7 +22,7 @@ local function lines(file)
   return out
 end
 
-if mode == "tasks" then
+if mode == "tasks" or mode == "cookie" then
   items = lines(os.getenv("BENCH_TOKENS"))
 elseif mode == "login" then
   items = lines(os.getenv("BENCH_USERS"))
@@ -37,6 +38,10 @@ function init(args)
   if mode == "tasks" then
     for k, token in ipairs(items) do
       prepared[k] = wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
+    end
+  elseif mode == "cookie" then
+    for k, token in ipairs(items) do
+      prepared[k] = wrk.format("GET", path, { ["Cookie"] = "todo_session=" .. token })
     end
   elseif mode == "login" then
     for k, email in ipairs(items) do

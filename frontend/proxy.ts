@@ -1,85 +1,80 @@
+// Runs before a page only where the visitor's session decides something (see `config.matcher`); every other
+// path — the public pages, built once and served as files with their own hash-based CSP (scripts/csp-hashes.mjs),
+// `/_next/static`, and `/api/...`, which never reaches Next.js — goes by untouched.
 import { NextResponse, type NextRequest } from "next/server";
-import { apiBase, clearedSessionCookie, sessionCookieName, tokenExp } from "@/lib/server/bff";
-import { loginUrl } from "@/lib/navigation";
+import { contentSecurityPolicy, sha256Source } from "@/lib/csp.mjs";
+import { loginUrl, postLoginPath } from "@/lib/navigation";
+import { apiGet } from "@/lib/server/api";
+import { clearedSessionCookie, liveUntil, sessionCookieName } from "@/lib/server/cookie";
+import { THEME_SCRIPT } from "@/lib/theme";
 
-/** Pages only a signed-in visitor may see. Without a session cookie: an HTTP redirect, no page byte. */
-const PROTECTED = ["/tasks", "/account"];
+/** The root layout's inline theme script, allowed by its hash (it carries no nonce: the layout is static). */
+const THEME_HASH = sha256Source(THEME_SCRIPT);
 
-function isProtected(pathname: string): boolean {
-  return PROTECTED.some((p) => pathname === p || pathname.startsWith(`${p}/`));
+/** A protected page's policy: the request's nonce (Next.js stamps it on its own scripts) and the theme's hash. */
+export function protectedPageCsp(nonce: string, dev = process.env.NODE_ENV === "development"): string {
+  return contentSecurityPolicy([`'nonce-${nonce}'`, "'strict-dynamic'", THEME_HASH], dev);
+}
+
+function redirectTo(path: string, request: NextRequest, clearCookie: boolean): NextResponse {
+  const response = NextResponse.redirect(new URL(path, request.url), 307);
+  if (clearCookie) response.headers.append("set-cookie", clearedSessionCookie());
+  return response;
 }
 
 /**
- * Content-Security-Policy with a fresh nonce per request. Scripts run only when they carry the nonce
- * (Next.js stamps it on its own scripts; the root layout on the theme script), so an injected
- * <script> or inline handler does not run. Styles allow 'unsafe-inline' because react-hot-toast
- * injects its CSS at run time; style injection cannot run code or reach another host.
+ * The gate of the protected pages, decided on the cookie alone (no API call): without a cookie whose token
+ * has not run out, a redirect to /login?next=<path> with no page byte (and a dead cookie goes). Otherwise the
+ * page renders with its one API call (lib/server/page-data.ts), under a per-request nonce CSP.
  */
-export function buildCsp(nonce: string, dev = process.env.NODE_ENV === "development"): string {
-  return [
-    "default-src 'self'",
-    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self'",
-    // The browser talks to this origin only: the web server forwards /api/... to the API.
-    `connect-src 'self'${dev ? " ws: wss:" : ""}`,
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "manifest-src 'self'",
-    "worker-src 'self'",
-  ].join("; ");
-}
-
-/**
- * Whether the API still accepts this token (one `GET /api/auth/me`). An API that cannot be reached or answers
- * an error is not a refusal: the page then decides (its layout asks again; the visitor is not signed out).
- */
-async function refusedByApi(token: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${apiBase()}/api/auth/me`, {
-      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
-      cache: "no-store",
-    });
-    return res.status === 401;
-  } catch {
-    return false;
-  }
-}
-
-export async function proxy(request: NextRequest) {
+function protectedPage(request: NextRequest, token: string | undefined): NextResponse {
   const { pathname, search } = request.nextUrl;
-  if (isProtected(pathname)) {
-    const token = request.cookies.get(sessionCookieName())?.value;
-    // No cookie, one whose token has run out (its own `exp`, no API call), or one the API no longer accepts
-    // (ended elsewhere, signed with another key): a redirect with no page byte, and the dead cookie goes.
-    const exp = token ? tokenExp(token) : null;
-    if (!token || (exp !== null && exp * 1000 <= Date.now()) || (await refusedByApi(token))) {
-      const response = NextResponse.redirect(new URL(loginUrl(`${pathname}${search}`), request.url), 307);
-      if (token) response.headers.append("set-cookie", clearedSessionCookie());
-      return response;
-    }
-  }
+  if (liveUntil(token) === null) return redirectTo(loginUrl(`${pathname}${search}`), request, !!token);
   const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
-  const csp = buildCsp(nonce);
+  const csp = protectedPageCsp(nonce);
   const requestHeaders = new Headers(request.headers);
-  requestHeaders.set("x-nonce", nonce);
-  requestHeaders.set("Content-Security-Policy", csp);
+  requestHeaders.set("Content-Security-Policy", csp); // where Next.js reads the nonce from
   const response = NextResponse.next({ request: { headers: requestHeaders } });
   response.headers.set("Content-Security-Policy", csp);
   return response;
 }
 
+/**
+ * /login or /register visited with a session cookie (only then does this run): a live session goes on to
+ * `?next=` (or /tasks) at once; one the API refuses (ended on another device) is dropped with the page.
+ */
+async function signInPage(request: NextRequest, token: string): Promise<NextResponse> {
+  let status: number;
+  try {
+    status = (await apiGet("/api/auth/me", token)).status;
+  } catch {
+    return NextResponse.next(); // the API is away: the page itself will tell
+  }
+  if (status === 401) {
+    const response = NextResponse.next();
+    response.headers.append("set-cookie", clearedSessionCookie());
+    response.headers.set("cache-control", "private, no-store"); // this answer is this visitor's alone
+    return response;
+  }
+  if (status === 200) return redirectTo(postLoginPath(request.nextUrl.searchParams.get("next")), request, false);
+  return NextResponse.next();
+}
+
+export async function proxy(request: NextRequest): Promise<NextResponse> {
+  const token = request.cookies.get(sessionCookieName())?.value;
+  const { pathname } = request.nextUrl;
+  if (pathname === "/login" || pathname === "/register") {
+    return token ? signInPage(request, token) : NextResponse.next();
+  }
+  return protectedPage(request, token);
+}
+
+// The one list of protected pages, and the sign-in pages when a session cookie (either name) comes along.
 export const config = {
   matcher: [
-    {
-      source: "/((?!_next/static|_next/image|favicon.ico|icon.svg).*)",
-      missing: [
-        { type: "header", key: "next-router-prefetch" },
-        { type: "header", key: "purpose", value: "prefetch" },
-      ],
-    },
+    { source: "/tasks/:path*" },
+    { source: "/account/:path*" },
+    { source: "/:page(login|register)", has: [{ type: "cookie", key: "todo_session" }] },
+    { source: "/:page(login|register)", has: [{ type: "cookie", key: "__Host-todo_session" }] },
   ],
 };

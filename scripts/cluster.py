@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
-"""Several API processes on one PostgreSQL behind Debian's nginx, configured by deploy/nginx/todo-auth.conf.
+"""API processes on one PostgreSQL and web app processes behind Debian's nginx, configured by
+deploy/nginx/todo-auth.conf: one origin for the pages, /api/... and the static files.
 
-    python3 scripts/cluster.py serve   # `make cluster`: N processes + nginx until Ctrl-C
+    python3 scripts/cluster.py serve   # `make cluster`: the processes + nginx until Ctrl-C
     python3 scripts/cluster.py test    # the cluster tests (a `make test` stage, scripts/test.d/60-cluster.sh)
     python3 scripts/cluster.py check   # `nginx -t` on the shipped site, unchanged
 
-The shipped site is used as it is; only its `listen` port and the lines between the "upstream servers"
-markers are rewritten (the ports of this machine's processes, and `down` on a process being restarted).
-Everything stays on 127.0.0.1. Standard library only.
+The shipped site is used as it is; only its `listen` port and the lines between the "api servers" and "web
+servers" markers are rewritten (the ports of this machine's processes, and `down` on a process being
+restarted). Everything stays on 127.0.0.1. Standard library only.
 
-Environment: CLUSTER_SIZE (3), CLUSTER_PORT (nginx, 8080), CLUSTER_API_PORT (first API port, 8001),
-CLUSTER_METRICS_PORT (first metrics port, 9101; `test`
-uses ports the kernel picks unless CLUSTER_PORT is set: then nginx on it, APIs from +1, metrics from +11), DATABASE_URL (PostgreSQL; `serve` defaults to the local
+Environment: CLUSTER_SIZE (3 API processes), CLUSTER_WEB_SIZE (2 web processes, 0 = none), CLUSTER_PORT (nginx,
+8080), CLUSTER_API_PORT (first API port, 8001), CLUSTER_WEB_PORT (first web port, 8011), CLUSTER_METRICS_PORT
+(first metrics port, 9101; `test` uses ports the kernel picks unless CLUSTER_PORT is set: then nginx on it, APIs
+from +1, metrics from +11, web processes from +21), DATABASE_URL (PostgreSQL; `serve` defaults to the local
 database todo_cluster, `test` makes and drops a fresh cluster_test_<pid>), API_BIN (the release binary),
 CLUSTER_SMTPD_PYTHON (`test`: a Python with aiosmtpd, the SMTP server the processes deliver to; 60-cluster.sh
-installs it into .venv).
+installs it into .venv). The web processes serve the production build in frontend/.next (frontend/scripts/build.sh).
 """
 
 import http.client
@@ -38,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx" / "todo-auth.conf"
+WEB_SERVER = ROOT / "frontend" / "server.mjs"
 MIGRATIONS = ROOT / "backend" / "migrations" / "postgres"
 API_BIN = os.environ.get("API_BIN", str(ROOT / "backend" / "target" / "release" / "todo-auth-api"))
 ADMIN_URL = os.environ.get("CLUSTER_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -60,16 +63,22 @@ def nginx_bin():
 # ---------------------------------------------------------------- nginx
 
 
-def render_site(api_ports, listen_port, down=()):
+def render_site(api_ports, web_ports, listen_port, down=()):
     """The shipped site with this machine's upstream servers and listen port."""
     text = SITE.read_text()
-    begin, end = "    # upstream servers begin\n", "    # upstream servers end\n"
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    servers = "".join(
-        f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=5s{' down' if p in down else ''};\n" for p in api_ports
-    )
-    text = head + begin + servers + end + tail
+
+    def servers(kind, ports):
+        begin, end = f"    # {kind} servers begin\n", f"    # {kind} servers end\n"
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        lines = "".join(
+            f"    server 127.0.0.1:{p} max_fails=3 fail_timeout=5s{' down' if p in down else ''};\n" for p in ports
+        )
+        # An upstream needs a server: with no web process, pages answer 502.
+        return head + begin + (lines or "    server 127.0.0.1:9 down;\n") + end + tail
+
+    text = servers("api", api_ports)
+    text = servers("web", web_ports)
     text = text.replace("    listen 80;\n", f"    listen 127.0.0.1:{listen_port};\n").replace("    listen [::]:80;\n", "")
     assert f"listen 127.0.0.1:{listen_port};" in text, "the shipped site no longer has 'listen 80;'"
     return text
@@ -92,12 +101,12 @@ http {{
 
 
 class Nginx:
-    def __init__(self, work, api_ports, port):
-        self.work, self.api_ports, self.port = Path(work), list(api_ports), port
+    def __init__(self, work, api_ports, web_ports, port):
+        self.work, self.api_ports, self.web_ports, self.port = Path(work), list(api_ports), list(web_ports), port
         (self.work / "tmp").mkdir(parents=True, exist_ok=True)
         self.conf = self.work / "nginx.conf"
         self.site = self.work / "site.conf"
-        self.site.write_text(render_site(self.api_ports, port))
+        self.site.write_text(render_site(self.api_ports, self.web_ports, port))
         self.conf.write_text(main_conf(self.work, self.site))
         self.proc = None
 
@@ -114,10 +123,10 @@ class Nginx:
         return {int(p) for p in out.split()}
 
     def set_down(self, down=()):
-        """Rewrites the upstream list (`down` on the given ports), reloads, and waits until every worker
+        """Rewrites the upstream lists (`down` on the given ports), reloads, and waits until every worker
         of the old configuration has finished its requests and exited: from then on no request reaches
         a `down` process."""
-        self.site.write_text(render_site(self.api_ports, self.port, down))
+        self.site.write_text(render_site(self.api_ports, self.web_ports, self.port, down))
         old = self.workers()
         subprocess.run(self.cmd("-s", "reload"), check=True, stderr=subprocess.DEVNULL)
         wait_for(lambda: not (self.workers() & old) and self.workers(), 30, "nginx's old workers to exit")
@@ -173,6 +182,24 @@ def request(method, url, body=None, token=None, source=None, timeout=15, headers
         except ValueError:
             parsed = None
         return res.status, parsed, {k.lower(): v for k, v in res.getheaders()}
+    finally:
+        conn.close()
+
+
+def page(url, headers=None, source=None, method="GET", body=None, timeout=15):
+    """One request on a fresh connection, for pages: (status, body text, headers with Set-Cookie as a list)."""
+    m = re.match(r"http://([^:/]+):(\d+)(/.*)", url)
+    conn = http.client.HTTPConnection(m.group(1), int(m.group(2)), timeout=timeout,
+                                      source_address=(source, 0) if source else None)
+    try:
+        conn.request(method, m.group(3), body=None if body is None else json.dumps(body).encode(),
+                     headers={"Connection": "close", **({"Content-Type": "application/json"} if body is not None else {}),
+                              **(headers or {})})
+        res = conn.getresponse()
+        text = res.read().decode("utf-8", "replace")
+        got = {k.lower(): v for k, v in res.getheaders()}
+        got["set-cookie"] = [v for k, v in res.getheaders() if k.lower() == "set-cookie"]
+        return res.status, text, got
     finally:
         conn.close()
 
@@ -283,37 +310,76 @@ def counter(text, name, **labels):
     return total
 
 
+class Web:
+    """One web app process (frontend/server.mjs, one worker) on its own port, reaching the API through nginx."""
+
+    def __init__(self, index, port, env, work):
+        self.index, self.port, self.env, self.work = index, port, env, Path(work)
+        self.proc = None
+        self.log_path = self.work / f"web-{index}.log"
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        env = dict(self.env, WEB_HOST="127.0.0.1", WEB_PORT=str(self.port), WEB_WORKERS="1", NODE_ENV="production",
+                   NEXT_TELEMETRY_DISABLED="1")
+        logf = open(self.log_path, "a")
+        self.proc = subprocess.Popen(["node", str(WEB_SERVER)], env=env, stdout=logf, stderr=subprocess.STDOUT,
+                                     start_new_session=True, cwd=WEB_SERVER.parent)
+        logf.close()
+
+    def wait_ready(self, seconds=60):
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"web {self.index} exited ({self.proc.returncode}):\n{self.log_path.read_text()}")
+            return http_status("GET", self.base + "/login") == 200
+
+        wait_for(ready, seconds, f"web {self.index} on :{self.port}")
+
+    def terminate(self):
+        """SIGTERM (graceful: requests in hand finish) and the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(30)
+
+
 class Cluster:
-    def __init__(self, database_url, env, nginx_port, api_ports, metrics_ports, work):
+    def __init__(self, database_url, env, nginx_port, api_ports, metrics_ports, work, web_ports=(), web_env=None):
         self.work = Path(work)
         self.apis = [Api(i, p, m, env, self.work) for i, (p, m) in enumerate(zip(api_ports, metrics_ports))]
-        self.nginx = Nginx(self.work / "nginx", api_ports, nginx_port)
+        self.webs = [Web(i, p, web_env or {}, self.work) for i, p in enumerate(web_ports)]
+        self.nginx = Nginx(self.work / "nginx", api_ports, web_ports, nginx_port)
         self.url = f"http://127.0.0.1:{nginx_port}"
         self.database_url = database_url
 
     def start(self):
-        """Every process at the same moment, then nginx in front."""
+        """Every API process at the same moment, then nginx in front, then the web processes."""
         for api in self.apis:
             api.start()
         for api in self.apis:
             api.wait_ready()
         self.nginx.start()
+        for web in self.webs:
+            web.start()
+        for web in self.webs:
+            web.wait_ready()
 
     def stop(self):
         self.nginx.stop()
-        for api in self.apis:
-            if api.proc and api.proc.poll() is None:
-                api.terminate()
+        for proc in [*self.webs, *self.apis]:
+            if proc.proc and proc.proc.poll() is None:
+                proc.terminate()
 
-    def rolling_restart(self):
-        """Each process in turn: out of nginx's list (reload; old workers finish), SIGTERM (drain), start
-        the same binary again, ready, back into the list."""
-        for api in self.apis:
-            self.nginx.set_down({api.port})
-            code = api.terminate()
-            assert code == 0, f"API {api.index} exited with {code} on SIGTERM"
-            api.start()
-            api.wait_ready()
+    def rolling_restart(self, processes=None):
+        """Each process in turn (the API's by default): out of nginx's list (reload; old workers finish),
+        SIGTERM (drain), start the same program again, ready, back into the list."""
+        for proc in processes or self.apis:
+            self.nginx.set_down({proc.port})
+            code = proc.terminate()
+            assert code == 0, f"{type(proc).__name__} {proc.index} exited with {code} on SIGTERM"
+            proc.start()
+            proc.wait_ready()
             self.nginx.set_down(set())
 
 
@@ -424,6 +490,54 @@ class Load:
         wait_for(lambda: self.total() >= start + n, seconds, f"{n} more requests of the load")
 
 
+class PageLoad(Load):
+    """What a signed-in browser asks of the one origin, on fresh connections: a public page, a protected page
+    rendered on the server, the same page as a client-side navigation (RSC), and the task list through /api.
+    Every answer is recorded; a protected page must hold the user's task, a public one its CSP."""
+
+    def __init__(self, url, cookie, title, readers=4):
+        super().__init__(url, token=None, readers=0, writers=0)
+        self.cookie, self.title = cookie, title
+        self.bad = []  # (kind, status, CSP, the start of the body) of the first failures, for the report
+        self.threads = [threading.Thread(target=self.browse, args=(r,), daemon=True) for r in range(readers)]
+
+    def browse(self, r):
+        visits = [
+            ("public", "/login", {}),
+            ("protected", "/tasks", {"Cookie": self.cookie}),
+            ("navigation", "/tasks", {"Cookie": self.cookie, "RSC": "1"}),
+            ("api", "/api/tasks", {"Cookie": self.cookie}),
+        ]
+        n = r
+        while not self.stop_flag.is_set():
+            kind, path, headers = visits[n % len(visits)]
+            n += 1
+            try:
+                status, text, got = page(self.url + path, headers=headers)
+                if kind == "navigation" and status == 307 and "_rsc" in got.get("location", ""):
+                    # Next.js first sends an RSC request to the URL with its cache-busting parameter, as the
+                    # client router asks it in the first place.
+                    location = got["location"]
+                    status, text, got = page(self.url + location[location.index("/", 8):] if "://" in location
+                                             else self.url + location, headers=headers)
+                good = status == 200 and {
+                    "public": "'sha256-" in got.get("content-security-policy", ""),
+                    "protected": self.title in text and "'nonce-" in got.get("content-security-policy", ""),
+                    "navigation": self.title in text,
+                    "api": self.title in text,
+                }[kind]
+                self.record(kind, 200 if good else (status if status != 200 else "bad body"))
+                if not good:
+                    with self.lock:
+                        main = text.find("<main")
+                        self.bad.append((kind, status, text[main:main + 400] if main >= 0 else text[-400:]))
+            except OSError as e:
+                self.record(kind, type(e).__name__)
+
+    def failures(self, kind=None):
+        return {key: n for key, n in self.results.items() if key[1] != 200 and kind in (None, key[0])}
+
+
 # ---------------------------------------------------------------- the tests
 
 
@@ -517,6 +631,70 @@ def test_forwarded_chain(cluster, limit):
     log(f"forwarded chain: {limit} failures of browser 203.0.113.7 through the web server's address, then 429; "
         f"browser 203.0.113.8 behind the same web server: 401 (its own count); a client at 127.0.0.6 writing "
         f"X-Forwarded-For is counted as 127.0.0.6 (429 after {limit}, whatever address it wrote)")
+
+
+def browser_sign_up(cluster, email, source=None):
+    """Registers as the web app's client does through nginx; returns the Cookie header of the session."""
+    origin = cluster.url
+    status, text, got = page(cluster.url + "/api/auth/register", method="POST", source=source,
+                             body={"email": email, "password": PASSWORD},
+                             headers={"X-Session": "cookie", "Origin": origin, "Sec-Fetch-Site": "same-origin"})
+    assert status == 201, f"register {email}: {status} {text}"
+    assert "access_token" not in text, text
+    cookie = got["set-cookie"][0].split(";")[0]
+    assert cookie.startswith("todo_session=") and "HttpOnly" in got["set-cookie"][0], got["set-cookie"]
+    return cookie
+
+
+def test_one_origin_for_pages_and_api(cluster):
+    """nginx routes by path: /api/... to the API (which reads the cookie), pages to the web processes."""
+    origin = cluster.url
+    cookie = browser_sign_up(cluster, f"web-{uuid.uuid4().hex[:8]}@example.com", source="127.0.0.7")
+    title = f"through nginx {uuid.uuid4().hex[:6]}"
+    status, text, _ = page(cluster.url + "/api/tasks", method="POST", body={"title": title},
+                           headers={"Cookie": cookie, "X-Session": "cookie", "Origin": origin})
+    assert status == 201, (status, text)
+    status, text, _ = page(cluster.url + "/api/tasks", method="POST", body={"title": "forged"},
+                           headers={"Cookie": cookie, "Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert status == 403 and "Cross-site request refused" in text, (status, text)
+    status, text, got = page(cluster.url + "/tasks", headers={"Cookie": cookie})
+    assert status == 200 and title in text and "forged" not in text, status
+    assert "'nonce-" in got["content-security-policy"], got["content-security-policy"]
+    status, _, got = page(cluster.url + "/tasks")
+    assert status == 307 and got["location"] == "/login?next=/tasks", (status, got.get("location"))
+    status, text, got = page(cluster.url + "/login")
+    assert status == 200 and "'sha256-" in got["content-security-policy"] and "nonce" not in got["content-security-policy"]
+    for path in ("/health", "/openapi.json"):
+        assert page(cluster.url + path)[0] == 200, path
+    # The session was keyed on the browser's address (X-Forwarded-For from nginx), not nginx's.
+    status, text, _ = page(cluster.url + "/api/auth/sessions", headers={"Cookie": cookie})
+    sessions = json.loads(text)["sessions"]
+    assert status == 200 and [s["ip"] for s in sessions] == ["127.0.0.7"], text
+    log(f"one origin: sign-up and a task through nginx's /api (cookie set by the API, forged Origin 403), /tasks "
+        f"rendered by a web process with the task (nonce CSP), /login from memory (hash CSP), /health and "
+        f"/openapi.json from the API; the session recorded the browser's address 127.0.0.7")
+
+
+def test_web_rolling_restart(cluster):
+    cookie = browser_sign_up(cluster, f"web-rolling-{uuid.uuid4().hex[:8]}@example.com")
+    title = f"kept {uuid.uuid4().hex[:6]}"
+    status, _, _ = page(cluster.url + "/api/tasks", method="POST", body={"title": title},
+                        headers={"Cookie": cookie, "X-Session": "cookie", "Origin": cluster.url})
+    assert status == 201
+    started = time.monotonic()
+    with PageLoad(cluster.url, cookie, title) as load:
+        load.wait_requests(40)
+        cluster.rolling_restart(cluster.webs)
+        load.wait_requests(40)
+    seconds = time.monotonic() - started
+    failures = load.failures()
+    kinds = {kind: load.total(kind) for kind in ("public", "protected", "navigation", "api")}
+    summary = (f"rolling restart of {len(cluster.webs)} web processes in {seconds:.1f} s under load: {load.total()} "
+               f"requests {kinds}, failed: {sum(failures.values())} {dict(failures) or ''}"
+               + (f"; first failures: {load.bad[:3]}" if load.bad else ""))
+    assert not failures, summary
+    log(summary)
+    return summary
 
 
 def test_outbox_delivered_once(cluster, smtpd, n=200):
@@ -621,15 +799,27 @@ def test_sigkill_under_load(cluster):
     return summary
 
 
+def web_env(nginx_port):
+    """The web processes' environment: the public origins, and the API reached through nginx."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "WEB_URL": f"http://localhost:{nginx_port},http://127.0.0.1:{nginx_port}",
+        "API_INTERNAL_URL": f"http://127.0.0.1:{nginx_port}",
+    }
+
+
 def run_tests():
     size = int(os.environ.get("CLUSTER_SIZE", "3"))
+    web_size = max(2, int(os.environ.get("CLUSTER_WEB_SIZE", "2")))
     if os.environ.get("CLUSTER_PORT"):
         nginx_port = int(os.environ["CLUSTER_PORT"])
         api_ports = [nginx_port + 1 + i for i in range(size)]
         metrics_ports = [nginx_port + 11 + i for i in range(size)]
+        web_ports = [nginx_port + 21 + i for i in range(web_size)]
     else:  # ports the kernel hands out, so two runs on one machine do not collide
-        nginx_port, *rest = free_ports(1 + 2 * size)
-        api_ports, metrics_ports = rest[:size], rest[size:]
+        nginx_port, *rest = free_ports(1 + 2 * size + web_size)
+        api_ports, metrics_ports, web_ports = rest[:size], rest[size:2 * size], rest[2 * size:]
     python = os.environ.get("CLUSTER_SMTPD_PYTHON")
     assert python, "CLUSTER_SMTPD_PYTHON: a Python with aiosmtpd (scripts/test.d/60-cluster.sh installs one)"
     limit = 5
@@ -649,11 +839,12 @@ def run_tests():
         "LOGIN_FAILURES_PER_EMAIL_CLIENT": str(limit),
         "DB_MAX_CONNECTIONS": "5",
         "SHUTDOWN_GRACE_SECONDS": "10",
+        "WEB_URL": web_env(nginx_port)["WEB_URL"],
     }
     work = tempfile.mkdtemp(prefix="cluster-test-")
     smtpd = Smtpd(python, free_ports(1)[0], work)
     env["SMTP_URL"] = smtpd.url
-    cluster = Cluster(database_url, env, nginx_port, api_ports, metrics_ports, work)
+    cluster = Cluster(database_url, env, nginx_port, api_ports, metrics_ports, work, web_ports, web_env(nginx_port))
     ok = False
     figures = []
     try:
@@ -665,29 +856,34 @@ def run_tests():
         test_throttling_counts_across_processes(cluster, limit)
         test_forwarded_chain(cluster, limit)
         test_outbox_delivered_once(cluster, smtpd)
+        test_one_origin_for_pages_and_api(cluster)
         figures.append(test_rolling_restart(cluster))
+        figures.append(test_web_rolling_restart(cluster))
         figures.append(test_sigkill_under_load(cluster))
         ok = True
     finally:
         cluster.stop()
         smtpd.stop()
         if not ok:
-            for api in cluster.apis:
-                print(f"--- last lines of API {api.index} ---")
-                print("\n".join(api.log_path.read_text().splitlines()[-15:]) if api.log_path.exists() else "(no log)")
+            for proc in [*cluster.apis, *cluster.webs]:
+                print(f"--- last lines of {type(proc).__name__} {proc.index} ---")
+                print("\n".join(proc.log_path.read_text().splitlines()[-15:]) if proc.log_path.exists() else "(no log)")
             err = cluster.nginx.work / "error.log"
             if err.exists():
                 print("--- nginx error.log ---\n" + "\n".join(err.read_text().splitlines()[-15:]))
         shutil.rmtree(work, ignore_errors=True)
         psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    log("cluster tests: 8 passed")
+    log("cluster tests: 10 passed")
 
 
 def serve():
-    """`make cluster`: CLUSTER_SIZE processes on DATABASE_URL behind nginx on CLUSTER_PORT, until Ctrl-C."""
+    """`make cluster`: CLUSTER_SIZE API processes on DATABASE_URL and CLUSTER_WEB_SIZE web processes behind nginx
+    on CLUSTER_PORT, until Ctrl-C."""
     size = int(os.environ.get("CLUSTER_SIZE", "3"))
+    web_size = int(os.environ.get("CLUSTER_WEB_SIZE", "2"))
     nginx_port = int(os.environ.get("CLUSTER_PORT", "8080"))
     api_port = int(os.environ.get("CLUSTER_API_PORT", "8001"))
+    web_port = int(os.environ.get("CLUSTER_WEB_PORT", "8011"))
     metrics_port = int(os.environ.get("CLUSTER_METRICS_PORT", "9101"))
     database_url = os.environ.get("DATABASE_URL") or database_url_of(ADMIN_URL, "todo_cluster")
     if not os.environ.get("DATABASE_URL"):
@@ -695,24 +891,30 @@ def serve():
             psql(ADMIN_URL, "CREATE DATABASE todo_cluster")
     if not database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("make cluster needs PostgreSQL: every process must share one database (DATABASE_URL)")
-    env = dict(os.environ, DATABASE_URL=database_url)
+    # The public origins (nginx's), for the API (mailed links, cookie-authenticated changes) and the web processes.
+    web_url = os.environ.get("WEB_URL") or web_env(nginx_port)["WEB_URL"]
+    env = dict(os.environ, DATABASE_URL=database_url, WEB_URL=web_url)
     env.setdefault("TRUSTED_PROXIES", "127.0.0.1")
     env.pop("API_PORT", None)
+    webs = dict(os.environ, WEB_URL=web_url, API_INTERNAL_URL=web_env(nginx_port)["API_INTERNAL_URL"])
     work = Path(os.environ.get("CLUSTER_WORK") or tempfile.mkdtemp(prefix="todo-cluster-"))
     ports = [api_port + i for i in range(size)]
-    cluster = Cluster(database_url, env, nginx_port, ports, [metrics_port + i for i in range(size)], work)
+    web_ports = [web_port + i for i in range(web_size)]
+    cluster = Cluster(database_url, env, nginx_port, ports, [metrics_port + i for i in range(size)], work,
+                      web_ports, webs)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
         cluster.start()
-        print(f"\n  API through nginx   http://localhost:{nginx_port}   ({size} processes on ports "
-              f"{api_port}-{api_port + size - 1}, metrics on 127.0.0.1:{metrics_port}-{metrics_port + size - 1})")
-        print(f"  logs                {work}\n", flush=True)
+        print(f"\n  Web app and API   http://localhost:{nginx_port}   (nginx: /api/..., /docs, /health to {size} API "
+              f"processes on ports {api_port}-{api_port + size - 1}, the rest to {web_size} web processes on ports "
+              f"{web_port}-{web_port + web_size - 1}; metrics on 127.0.0.1:{metrics_port}-{metrics_port + size - 1})")
+        print(f"  logs              {work}\n", flush=True)
         while not stopping.is_set():
-            for api in cluster.apis:
-                if api.proc.poll() is not None:
-                    log(f"API {api.index} exited ({api.proc.returncode}); see {api.log_path}")
+            for proc in [*cluster.apis, *cluster.webs]:
+                if proc.proc.poll() is not None:
+                    log(f"{type(proc).__name__} {proc.index} exited ({proc.proc.returncode}); see {proc.log_path}")
                     stopping.set()
             stopping.wait(1)
     finally:

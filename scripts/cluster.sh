@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# `make cluster`: CLUSTER_SIZE (3) release API processes on one PostgreSQL (DATABASE_URL, default the local
-# database todo_cluster, created when missing) behind Debian's nginx on :8080 (CLUSTER_PORT) with the site
-# in deploy/nginx, plus the web app on :3000 pointed at nginx (CLUSTER_WEB=0: without it). Ctrl-C stops
-# everything. API_BIN: an API binary to run instead of building the release one.
+# `make cluster`: one origin, :8080 (CLUSTER_PORT), served by Debian's nginx with the site in deploy/nginx:
+# /api/... (and /docs, /openapi.json, /health) to CLUSTER_SIZE (3) release API processes on one PostgreSQL
+# (DATABASE_URL, default the local database todo_cluster, created when missing), everything else to
+# CLUSTER_WEB_SIZE (2) web app processes (frontend/server.mjs; 0: none). Ctrl-C stops everything.
+# API_BIN: an API binary to run instead of building the release one. Ports: CLUSTER_API_PORT (8001…),
+# CLUSTER_WEB_PORT (8011…), CLUSTER_METRICS_PORT (9101…).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/nginx.sh
 export CLUSTER_PORT="${CLUSTER_PORT:-8080}"
-export WEB_PORT="${WEB_PORT:-3000}"
-export NEXT_PUBLIC_API_URL="${NEXT_PUBLIC_API_URL:-http://localhost:$CLUSTER_PORT}"
-export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:$WEB_PORT,http://127.0.0.1:$WEB_PORT}"
+# The one public origin: the API's mailed links and its check of cookie-authenticated changes, CORS for
+# other clients, and the web processes' cookie name all follow it.
+export WEB_URL="${WEB_URL:-http://localhost:$CLUSTER_PORT,http://127.0.0.1:$CLUSTER_PORT}"
+export CORS_ORIGINS="${CORS_ORIGINS:-$WEB_URL}"
 if [ -z "${JWT_SECRET:-}" ]; then
   # Every process must sign with one key: made once for local use, like make run's.
   mkdir -p data
@@ -33,36 +36,10 @@ if [ -z "${API_BIN:-}" ]; then
   echo "==> building the API (cargo build --release)"
   cargo build --release --locked --manifest-path backend/Cargo.toml
 fi
-web=1
-[ "${CLUSTER_WEB:-1}" = 0 ] && web=0
-
-pids=()
-stop_all() {
-  trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap stop_all INT TERM EXIT
-
-set -m # each child in its own process group, so Ctrl-C handling stops all of its children too
-python3 scripts/cluster.py serve &
-pids+=($!)
-if [ $web = 1 ]; then
+if [ "${CLUSTER_WEB_SIZE:-2}" != 0 ]; then
   echo "==> preparing the web app (npm ci and next build on first run)"
-  bash frontend/scripts/web.sh &
-  pids+=($!)
+  bash frontend/scripts/ensure-deps.sh
+  bash frontend/scripts/build.sh
 fi
-set +m
 
-node_ok() { node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$1" 2>/dev/null; }
-for _ in $(seq 1 600); do
-  node_ok "http://127.0.0.1:$CLUSTER_PORT/health" && { [ $web = 0 ] || node_ok "http://127.0.0.1:$WEB_PORT/"; } && break
-  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "a process exited during start-up" >&2; exit 1; }; done
-  sleep 1
-done
-echo
-echo "  API (nginx)  http://localhost:$CLUSTER_PORT   (docs: http://localhost:$CLUSTER_PORT/docs)"
-[ $web = 1 ] && echo "  Web app      http://localhost:$WEB_PORT"
-echo "  Ctrl-C stops everything."
-echo
-wait -n "${pids[@]}" || true
+exec python3 scripts/cluster.py serve

@@ -2,15 +2,20 @@
 # `make run`: the whole system on a fresh machine. Builds the API (release) and the web app, starts the
 # API on :8000 (SQLite in ./data by default) and the web app on :3000, prints both URLs and stops both
 # on Ctrl-C. Every API variable (DATABASE_URL, JWT_SECRET, …) is honoured; see `make api ARGS=--help`.
+# Other ports: API_PORT=8100 WEB_PORT=3100 make run — everything that names the web app follows WEB_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export API_PORT="${API_PORT:-8000}"
 export WEB_PORT="${WEB_PORT:-3000}"
-export NEXT_PUBLIC_API_URL="${NEXT_PUBLIC_API_URL:-http://localhost:$API_PORT}"
-export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:$WEB_PORT,http://127.0.0.1:$WEB_PORT}"
-# The web server (server.mjs, on this machine) forwards the browser's calls to the API and names the
-# browser's address in X-Forwarded-For: the API believes that header from this peer only.
+# The web app's public origins, from its port (unless given): the API's mailed links use the first, its
+# check of cookie-authenticated changes and its CORS list all of them, and the web server names the
+# session cookie after them.
+export WEB_URL="${WEB_URL:-http://localhost:$WEB_PORT,http://127.0.0.1:$WEB_PORT}"
+export CORS_ORIGINS="${CORS_ORIGINS:-$WEB_URL}"
+# The browser reaches the API through the web server's /api/... (server.mjs streams it, naming the browser's
+# address in X-Forwarded-For): the API believes that header from this machine only.
 export TRUSTED_PROXIES="${TRUSTED_PROXIES:-127.0.0.1,::1}"
+export API_INTERNAL_URL="${API_INTERNAL_URL:-http://127.0.0.1:$API_PORT}"
 
 echo "==> building the API (cargo build --release)"
 cargo build --release --locked --manifest-path backend/Cargo.toml
@@ -45,7 +50,7 @@ for _ in $(seq 1 600); do
 done
 echo
 echo "  API      http://localhost:$API_PORT   (docs: http://localhost:$API_PORT/docs)"
-[ -f frontend/scripts/web.sh ] && echo "  Web app  http://localhost:$WEB_PORT"
+[ -f frontend/scripts/web.sh ] && echo "  Web app  ${WEB_URL%%,*}   (its /api/... is the API; mailed links point here)"
 echo "  Ctrl-C stops both."
 echo
 wait -n "${pids[@]}" || true

@@ -1,8 +1,6 @@
 import type { Metadata, Viewport } from "next";
-import { headers } from "next/headers";
 import { Navigation } from "@/components/Navigation";
 import { Providers } from "@/components/Providers";
-import { currentSession } from "@/lib/server/session";
 import { THEME_SCRIPT } from "@/lib/theme";
 import "./globals.css";
 
@@ -20,22 +18,23 @@ export const viewport: Viewport = {
   ],
 };
 
-export default async function RootLayout({ children }: { children: React.ReactNode }) {
-  // Reading the request makes every page render per request, which the nonce-based CSP set in proxy.ts
-  // needs: Next.js stamps the nonce on its own scripts, and we stamp it on the theme script.
-  const nonce = (await headers()).get("x-nonce") ?? undefined;
-  // The session from the HttpOnly cookie, read here on the server: the first HTML is already signed in.
-  const session = await currentSession();
+/**
+ * The same for every visitor and every request, so the public pages are built once and served as files.
+ * Who is signed in is learnt in the browser after loading (lib/auth/context.tsx), or from the protected
+ * page that rendered it. The theme script runs before first paint, allowed by its hash in both CSPs (the
+ * static pages' from scripts/csp-hashes.mjs, the protected pages' from proxy.ts).
+ */
+export default function RootLayout({ children }: { children: React.ReactNode }) {
   return (
     <html lang="en" data-theme="light" suppressHydrationWarning>
       <head>
-        <script nonce={nonce} dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
+        <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
       </head>
       <body>
         <a href="#main" className="skip-link">
           Skip to content
         </a>
-        <Providers session={session}>
+        <Providers>
           <Navigation />
           <main id="main" className="container main" tabIndex={-1}>
             {children}

@@ -4,7 +4,9 @@ import Link from "next/link";
 import { useAuth } from "@/lib/auth/context";
 
 export function LandingActions() {
-  const { isAuthenticated, user } = useAuth();
+  const { isAuthenticated, isLoading, user } = useAuth();
+  // Until the page knows who is signed in (it asks after loading), nothing that may turn out wrong.
+  if (isLoading) return <div className="hero-actions hero-actions-pending" aria-hidden="true" />;
   if (isAuthenticated) {
     return (
       <div className="hero-actions">

@@ -18,7 +18,7 @@ function NavLink({ href, children }: { href: string; children: React.ReactNode }
 }
 
 export function Navigation() {
-  const { user, isAuthenticated, logout } = useAuth();
+  const { user, isAuthenticated, isLoading, logout } = useAuth();
   const [signingOut, setSigningOut] = useState(false);
 
   async function onSignOut() {
@@ -48,7 +48,10 @@ export function Navigation() {
           </div>
         ) : null}
         <div className="nav-right">
-          {isAuthenticated && user ? (
+          {/* A public page is the same file for everyone: who is signed in shows once the page has asked. */}
+          {isLoading ? (
+            <span className="nav-pending" aria-hidden="true" />
+          ) : isAuthenticated && user ? (
             <>
               <span className="user-label" title={user.email} data-testid="nav-user">
                 {user.name || user.email}

@@ -4,7 +4,6 @@ import { useEffect } from "react";
 import toast, { Toaster, useToasterStore } from "react-hot-toast";
 import { AuthProvider } from "@/lib/auth/context";
 import { useRefreshUserOnFocus } from "@/lib/auth/refresh";
-import type { Session } from "@/lib/auth/storage";
 
 /**
  * At most one toast on screen: lib/notify.ts replaces its one toast, and a toast shown some other way
@@ -24,9 +23,9 @@ function RefreshUserOnFocus() {
   return null;
 }
 
-export function Providers({ session, children }: { session: Session; children: React.ReactNode }) {
+export function Providers({ children }: { children: React.ReactNode }) {
   return (
-    <AuthProvider initial={session}>
+    <AuthProvider>
       {children}
       <RefreshUserOnFocus />
       <OneToastAtATime />

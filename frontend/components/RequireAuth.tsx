@@ -8,20 +8,21 @@ import { currentPath, loginUrl } from "@/lib/navigation";
 
 /**
  * The one place that sends a visitor whose session ends to /login (the API client only reports a 401 to
- * the session store; another tab's sign-out and the expiry timer end it there too). The server has already
- * refused a signed-out visitor before rendering (lib/server/session.ts); this covers a session that ends
- * while the page is open.
+ * the session store; another tab's sign-out and the expiry timer end it there too). The web server has
+ * already refused a signed-out visitor before rendering (proxy.ts, lib/server/page-data.ts); this covers a
+ * session that ends while the page is open.
  */
 export function RequireAuth({ children }: { children: React.ReactNode }) {
-  const { isAuthenticated, endReason } = useAuth();
+  const { isAuthenticated, isLoading, endReason } = useAuth();
   const router = useRouter();
+  const signedOut = !isLoading && !isAuthenticated;
 
   useEffect(() => {
-    if (isAuthenticated) return;
+    if (!signedOut) return;
     // After "Sign out" there is nothing to come back to; otherwise return here after signing in.
     router.replace(endReason === "logout" ? "/login" : loginUrl(currentPath()));
-  }, [isAuthenticated, endReason, router]);
+  }, [signedOut, endReason, router]);
 
-  if (!isAuthenticated) return <PageLoader label="Redirecting to sign in…" />;
+  if (signedOut) return <PageLoader label="Redirecting to sign in…" />;
   return <>{children}</>;
 }

@@ -1,6 +1,7 @@
 // Sign-in and sign-up behaviour in the browser: backend messages, client-side checks, rejected and
 // expired stored tokens, `next` sanitising, keyboard-only use, throttling, theme, CSP.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import {
   JWT_SECRET,
   mintJwt,
@@ -256,28 +257,85 @@ test("unknown pages get the not-found page", async ({ newSession }) => {
   await context.close();
 });
 
-test("pages are served with a Content-Security-Policy that blocks injected scripts", async ({ newSession }) => {
+/**
+ * Loads `path` with markup injected into the HTML the server sent (as a stored or reflected XSS would put it
+ * there): an inline <script> and an inline event handler, both of which the page's CSP must refuse. The
+ * server's own headers are kept. Returns the response.
+ */
+async function loadWithInjectedScripts(page, path) {
+  const url = new URL(path, WEB_URL).href;
+  await page.route(url, async (route) => {
+    const answer = await route.fetch();
+    const html = (await answer.text()).replace(
+      "</body>",
+      '<script>window.__injectedScript = true</script><img alt="" src="data:," onerror="window.__injectedHandler = true"></body>',
+    );
+    await route.fulfill({ response: answer, body: html });
+  });
+  const refusals = [/inline script/i, /inline event handler/i].map((re) =>
+    page.waitForEvent("console", (msg) => /Content Security Policy/.test(msg.text()) && re.test(msg.text())),
+  );
+  const res = await page.goto(path);
+  await Promise.all(refusals); // the browser says so: no waiting for time
+  const ran = await page.evaluate(() => [window.__injectedScript === true, window.__injectedHandler === true]);
+  assert.deepEqual(ran, [false, false], "an injected inline script or handler ran");
+  await page.unroute(url);
+  return res;
+}
+
+/** The CSP's script-src: only this origin's files besides what `sources` allows; never unsafe-inline/eval. */
+function scriptSrc(csp) {
+  const directive = csp.match(/script-src[^;]*/)?.[0] ?? "";
+  assert.doesNotMatch(directive, /unsafe-inline|unsafe-eval/, directive);
+  assert.match(csp, /connect-src 'self'(;|$)/); // the browser talks to this origin only
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.match(csp, /object-src 'none'/);
+  assert.match(csp, /base-uri 'self'/);
+  return directive;
+}
+
+test("a public page, built once, carries a hash CSP that blocks injected scripts", async ({ newSession }) => {
   const { context, page, guard } = await newSession();
   guard.allow(/Content Security Policy/);
   const res = await page.goto("/login");
   const csp = res.headers()["content-security-policy"] ?? "";
-  assert.match(csp, /script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
-  assert.doesNotMatch(csp.match(/script-src[^;]*/)[0], /unsafe-inline|unsafe-eval/);
-  // The browser talks to this origin only (the web server forwards /api/... to the API).
-  assert.match(csp, /connect-src 'self'(;|$)/);
-  assert.match(csp, /frame-ancestors 'none'/);
+  const directive = scriptSrc(csp);
+  assert.doesNotMatch(directive, /nonce-|strict-dynamic/, "a page served to everyone carries no nonce");
+  // Every inline script of the page as served is allowed by its own hash, and nothing else inline is.
+  const html = await res.text();
+  const inline = [...html.matchAll(/<script(\s[^>]*)?>([\s\S]*?)<\/script>/g)]
+    .filter((m) => !/\ssrc=/.test(m[1] ?? ""))
+    .map((m) => `'sha256-${createHash("sha256").update(m[2]).digest("base64")}'`);
+  assert.ok(inline.length > 0);
+  const allowed = directive.split(" ").filter((s) => s.startsWith("'sha256-"));
+  assert.deepEqual([...new Set(inline)].sort(), [...allowed].sort());
   assert.equal(res.headers()["x-frame-options"], "DENY");
   assert.equal(res.headers()["x-content-type-options"], "nosniff");
+  // The page's own scripts ran (the theme before paint, the app after it).
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
-  // Injected markup cannot run code: its inline event handler is refused (wait for the browser to say so)
-  const refusal = page.waitForEvent("console", (msg) => /inline event handler/i.test(msg.text()));
-  await page.evaluate(() => {
-    const div = document.createElement("div");
-    div.innerHTML = '<img alt="" src="data:," onerror="window.__injected = true">';
-    document.body.appendChild(div);
-  });
-  await refusal;
-  assert.equal(await page.evaluate(() => window.__injected === true), false, "an injected inline handler ran");
+  assert.match((await page.locator("html").getAttribute("data-theme")) ?? "", /^(light|dark)$/);
+  await loadWithInjectedScripts(page, "/login");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor(); // and still runs
+  guard.assertClean();
+  await context.close();
+});
+
+test("a protected page, rendered per request, carries a nonce CSP that blocks injected scripts", async ({ newSession }) => {
+  const { context, page, guard } = await newSession();
+  guard.allow(/Content Security Policy/);
+  const { access_token: token } = await registerViaApi(uniqueEmail("csp"));
+  await seedSession(context, token);
+  const first = await page.goto("/tasks");
+  const directive = scriptSrc(first.headers()["content-security-policy"] ?? "");
+  const nonce = directive.match(/'nonce-([A-Za-z0-9+/=]+)'/)?.[1];
+  assert.ok(nonce, directive);
+  assert.match(directive, /'strict-dynamic'/);
+  // the root layout's theme script, the same on every page, by its hash
+  assert.match(directive, /'sha256-[A-Za-z0-9+/=]+'/);
+  await page.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
+  const again = await loadWithInjectedScripts(page, "/tasks");
+  assert.ok(!(again.headers()["content-security-policy"] ?? "").includes(nonce), "a fresh nonce per request");
+  await page.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor(); // the page's own scripts still run
   guard.assertClean();
   await context.close();
 });

@@ -342,3 +342,63 @@ test("through the web app, throttling keys on each browser's own address, which 
     await proxyB.stop();
   }
 });
+
+test("a session ended on another device sends every tab of this browser to /login, saying why", async ({ newSession }) => {
+  const email = uniqueEmail("ended");
+  await registerViaApi(email);
+  const a = await newSession(); // the browser whose session is ended elsewhere, with two tabs
+  const b = await newSession({ colorScheme: "dark" }); // the other device, which ends it
+  a.guard.allow(FAILED(401));
+  for (const s of [a, b]) {
+    await signIn(s.page, email);
+    await waitForPath(s.page, "/tasks");
+  }
+  const tab2 = await a.newPage();
+  await tab2.goto("/account");
+  await tab2.getByRole("heading", { level: 1, name: "Account" }).waitFor();
+  // the sign-in page's own notice (not a toast: those are outside <main>)
+  const notice = (page) =>
+    page.getByRole("main").getByRole("status").filter({ hasText: "You were signed out on another device" });
+  const signedOutHeader = (page) =>
+    page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" }).waitFor();
+
+  // B ends A's session from its sessions list.
+  const endOther = async () => {
+    await b.page.goto("/account");
+    const others = b.page.getByTestId("sessions").locator("[data-testid=session]:not([data-current])");
+    await others.first().waitFor();
+    await others.first().getByRole("button", { name: "Sign out Chrome on Linux" }).click();
+    await toast(b.page, "Signed out Chrome on Linux").waitFor();
+  };
+  // Only this browser's session and the registration's (from node) are left to end: A's is the newest other.
+  await endOther();
+  assert.equal((await api("/api/auth/me", { token: await storedToken(a.page) })).status, 401);
+
+  // A, in the tab it was using, goes to its account: straight to /login, told why, signed out in the header
+  // — and so is the other tab, without a reload.
+  await a.page.bringToFront();
+  await a.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Account" }).click();
+  await waitForPath(a.page, "/login?next=/account");
+  await notice(a.page).waitFor();
+  await signedOutHeader(a.page);
+  await waitForPath(tab2, "/login?next=/account");
+  await notice(tab2).waitFor();
+  await signedOutHeader(tab2);
+  assert.equal(await storedToken(a.page), null, "the dead cookie is gone");
+
+  // Signed in again (both tabs follow), ended again: adding a task is what finds out this time.
+  await signIn(a.page, email, PASSWORD, { path: null });
+  await waitForPath(a.page, "/account");
+  await a.page.goto("/tasks");
+  await a.page.getByRole("heading", { level: 1, name: "Your tasks" }).waitFor();
+  await endOther();
+  const form = a.page.getByRole("region", { name: "Add a task" });
+  await form.getByLabel("Title").fill("after the end");
+  await form.getByRole("button", { name: "Add task" }).click();
+  await waitForPath(a.page, "/login?next=/tasks");
+  await notice(a.page).waitFor();
+  await signedOutHeader(a.page);
+  assert.equal(await a.page.getByText("Token has been revoked").count(), 0, "no raw API message");
+  await waitForPath(tab2, "/login?next=/account");
+  await notice(tab2).waitFor();
+});

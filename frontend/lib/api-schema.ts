@@ -342,6 +342,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is signed in, if anyone, and until when.
+         * @description The browser's session cookie, or a bearer header (which wins). Never a 401: a page asks this on load to
+         *     learn whether anyone is signed in; a cookie the API refuses is cleared by the answer.
+         */
+        get: operations["current_session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/sessions": {
         parameters: {
             query?: never;
@@ -503,6 +524,16 @@ export interface components {
         ChangePasswordRequest: {
             current_password: string;
             new_password: string;
+        };
+        /** @description `GET /api/auth/session`'s answer. */
+        CurrentSessionResponse: {
+            /**
+             * Format: date-time
+             * @description When the session ends (RFC 3339 UTC), or null with no user.
+             * @example 2026-11-27T11:36:54Z
+             */
+            expires_at: string | null;
+            user: null | components["schemas"]["UserResponse"];
         };
         /** @description `{"detail": "..."}`: every error except 422. */
         ErrorResponse: {
@@ -1691,6 +1722,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Database or hashing capacity unavailable */
+            503: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    current_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session, or user null when there is none */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrentSessionResponse"];
                 };
             };
             /** @description Database or hashing capacity unavailable */

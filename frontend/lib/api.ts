@@ -1,11 +1,13 @@
 // The only module of the browser's code that calls fetch(). Every request goes to this web app's own
-// `/api/...` (the web server forwards it to the API with the session cookie's token: lib/server/bff.ts),
-// turns every failure into an ApiError with a message a person can read, and reports a 401 as the end of
+// `/api/...` (routed by path to the API, which reads the HttpOnly session cookie itself: README "Web
+// sessions") with `X-Session: cookie`, so an answer that signs in sets the cookie instead of showing a token.
+// It turns every failure into an ApiError with a message a person can read, and reports a 401 as the end of
 // the session (RequireAuth then takes the visitor to /login: the one place that does).
-import { clearSession } from "@/lib/auth/storage";
+import { clearSession, type EndReason } from "@/lib/auth/storage";
 import { formatWait } from "@/lib/format";
 import type {
   ChangePasswordRequest,
+  CurrentSessionResponse,
   LinkTokenRequest,
   LoginRequest,
   RecoveryCodesResponse,
@@ -39,6 +41,8 @@ export class ApiError extends Error {
   readonly retryAfter: number | null;
   /** The message without its "Try again in …" sentence (a countdown says that part live). */
   readonly reason: string;
+  /** The API's own `detail`, as it came. */
+  readonly detail: unknown;
 
   constructor(
     status: number,
@@ -46,6 +50,7 @@ export class ApiError extends Error {
     fieldErrors: Record<string, string> = {},
     mfaToken: string | null = null,
     wait: { retryAfter: number; reason: string } | null = null,
+    detail: unknown = undefined,
   ) {
     super(message);
     this.name = "ApiError";
@@ -54,10 +59,22 @@ export class ApiError extends Error {
     this.mfaToken = mfaToken;
     this.retryAfter = wait?.retryAfter ?? null;
     this.reason = wait?.reason ?? message;
+    this.detail = detail;
   }
 }
 
 export const UNREACHABLE_MESSAGE = "Cannot reach the server. Check your connection and try again.";
+
+/** Why a session the API refused has ended, as a person reads it (the /login page shows the same). */
+export const SESSION_ENDED_MESSAGES: Record<Exclude<EndReason, "logout" | null>, string> = {
+  unauthorized: "You were signed out on another device. Please sign in again.",
+  expired: "Your session has expired. Please sign in again.",
+};
+
+/** The API's 401 detail says which: "Token has expired", or the session was ended (or the token refused). */
+function endReasonOf(detail: unknown): "expired" | "unauthorized" {
+  return detail === "Token has expired" ? "expired" : "unauthorized";
+}
 
 const FIELD_LABELS: Record<string, string> = {
   email: "Email",
@@ -156,7 +173,7 @@ async function toApiError(res: Response): Promise<ApiError> {
     }
   }
   const mfaToken = body && typeof body === "object" ? (body as { mfa_token?: unknown }).mfa_token : undefined;
-  return new ApiError(res.status, message, fieldErrors, typeof mfaToken === "string" ? mfaToken : null, wait);
+  return new ApiError(res.status, message, fieldErrors, typeof mfaToken === "string" ? mfaToken : null, wait, detail);
 }
 
 export interface RequestOptions {
@@ -169,7 +186,9 @@ export interface RequestOptions {
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const { method = "GET", body, auth = true, signal } = options;
-  const headers: Record<string, string> = { Accept: "application/json" };
+  // The API reads the session from the cookie; this header asks for cookie mode on every call (sign-ins
+  // included, which have no cookie yet), so no answer ever carries a token to this page.
+  const headers: Record<string, string> = { Accept: "application/json", "X-Session": "cookie" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
 
   let res: Response;
@@ -189,7 +208,12 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 
   if (!res.ok) {
     const error = await toApiError(res);
-    if (res.status === 401 && auth) clearSession("unauthorized");
+    if (res.status === 401 && auth) {
+      // The session is over (ended on another device, expired): every tab goes to /login and says why.
+      const reason = endReasonOf(error.detail);
+      clearSession(reason);
+      throw new ApiError(401, SESSION_ENDED_MESSAGES[reason]);
+    }
     throw error;
   }
   if (res.status === 204) return undefined as T;
@@ -204,14 +228,26 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 
 // ---- Auth ----------------------------------------------------------------------------------------
 
+/** Who is signed in (the cookie, read by the API) and until when. */
+export interface CurrentSession {
+  user: User | null;
+  /** ms since the epoch, or null with no user. */
+  expiresAt: number | null;
+}
+
 export const authApi = {
+  /** Who this browser's cookie signs in, if anyone (never a 401: nobody is `user: null`). */
+  session: async (signal?: AbortSignal): Promise<CurrentSession> => {
+    const res = await request<CurrentSessionResponse>("/api/auth/session", { auth: false, signal });
+    return { user: res.user, expiresAt: (res.expires_at && Date.parse(res.expires_at)) || null };
+  },
   login: (data: LoginRequest) => request<SignedIn>("/api/auth/login", { method: "POST", body: data, auth: false }),
   /** Second step of a two-factor sign-in: the login's mfa_token and a code (or a recovery code). */
   loginTwoFactor: (mfaToken: string, code: string) =>
     request<SignedIn>("/api/auth/login/2fa", { method: "POST", body: { mfa_token: mfaToken, code }, auth: false }),
   register: (data: RegisterRequest) =>
     request<SignedIn>("/api/auth/register", { method: "POST", body: data, auth: false }),
-  /** Ends this session (the web server clears the cookie). A 401 means it had already ended. */
+  /** Ends this session (the API clears the cookie). A 401 means it had already ended. */
   logout: () => request<void>("/api/auth/logout", { method: "POST", auth: false }),
   logoutAll: () => request<LogoutAllResponse>("/api/auth/logout-all", { method: "POST" }),
   /** The signed-in user as the API knows it now (a tab that regains focus refreshes with it). */

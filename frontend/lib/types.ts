@@ -1,6 +1,6 @@
 // Shapes exactly as the API sends them (snake_case): generated from the API's OpenAPI document
 // (lib/api-schema.ts, `npm run gen:api`), never typed again here. Only what the document cannot know is
-// written below: the web server's own answers (SignedIn) and the list's status filter.
+// written below: a sign-in's answer in cookie mode (SignedIn) and the list's status filter.
 
 import type { components } from "./api-schema";
 
@@ -10,7 +10,7 @@ export type User = Schemas["UserResponse"];
 
 export type MessageResponse = Schemas["MessageResponse"];
 
-/** A sign-in as the browser sees it through the web app: the token stays in the web server's cookie. */
+/** A sign-in as the web app's client sees it (`X-Session: cookie`): the token went into the HttpOnly cookie. */
 export interface SignedIn {
   token_type: "bearer";
   user: User;
@@ -21,6 +21,9 @@ export interface SignedIn {
 }
 
 export type SessionInfo = Schemas["SessionResponse"];
+
+/** `GET /api/auth/session`: who the cookie signs in, if anyone. */
+export type CurrentSessionResponse = Schemas["CurrentSessionResponse"];
 
 export type SessionListResponse = Schemas["SessionListResponse"];
 

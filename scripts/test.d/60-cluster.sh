@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cluster: nginx -t on deploy/nginx, then 3 API processes on one PostgreSQL behind nginx (fresh start, sign-out, throttling, outbox delivered once over SMTP, rolling restart, SIGKILL)
+# cluster: nginx -t on deploy/nginx, then 3 API processes on one PostgreSQL and 2 web processes behind nginx (fresh start, sign-out, throttling, outbox delivered once over SMTP, one origin for pages and /api, rolling restarts of both, SIGKILL)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/nginx.sh
@@ -25,6 +25,9 @@ if [ -z "${API_BIN:-}" ]; then
   cargo build --release --locked --manifest-path backend/Cargo.toml
   export API_BIN="$PWD/backend/target/release/todo-auth-api"
 fi
+# The web processes serve the production build (done by the frontend stage; rebuilt here only when stale).
+bash frontend/scripts/ensure-deps.sh
+bash frontend/scripts/build.sh
 if command -v systemd-analyze >/dev/null 2>&1; then
   # The unit as shipped, with ExecStart pointed at this build (verify checks that the binary exists).
   unit_dir="$(mktemp -d)"

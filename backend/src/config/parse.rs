@@ -220,7 +220,12 @@ fn web_urls(raw: &str) -> Result<(String, Vec<String>), ConfigError> {
         if uri.host().is_none_or(str::is_empty) || authority.as_str().contains('@') {
             return Err(invalid("WEB_URL", entry, "must name a host (and no user)"));
         }
-        let origin = format!("{scheme}://{}", authority.as_str().to_ascii_lowercase());
+        // As a browser serializes an origin: lower-case host, the scheme's default port left out.
+        let host = uri.host().unwrap_or_default().to_ascii_lowercase();
+        let origin = match uri.port_u16().filter(|&p| !matches!((scheme, p), ("http", 80) | ("https", 443))) {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
+        };
         if !origins.contains(&origin) {
             origins.push(origin);
         }
@@ -362,6 +367,13 @@ mod tests {
         .unwrap();
         assert_eq!(s.mail.web_url, "https://App.Example.com");
         assert_eq!(s.mail.web_origins, ["https://app.example.com", "http://localhost:3000"]);
+        let ports = Settings::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("WEB_URL", "http://localhost:3100/app/, http://WWW.Example.test:80, https://x.test:443"),
+        ]))
+        .unwrap();
+        assert_eq!(ports.mail.web_url, "http://localhost:3100/app");
+        assert_eq!(ports.mail.web_origins, ["http://localhost:3100", "http://www.example.test", "https://x.test"]);
         for bad in ["localhost:3000", "ftp://x", "https://x/?q=1", ",", "https://u@x"] {
             let err = Settings::from_vars(&vars(&[("JWT_SECRET", SECRET), ("WEB_URL", bad)])).err();
             assert!(err.is_some_and(|e| e.0.contains("WEB_URL")), "{bad:?} was accepted");

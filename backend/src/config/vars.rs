@@ -47,7 +47,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "SHUTDOWN_GRACE_SECONDS", default: "20", help: "on SIGINT/SIGTERM, in-flight requests get this long to finish" },
     Variable { name: "SMTP_URL", default: "", help: "smtp://[user:pass@]host:port (STARTTLS when offered; ?tls=required to insist) or smtps://host:port. Unset: mail is written as .eml files beside the SQLite file and each link is logged (local development only)" },
     Variable { name: "MAIL_FROM", default: "Todo <no-reply@localhost>", help: "the From of every mail" },
-    Variable { name: "WEB_URL", default: "http://localhost:3000", help: "the web app's public base URL; links in mail are {WEB_URL}/<page>?token=… (never built from a request's Host)" },
+    Variable { name: "WEB_URL", default: "http://localhost:3000", help: "the web app's public base URL, or a comma list of them: links in mail are {first entry}/<page>?token=… (never built from a request's Host); every entry's origin may make cookie-authenticated changes (the browser's session cookie, see http/web_session.rs), and https:// in any entry makes that cookie Secure and __Host- named" },
     Variable { name: "PASSWORD_RESET_TTL_MINUTES", default: "60", help: "how long a password reset link works" },
     Variable { name: "EMAIL_VERIFICATION_TTL_HOURS", default: "48", help: "how long an email verification (or email change) link works" },
     Variable { name: "REQUIRE_VERIFIED_EMAIL", default: "false", help: "true: an unverified user's login answers 403" },

@@ -1,7 +1,8 @@
 //! The HTTP layer: the router ([`app`]) with its cross-cutting layers, the routes and their OpenAPI document
 //! (`routes/`), the extractors that say who is asking and from where (`extract.rs`), request bodies and their
-//! validation (`schemas.rs`, `validate.rs`), the answers many routes share (`responses.rs`), the metrics
-//! listener (`metrics.rs`) and the connection loop (`server.rs`). Below it: the flows (`crate::flows`).
+//! validation (`schemas.rs`, `validate.rs`), the answers many routes share (`responses.rs`), the browser's
+//! session cookie (`web_session.rs`), the metrics listener (`metrics.rs`) and the connection loop
+//! (`server.rs`). Below it: the flows (`crate::flows`).
 
 pub mod extract;
 pub mod metrics;
@@ -10,6 +11,7 @@ pub mod routes;
 pub mod schemas;
 pub mod server;
 pub mod validate;
+pub mod web_session;
 
 use std::time::Duration;
 
@@ -48,7 +50,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The cross-cutting layers, outermost first: security headers, panic → 500, request log, CORS, timeout,
-/// body limit. Public so tests can wrap a deliberately panicking route in exactly these.
+/// the browser's session cookie (web_session.rs), body limit. Public so tests can wrap a deliberately
+/// panicking route in exactly these.
 pub fn with_middleware(router: Router, settings: &Settings) -> Router {
     let router = router.layer(
         ServiceBuilder::new()
@@ -76,6 +79,7 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
             .layer(middleware::from_fn_with_state(settings.max_header_bytes, head_limit))
             .layer(cors(&settings.cors_origins))
             .layer(middleware::from_fn_with_state(settings.request_timeout, request_timeout))
+            .layer(middleware::from_fn_with_state(web_session::WebSession::new(settings), web_session::layer))
             .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
     );
     // Counted and timed (METRICS_ADDR set) around all of the above: the panic handler's 500 and the

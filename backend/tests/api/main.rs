@@ -26,3 +26,4 @@ mod timing;
 mod tokens;
 mod two_factor;
 mod verified_only;
+mod web_session;

@@ -1,9 +1,8 @@
 import { RequireAuth } from "@/components/RequireAuth";
-import { requireSession } from "@/lib/server/session";
 
 export const metadata = { title: "Account" };
 
-export default async function AccountLayout({ children }: { children: React.ReactNode }) {
-  await requireSession("/account");
+/** Signed-out visitors never get here (proxy.ts, lib/server/page-data.ts); RequireAuth covers a session ending while the page is open. */
+export default function AccountLayout({ children }: { children: React.ReactNode }) {
   return <RequireAuth>{children}</RequireAuth>;
 }

@@ -1,9 +1,8 @@
 import { RequireAuth } from "@/components/RequireAuth";
-import { requireSession } from "@/lib/server/session";
 
 export const metadata = { title: "Your tasks" };
 
-export default async function TasksLayout({ children }: { children: React.ReactNode }) {
-  await requireSession("/tasks");
+/** Signed-out visitors never get here (proxy.ts, lib/server/page-data.ts); RequireAuth covers a session ending while the page is open. */
+export default function TasksLayout({ children }: { children: React.ReactNode }) {
   return <RequireAuth>{children}</RequireAuth>;
 }

@@ -1,14 +1,15 @@
 "use client";
 
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useSyncExternalStore } from "react";
 import toast from "react-hot-toast";
 import { authApi } from "@/lib/api";
 import {
   clearSession,
   getSession,
-  initSession,
+  learnSession,
   saveSession,
   subscribe,
+  UNKNOWN,
   type EndReason,
   type Session,
 } from "@/lib/auth/storage";
@@ -18,7 +19,9 @@ import type { RegisterRequest, SignedIn, User } from "@/lib/types";
 export interface AuthContextValue {
   user: User | null;
   isAuthenticated: boolean;
-  /** Why this tab's session ended (null: never signed in here, or ended in another tab). */
+  /** True until this page knows whether anyone is signed in (a public page asks the API after it loads). */
+  isLoading: boolean;
+  /** Why this tab's session ended (null: never signed in here, or signed out in another tab). */
   endReason: EndReason;
   /** Signs in; for a two-factor user throws the API's 403 as an ApiError carrying `mfaToken`. */
   login: (email: string, password: string) => Promise<User>;
@@ -29,11 +32,19 @@ export interface AuthContextValue {
   logout: () => Promise<void>;
   /** Ends every session of the user, then this one. */
   logoutAll: () => Promise<void>;
-  /** Changes the password; the web server keeps the fresh session in its cookie. */
+  /** Changes the password; the API puts the fresh session in the cookie. */
   changePassword: (currentPassword: string, newPassword: string) => Promise<void>;
+  /**
+   * Asks the API whether this tab's session still holds (and refreshes the user). One ended elsewhere ends
+   * here too, in every tab, with the reason.
+   */
+  refresh: () => Promise<void>;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
+
+/** A protected page rendered on the server says who it was rendered for (see PageSession). */
+const PageSessionContext = createContext<Session | null>(null);
 
 /** setTimeout's delay is a 32-bit int; longer waits are re-armed. */
 const MAX_TIMEOUT = 2_147_483_647;
@@ -43,15 +54,28 @@ function signedIn(res: SignedIn): User {
   return res.user;
 }
 
-/** `initial`: the session the server read from the cookie for this page (root layout). */
-export function AuthProvider({ initial, children }: { initial: Session; children: React.ReactNode }) {
-  // Taken before the first client render, so hydration and the store agree; on the server the props are used.
-  useState(() => {
-    if (typeof window !== "undefined") initSession(initial);
-    return null;
-  });
-  const session = useSyncExternalStore(subscribe, getSession, () => initial);
+/**
+ * The session of this tab. The root layout is the same for everyone (public pages are static files), so
+ * the first render does not know who is signed in: unless a protected page said so (PageSession), the
+ * provider asks the API once after the page loads.
+ */
+export function AuthProvider({ children }: { children: React.ReactNode }) {
+  const session = useSyncExternalStore(subscribe, getSession, () => UNKNOWN);
   const expiresAt = session.expiresAt;
+
+  // The first look: who the cookie signs in (children's effects ran first, so a PageSession has spoken).
+  useEffect(() => {
+    if (getSession().known) return;
+    const controller = new AbortController();
+    authApi
+      .session(controller.signal)
+      .then(({ user, expiresAt: until }) => learnSession(user, until))
+      .catch(() => {
+        // The API is away: shown signed out (nothing protected is on a public page); a reload asks again.
+        if (!controller.signal.aborted) learnSession(null, null);
+      });
+    return () => controller.abort();
+  }, []);
 
   // Sign out here when the session's time is up (the cookie expires with it).
   useEffect(() => {
@@ -107,10 +131,18 @@ export function AuthProvider({ initial, children }: { initial: Session; children
     signedIn(await authApi.changePassword({ current_password: currentPassword, new_password: newPassword }));
   }, []);
 
+  const refresh = useCallback(async () => {
+    const { user, expiresAt: until } = await authApi.session();
+    if (user) learnSession(user, until);
+    else if (getSession().user) clearSession("unauthorized");
+    else learnSession(null, null);
+  }, []);
+
   const value = useMemo<AuthContextValue>(
     () => ({
       user: session.user,
       isAuthenticated: !!session.user,
+      isLoading: !session.known,
       endReason: session.endReason,
       login,
       loginWithCode,
@@ -118,15 +150,33 @@ export function AuthProvider({ initial, children }: { initial: Session; children
       logout,
       logoutAll,
       changePassword,
+      refresh,
     }),
-    [session, login, loginWithCode, register, logout, logoutAll, changePassword],
+    [session, login, loginWithCode, register, logout, logoutAll, changePassword, refresh],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 
+/**
+ * Wraps a protected page rendered on the server for a signed-in visitor (the page's one API call told who):
+ * its components see that user from the first HTML on, and this tab learns the session without asking.
+ */
+export function PageSession({ session, children }: { session: Session; children: React.ReactNode }) {
+  const { user, expiresAt } = session;
+  useEffect(() => {
+    learnSession(user, expiresAt);
+  }, [user, expiresAt]);
+  return <PageSessionContext.Provider value={session}>{children}</PageSessionContext.Provider>;
+}
+
 export function useAuth(): AuthContextValue {
   const ctx = useContext(AuthContext);
+  const page = useContext(PageSessionContext);
   if (!ctx) throw new Error("useAuth must be used within an AuthProvider");
+  // Rendering on the server, or hydrating, before the tab's store knows: the page's own session.
+  if (ctx.isLoading && page?.user) {
+    return { ...ctx, user: page.user, isAuthenticated: true, isLoading: false };
+  }
   return ctx;
 }

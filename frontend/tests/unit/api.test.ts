@@ -30,14 +30,21 @@ async function caught(promise: Promise<unknown>): Promise<ApiError> {
 }
 
 describe("request", () => {
-  it("calls this web app's own /api/... with the session cookie and no Authorization header", async () => {
+  it("calls this web app's own /api/... with the session cookie, in cookie mode, and no Authorization header", async () => {
     saveSession(user, null);
     const fetchMock = mockFetch(() => jsonResponse(200, { tasks: [], total: 0 }));
     await tasksApi.list("pending");
     const [url, init] = fetchMock.mock.calls[0]!;
     expect(url).toBe("/api/tasks?status=pending");
     expect(init.credentials).toBe("same-origin");
+    expect(headerOf(init, "X-Session")).toBe("cookie");
     expect(headerOf(init, "Authorization")).toBeUndefined();
+  });
+
+  it("asks for cookie mode on sign-ins too, which have no cookie yet", async () => {
+    const fetchMock = mockFetch(() => jsonResponse(200, { token_type: "bearer", user, expires_at: "2026-01-01T00:00:00Z" }));
+    await authApi.login({ email: "ada@example.com", password: "pw" });
+    expect(headerOf(fetchMock.mock.calls[0]![1], "X-Session")).toBe("cookie");
   });
 
   it("sends JSON bodies", async () => {
@@ -77,14 +84,23 @@ describe("request", () => {
 });
 
 describe("401 handling", () => {
-  it("ends the session in the store (and leaves navigation to RequireAuth)", async () => {
+  it("ends the session in the store, saying why in words (and leaves navigation to RequireAuth)", async () => {
     saveSession(user, null);
     const before = window.location.href;
-    mockFetch(() => jsonResponse(401, { detail: "Token has expired" }, { "WWW-Authenticate": "Bearer" }));
+    mockFetch(() => jsonResponse(401, { detail: "Token has been revoked" }, { "WWW-Authenticate": "Bearer" }));
     const err = await caught(tasksApi.list());
     expect(err.status).toBe(401);
+    expect(err.message).toBe("You were signed out on another device. Please sign in again.");
     expect(getSession()).toMatchObject({ user: null, endReason: "unauthorized" });
     expect(window.location.href).toBe(before);
+  });
+
+  it("a token that ran out ends the session as expired", async () => {
+    saveSession(user, null);
+    mockFetch(() => jsonResponse(401, { detail: "Token has expired" }, { "WWW-Authenticate": "Bearer" }));
+    const err = await caught(tasksApi.create({ title: "x", description: null }));
+    expect(err.message).toBe("Your session has expired. Please sign in again.");
+    expect(getSession()).toMatchObject({ user: null, endReason: "expired" });
   });
 
   it("does not end anything when a wrong password is rejected", async () => {

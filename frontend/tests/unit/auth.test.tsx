@@ -1,9 +1,10 @@
 import { act, cleanup, render, renderHook, screen, waitFor } from "@testing-library/react";
 import { useEffect } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { AuthProvider, useAuth, type AuthContextValue } from "@/lib/auth/context";
-import { getSession, resetSessionStoreForTests, SIGNED_OUT, type Session } from "@/lib/auth/storage";
-import { jsonResponse, mockFetch, user } from "./helpers";
+import { AuthProvider, PageSession, useAuth, type AuthContextValue } from "@/lib/auth/context";
+import { getSession, learnSession, resetSessionStoreForTests } from "@/lib/auth/storage";
+import type { User } from "@/lib/types";
+import { headerOf, jsonResponse, mockFetch, user } from "./helpers";
 
 const router = { replace: vi.fn(), push: vi.fn(), refresh: vi.fn(), back: vi.fn(), forward: vi.fn(), prefetch: vi.fn() };
 vi.mock("next/navigation", () => ({ useRouter: () => router }));
@@ -16,12 +17,15 @@ function Probe() {
   useEffect(() => {
     latest = auth;
   });
-  return <p data-testid="state">{auth.isAuthenticated ? `in:${auth.user?.name}` : `out:${auth.endReason}`}</p>;
+  const text = auth.isLoading ? "loading" : auth.isAuthenticated ? `in:${auth.user?.name}` : `out:${auth.endReason}`;
+  return <p data-testid="state">{text}</p>;
 }
 
-function renderAuth(initial: Session = SIGNED_OUT) {
+/** The provider over a tab that already knows its session (signed out when `who` is null): no first look. */
+function renderAuth(who: User | null = null, expiresAt: number | null = null) {
+  learnSession(who, expiresAt);
   return render(
-    <AuthProvider initial={initial}>
+    <AuthProvider>
       <Probe />
     </AuthProvider>,
   );
@@ -55,17 +59,66 @@ describe("useAuth", () => {
   });
 });
 
-describe("the session the server rendered", () => {
-  it("is used as is, without a request", () => {
+describe("learning who is signed in", () => {
+  it("a page's first look asks the API once, with the cookie, and learns the user and the expiry", async () => {
+    const until = inAnHour();
+    const fetchMock = mockFetch(() => jsonResponse(200, { user, expires_at: until }));
+    render(
+      <AuthProvider>
+        <Probe />
+      </AuthProvider>,
+    );
+    expect(state()).toBe("loading");
+    await waitFor(() => expect(state()).toBe("in:Ada"));
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    const [url, init] = fetchMock.mock.calls[0]!;
+    expect(url).toBe("/api/auth/session");
+    expect(init.credentials).toBe("same-origin");
+    expect(headerOf(init, "X-Session")).toBe("cookie");
+    expect(getSession().expiresAt).toBe(Date.parse(until));
+  });
+
+  it("nobody signed in is signed out, with no reason to tell", async () => {
+    mockFetch(() => jsonResponse(200, { user: null, expires_at: null }));
+    render(
+      <AuthProvider>
+        <Probe />
+      </AuthProvider>,
+    );
+    await waitFor(() => expect(state()).toBe("out:null"));
+  });
+
+  it("an API that cannot be reached shows the page signed out", async () => {
+    mockFetch(() => Promise.reject(new TypeError("Failed to fetch")));
+    render(
+      <AuthProvider>
+        <Probe />
+      </AuthProvider>,
+    );
+    await waitFor(() => expect(state()).toBe("out:null"));
+  });
+
+  it("a protected page's own session is used from the first render, without a request", async () => {
     const fetchMock = mockFetch(() => jsonResponse(500, {}));
-    renderAuth({ user, expiresAt: Date.now() + 60_000, endReason: null });
+    render(
+      <AuthProvider>
+        <PageSession session={{ user, expiresAt: Date.now() + 60_000, endReason: null, known: true }}>
+          <Probe />
+        </PageSession>
+      </AuthProvider>,
+    );
     expect(state()).toBe("in:Ada");
+    await waitFor(() => expect(getSession().user).toEqual(user));
     expect(fetchMock).not.toHaveBeenCalled();
   });
 
-  it("signed out stays signed out", () => {
-    renderAuth();
-    expect(state()).toBe("out:null");
+  it("a session this tab believed in, refused on a second look, ends with the reason", async () => {
+    mockFetch(() => jsonResponse(200, { user: null, expires_at: null }));
+    renderAuth(user);
+    await act(async () => {
+      await latest.refresh();
+    });
+    expect(state()).toBe("out:unauthorized");
   });
 });
 
@@ -73,6 +126,7 @@ describe("signing in and out", () => {
   it("login keeps the user but no token anywhere a script can read", async () => {
     const fetchMock = mockFetch(() => jsonResponse(200, { token_type: "bearer", user, expires_at: inAnHour() }));
     renderAuth();
+    expect(state()).toBe("out:null");
     await act(async () => {
       await latest.login(" ada@example.com ", "pw");
     });
@@ -95,7 +149,7 @@ describe("signing in and out", () => {
 
   it("logout asks the server, then signs out here even when the server is away", async () => {
     mockFetch(() => Promise.reject(new TypeError("Failed to fetch")));
-    renderAuth({ user, expiresAt: null, endReason: null });
+    renderAuth(user);
     await act(async () => {
       await latest.logout();
     });
@@ -104,7 +158,7 @@ describe("signing in and out", () => {
 
   it("a failed password change keeps the session", async () => {
     mockFetch(() => jsonResponse(400, { detail: "Current password is incorrect" }));
-    renderAuth({ user, expiresAt: null, endReason: null });
+    renderAuth(user);
     await act(async () => {
       await expect(latest.changePassword("wrong", "new-password-1")).rejects.toThrow("Current password is incorrect");
     });
@@ -113,19 +167,29 @@ describe("signing in and out", () => {
 
   it("a 401 from any request ends the session with the reason", async () => {
     mockFetch(() => jsonResponse(401, { detail: "Token has been revoked" }));
-    renderAuth({ user, expiresAt: null, endReason: null });
+    renderAuth(user);
     const { tasksApi } = await import("@/lib/api");
     await act(async () => {
       await tasksApi.list().catch(() => undefined);
     });
     expect(state()).toBe("out:unauthorized");
   });
+
+  it("a 401 saying the token ran out ends it as expired", async () => {
+    mockFetch(() => jsonResponse(401, { detail: "Token has expired" }));
+    renderAuth(user);
+    const { tasksApi } = await import("@/lib/api");
+    await act(async () => {
+      await tasksApi.list().catch(() => undefined);
+    });
+    expect(state()).toBe("out:expired");
+  });
 });
 
 describe("expiry", () => {
   it("signs out when the session's time is up", async () => {
     vi.useFakeTimers();
-    renderAuth({ user, expiresAt: Date.now() + 5_000, endReason: null });
+    renderAuth(user, Date.now() + 5_000);
     expect(state()).toBe("in:Ada");
     await act(async () => {
       vi.advanceTimersByTime(5_001);
@@ -136,12 +200,20 @@ describe("expiry", () => {
 
 describe("other tabs", () => {
   it("a sign-out in another tab signs this one out; a sign-in there signs this one in", async () => {
-    renderAuth({ user, expiresAt: null, endReason: null });
+    renderAuth(user);
     const otherTab = new BroadcastChannel("todo-auth");
-    otherTab.postMessage({ type: "signed-out" });
+    otherTab.postMessage({ type: "signed-out", reason: "logout" });
     await waitFor(() => expect(state()).toBe("out:null"));
     otherTab.postMessage({ type: "signed-in", user: { ...user, name: "Ada L" }, expiresAt: null });
     await waitFor(() => expect(state()).toBe("in:Ada L"));
+    otherTab.close();
+  });
+
+  it("a session the API refused in another tab ends here with the same reason", async () => {
+    renderAuth(user);
+    const otherTab = new BroadcastChannel("todo-auth");
+    otherTab.postMessage({ type: "signed-out", reason: "unauthorized" });
+    await waitFor(() => expect(state()).toBe("out:unauthorized"));
     otherTab.close();
   });
 });

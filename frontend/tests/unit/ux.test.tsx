@@ -9,7 +9,7 @@ import { OneTimeCodeField } from "@/components/OneTimeCodeField";
 import { ApiError } from "@/lib/api";
 import { AuthProvider, useAuth } from "@/lib/auth/context";
 import { useRefreshUserOnFocus } from "@/lib/auth/refresh";
-import { resetSessionStoreForTests, type Session } from "@/lib/auth/storage";
+import { learnSession, resetSessionStoreForTests } from "@/lib/auth/storage";
 import { useFormSubmit } from "@/lib/forms";
 import { notify } from "@/lib/notify";
 import { jsonResponse, mockFetch, user } from "./helpers";
@@ -33,13 +33,15 @@ describe("refreshing the signed-in user", () => {
     useRefreshUserOnFocus();
     return <p data-testid="who">{current ? `${current.email} verified:${current.email_verified}` : "out"}</p>;
   }
-  const signedIn: Session = { user, expiresAt: null, endReason: null };
+  // What a protected page's render (or the first look) tells the tab: this user, signed in.
+  const signedIn = () => learnSession(user, null);
   const who = () => screen.getByTestId("who").textContent;
 
   it("reads GET /api/auth/me when the tab gets the focus, and shows what changed", async () => {
     const fetchMock = mockFetch(() => jsonResponse(200, { ...user, email: "ada.new@example.com", email_verified: true }));
+    signedIn();
     render(
-      <AuthProvider initial={signedIn}>
+      <AuthProvider>
         <Shown />
       </AuthProvider>,
     );
@@ -54,8 +56,9 @@ describe("refreshing the signed-in user", () => {
 
   it("focus and visibilitychange together make one request", async () => {
     const fetchMock = mockFetch(() => jsonResponse(200, user));
+    signedIn();
     render(
-      <AuthProvider initial={signedIn}>
+      <AuthProvider>
         <Shown />
       </AuthProvider>,
     );
@@ -68,8 +71,9 @@ describe("refreshing the signed-in user", () => {
 
   it("reads it again when another tab asks", async () => {
     mockFetch(() => jsonResponse(200, { ...user, email_verified: true }));
+    signedIn();
     render(
-      <AuthProvider initial={signedIn}>
+      <AuthProvider>
         <Shown />
       </AuthProvider>,
     );
@@ -81,8 +85,9 @@ describe("refreshing the signed-in user", () => {
 
   it("a session ended elsewhere ends here on the next focus", async () => {
     mockFetch(() => jsonResponse(401, { detail: "Token has been revoked" }));
+    signedIn();
     render(
-      <AuthProvider initial={signedIn}>
+      <AuthProvider>
         <Shown />
       </AuthProvider>,
     );
@@ -94,8 +99,9 @@ describe("refreshing the signed-in user", () => {
 
   it("asks nothing when signed out", () => {
     const fetchMock = mockFetch(() => jsonResponse(200, user));
+    learnSession(null, null);
     render(
-      <AuthProvider initial={{ user: null, expiresAt: null, endReason: null }}>
+      <AuthProvider>
         <Shown />
       </AuthProvider>,
     );

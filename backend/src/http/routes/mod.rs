@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(account::router())
         .merge(two_factor::router())
         .merge(tasks::router())
+        .merge(super::web_session::router())
 }
 
 /// The whole document, as `/openapi.json` serves it.
