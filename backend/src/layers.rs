@@ -203,8 +203,8 @@ fn no_module_imports_from_a_layer_above_it() {
             if top(&to) == top(&from) {
                 continue;
             }
-            let target = layer_of(top(&to))
-                .unwrap_or_else(|| panic!("{from} imports {to:?}, which has no layer in layers.rs"));
+            let target =
+                layer_of(top(&to)).unwrap_or_else(|| panic!("{from} imports {to:?}, which has no layer in layers.rs"));
             if target <= layer {
                 wrong.push(format!("{from} (layer {layer}) imports {to} (layer {target})"));
             }

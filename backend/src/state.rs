@@ -10,6 +10,7 @@ use crate::{
         cipher::DataCipher,
         hasher::Hasher,
         jwt::Tokens,
+        oidc::Providers,
         policy::Passwords,
         scheme::Scheme,
         throttle::{Attempt, Limit},
@@ -34,6 +35,8 @@ pub struct Inner {
     pub clock: Arc<Clock>,
     /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest.
     pub cipher: DataCipher,
+    /// The OpenID Connect providers (`OIDC_PROVIDERS`), with what this process has read of each.
+    pub oidc: Providers,
     /// Work a request starts and does not wait for (the look-up and mail of a forgot-password request):
     /// shutdown waits for it before closing the pool, and tests wait for it instead of sleeping.
     pub background: TaskTracker,
@@ -54,6 +57,7 @@ impl AppState {
         let passwords =
             Passwords::new(hasher.clone(), settings.pwned_passwords_url.as_deref(), settings.pwned_passwords_timeout);
         let cipher = DataCipher::new(&settings.data_encryption_key, &settings.data_encryption_previous_keys);
+        let oidc = Providers::new(&settings.oidc_providers);
         AppState(Arc::new(Inner {
             settings,
             db,
@@ -62,6 +66,7 @@ impl AppState {
             passwords,
             clock: Arc::new(Clock::default()),
             cipher,
+            oidc,
             background: TaskTracker::new(),
         }))
     }
@@ -81,6 +86,9 @@ impl AppState {
                 }
                 if let Err(e) = state.db.purge_mfa_challenges(state.clock.now()).await {
                     tracing::warn!(error = %e, "purge of expired two-factor challenges failed");
+                }
+                if let Err(e) = state.db.purge_oidc_flows(state.clock.now()).await {
+                    tracing::warn!(error = %e, "purge of expired provider sign-in flows failed");
                 }
             }
         });
