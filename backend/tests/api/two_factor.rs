@@ -14,7 +14,7 @@ use crate::both;
 use crate::helpers::*;
 
 /// RFC 6238 with SHA-1, 6 digits, 30 s steps (independent of the API's implementation).
-fn totp(secret_base32: &str, step: i64) -> String {
+pub(crate) fn totp(secret_base32: &str, step: i64) -> String {
     let key = data_encoding::BASE32_NOPAD.decode(secret_base32.as_bytes()).expect("base32 secret");
     let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(&key).unwrap();
     mac.update(&u64::try_from(step).unwrap().to_be_bytes());
@@ -36,7 +36,7 @@ fn the_tests_own_totp_matches_rfc6238() {
 
 /// Moves the app's clock to one second into the next time step (so the test has ~29 s before the step
 /// changes under it) and returns that step.
-fn next_step(app: &TestApp) -> i64 {
+pub(crate) fn next_step(app: &TestApp) -> i64 {
     let now = app.state.clock.now().0.and_utc().timestamp();
     let advance = 30 - now.rem_euclid(30) + 1;
     app.state.clock.advance(Duration::from_secs(u64::try_from(advance).unwrap()));
@@ -63,7 +63,7 @@ struct Enrolled {
     recovery: Vec<String>,
 }
 
-async fn setup(app: &TestApp, token: &str) -> String {
+pub(crate) async fn setup(app: &TestApp, token: &str) -> String {
     let (status, body) =
         parts(app.post("/api/auth/2fa/setup", token, json!({"current_password": PASSWORD})).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -96,7 +96,7 @@ async fn mfa_token(app: &TestApp, email: &str) -> String {
     body["mfa_token"].as_str().unwrap().to_string()
 }
 
-async fn login_2fa(app: &TestApp, mfa_token: &str, code: &str) -> reqwest::Response {
+pub(crate) async fn login_2fa(app: &TestApp, mfa_token: &str, code: &str) -> reqwest::Response {
     app.request(Method::POST, "/api/auth/login/2fa", None, Some(json!({"mfa_token": mfa_token, "code": code}))).await
 }
 
