@@ -113,7 +113,15 @@ async fn run(settings: config::Settings) -> Result<(), Box<dyn std::error::Error
         tokio::spawn(server::serve(listener, router, limits, std::future::pending()));
     }
     tracing::info!("listening on http://{local} ({database}); docs at http://{local}/docs");
-    tracing::info!(key_id = state.cipher.key_id(), "two-factor secrets encrypted with DATA_ENCRYPTION_KEY");
+    match &state.cipher {
+        Some(cipher) => {
+            tracing::info!(key_id = cipher.key_id(), "two-factor secrets encrypted with DATA_ENCRYPTION_KEY")
+        }
+        None => tracing::warn!(
+            "DATA_ENCRYPTION_KEY is not set: two-factor set-up is off (it answers 503), and users who already have \
+             two-factor sign in with a recovery code. Set DATA_ENCRYPTION_KEY (openssl rand -hex 32) to turn it on."
+        ),
+    }
     state.spawn_maintenance();
     state.mail_worker()?.spawn();
     server::serve(listener, app(state.clone()), limits, shutdown_signal()).await;

@@ -33,8 +33,9 @@ pub struct Inner {
     /// The password rules in front of `hasher` for every new password.
     pub passwords: Passwords,
     pub clock: Arc<Clock>,
-    /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest.
-    pub cipher: DataCipher,
+    /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest. `None` without a key (PostgreSQL with the
+    /// seed's variables only): two-factor set-up is off.
+    pub cipher: Option<DataCipher>,
     /// The OpenID Connect providers (`OIDC_PROVIDERS`), with what this process has read of each.
     pub oidc: Providers,
     /// Work a request starts and does not wait for (the look-up and mail of a forgot-password request):
@@ -56,7 +57,10 @@ impl AppState {
         let hasher = Hasher::new(scheme, settings.hash_workers, settings.hash_queue);
         let passwords =
             Passwords::new(hasher.clone(), settings.pwned_passwords_url.as_deref(), settings.pwned_passwords_timeout);
-        let cipher = DataCipher::new(&settings.data_encryption_key, &settings.data_encryption_previous_keys);
+        let cipher = settings
+            .data_encryption_key
+            .as_ref()
+            .map(|key| DataCipher::new(key, &settings.data_encryption_previous_keys));
         let oidc = Providers::new(&settings.oidc_providers);
         AppState(Arc::new(Inner {
             settings,
@@ -124,6 +128,8 @@ impl AppState {
         for scheme in hashes.iter().filter_map(|h| Scheme::of_stored(h)) {
             *counts.entry(scheme).or_default() += 1;
         }
+        // The refusal floor covers every kind the sample holds, measured before a sign-in meets one.
+        self.hasher.calibrate(counts.keys().copied().chain([self.hasher.scheme()])).await;
         // Ties go to the configured kind, then to the costlier bcrypt.
         let configured = self.hasher.scheme();
         let typical = counts.into_iter().max_by_key(|&(scheme, n)| {

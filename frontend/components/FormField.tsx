@@ -1,4 +1,8 @@
-import type { InputHTMLAttributes, ReactNode, TextareaHTMLAttributes } from "react";
+"use client";
+
+import { useEffect, useState, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from "react";
+import { formatCountdown, formatWait } from "@/lib/format";
+import type { Throttle } from "@/lib/forms";
 
 interface CommonProps {
   id: string;
@@ -89,11 +93,57 @@ export function TextAreaField(props: FieldProps<TextareaHTMLAttributes<HTMLTextA
   return <Field {...field} control={(wiring) => <textarea {...wiring} {...textarea} />} />;
 }
 
-/** A form-level message (e.g. "Invalid email or password") in a live region. */
-export function FormError({ id, message }: { id: string; message?: string | null }) {
+/** Whole seconds until `until` (ms since the epoch), ticking once a second while above zero. */
+function useSecondsLeft(until: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  const left = Math.max(0, Math.ceil((until - now) / 1000));
+  useEffect(() => {
+    if (left <= 0) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [until, left]);
+  return left;
+}
+
+/**
+ * "Too many attempts. Try again in 15 minutes." with a live countdown. Said once when it appears (the
+ * banner is an alert); the ticking itself is silent (role=timer, aria-live=off).
+ */
+function Wait({ throttle }: { throttle: Throttle }) {
+  const left = useSecondsLeft(throttle.until);
+  if (left <= 0) return <>You can try again now.</>;
+  return (
+    <>
+      {throttle.reason}{" "}
+      <span role="timer" aria-live="off" data-testid="retry-wait">
+        Try again in {formatWait(left)}.{" "}
+        <span className="countdown" data-testid="retry-countdown">
+          {formatCountdown(left)}
+        </span>
+      </span>
+    </>
+  );
+}
+
+/**
+ * A form-level message (e.g. "Invalid email or password") in a live region; a 429/503's wait as a live
+ * countdown; `children` (e.g. a link that helps) under the message while there is one.
+ */
+export function FormError({
+  id,
+  message,
+  throttle,
+  children,
+}: {
+  id: string;
+  message?: string | null;
+  throttle?: Throttle | null;
+  children?: ReactNode;
+}) {
   return (
     <div id={id} className={message ? "form-error" : "form-error-empty"} role="alert" aria-live="assertive">
-      {message}
+      {message && throttle ? <Wait key={throttle.until} throttle={throttle} /> : message}
+      {message && children ? <div className="form-error-more">{children}</div> : null}
     </div>
   );
 }
@@ -104,6 +154,7 @@ interface ValueFieldProps {
   value: string;
   onChange: (value: string) => void;
   error?: string;
+  autoFocus?: boolean;
 }
 
 /** An email address as every form asks for it: the address keyboard on phones, autofill from the browser. */
@@ -124,8 +175,27 @@ export function EmailField({ onChange, ...props }: ValueFieldProps) {
  * The account's existing password (sign-in, and the re-checks before a change): filled by password managers,
  * no length rule of its own (any password may be tried; the server decides).
  */
-export function CurrentPasswordField({ onChange, ...props }: ValueFieldProps) {
+export function CurrentPasswordField({ onChange, shown = false, ...props }: ValueFieldProps & { shown?: boolean }) {
   return (
-    <InputField type="password" autoComplete="current-password" required onChange={(e) => onChange(e.target.value)} {...props} />
+    <InputField
+      type={shown ? "text" : "password"}
+      autoComplete="current-password"
+      autoCapitalize="none"
+      autoCorrect="off"
+      spellCheck={false}
+      required
+      onChange={(e) => onChange(e.target.value)}
+      {...props}
+    />
+  );
+}
+
+/** "Show password": a checkbox that shows the password fields it controls as plain text. */
+export function ShowPassword({ id, shown, onChange }: { id: string; shown: boolean; onChange: (shown: boolean) => void }) {
+  return (
+    <div className="show-password">
+      <input id={id} type="checkbox" checked={shown} onChange={(e) => onChange(e.target.checked)} />
+      <label htmlFor={id}>Show password</label>
+    </div>
   );
 }

@@ -3,9 +3,9 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useState } from "react";
-import toast from "react-hot-toast";
 import { ThemeToggle } from "@/components/ThemeToggle";
 import { useAuth } from "@/lib/auth/context";
+import { notify } from "@/lib/notify";
 
 function NavLink({ href, children }: { href: string; children: React.ReactNode }) {
   const pathname = usePathname();
@@ -25,7 +25,7 @@ export function Navigation() {
     setSigningOut(true);
     try {
       await logout();
-      toast.success("Logged out successfully");
+      notify.success("Signed out");
     } finally {
       setSigningOut(false);
     }

@@ -3,7 +3,9 @@
 // the inline edit form, the delete dialog) is scanned in that state too.
 import assert from "node:assert/strict";
 import AxeBuilder from "@axe-core/playwright";
-import { api, registerViaApi, seedSession, test, uniqueEmail, waitForToastsGone } from "./helpers.mjs";
+import { api, PASSWORD, registerViaApi, seedSession, signIn, test, uniqueEmail, waitForToastsGone } from "./helpers.mjs";
+import { linkFromMail } from "./mailbox.mjs";
+import { enableTwoFactorViaApi } from "./totp.mjs";
 
 const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
@@ -79,6 +81,49 @@ for (const theme of ["light", "dark"]) {
       await page.goto("/account");
       await page.getByRole("heading", { level: 1, name: "Account" }).waitFor();
       await assertAccessible(page, `/account (${theme})`);
+
+      // each of the account page's forms, open (one at a time)
+      for (const [button, region] of [
+        ["Change email", "Change email"],
+        ["Change password", "Change password"],
+        ["Set up two-factor authentication", "Set up two-factor authentication"],
+      ]) {
+        await page.getByRole("button", { name: button }).click();
+        await page.getByRole("region", { name: region }).waitFor();
+        await assertAccessible(page, `/account with "${region}" open (${theme})`);
+      }
+      // the two-factor set-up's second step: QR code, the key in groups, the code input
+      const setup = page.getByRole("region", { name: "Set up two-factor authentication" });
+      await setup.getByLabel("Current password").fill(PASSWORD);
+      await setup.getByRole("button", { name: "Continue" }).click();
+      await setup.getByTestId("totp-qr").waitFor();
+      await assertAccessible(page, `/account two-factor set-up with the QR code (${theme})`);
+    });
+
+    test(`reset, forgot-password and two-factor pages have no serious accessibility violation (${theme})`, async ({ page, guard }) => {
+      guard.allow(/Failed to load resource: the server responded with a status of (400|401|403)/);
+      await page.goto("/forgot-password");
+      await page.getByRole("heading", { level: 1, name: "Forgot your password?" }).waitFor();
+      await assertAccessible(page, `/forgot-password (${theme})`);
+
+      const email = uniqueEmail(`a11y-reset-${theme}`);
+      const { access_token: token } = await registerViaApi(email);
+      assert.equal((await api("/api/auth/forgot-password", { method: "POST", body: { email } })).status, 202);
+      await page.goto(await linkFromMail(email, "reset-password"));
+      await page.getByRole("heading", { level: 1, name: "Choose a new password" }).waitFor();
+      await assertAccessible(page, `/reset-password (${theme})`);
+      await page.goto("/reset-password?token=not-a-real-token");
+      await page.getByRole("heading", { level: 1, name: "This link does not work" }).waitFor();
+      await assertAccessible(page, `/reset-password with a dead link (${theme})`);
+
+      // the sign-in's two-factor step, with a wrong code's error at the field
+      await enableTwoFactorViaApi(token);
+      await signIn(page, email);
+      await page.getByRole("heading", { level: 1, name: "Two-factor authentication" }).waitFor();
+      await assertAccessible(page, `two-factor step (${theme})`);
+      await page.getByLabel("Code", { exact: true }).fill("000000");
+      await page.locator("#code-error").getByText("Invalid two-factor code").waitFor();
+      await assertAccessible(page, `two-factor step with an error (${theme})`);
     });
   });
 }

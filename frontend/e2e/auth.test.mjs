@@ -41,7 +41,8 @@ test("a wrong password shows the backend's message and stays on /login", async (
   release();
   const alert = page.locator("#login-form-error");
   await alert.getByText("Invalid email or password").waitFor();
-  await toast(page, "Invalid email or password").waitFor();
+  // said once, in the form: no toast repeats it
+  assert.equal(await toast(page, "Invalid email or password").count(), 0, "the form's error is repeated in a toast");
   await context.unroute(`${WEB_URL}/api/auth/login`, slow);
   assert.equal(new URL(page.url()).pathname, "/login");
   assert.equal(await storedToken(page), null);
@@ -61,7 +62,7 @@ test("a wrong password shows the backend's message and stays on /login", async (
   // A clean sign-in page for the README
   await page.goto("/login");
   await page.getByLabel("Email").fill("ada.lovelace@example.com");
-  await page.getByLabel("Password").fill("correct-horse");
+  await page.getByLabel("Password", { exact: true }).fill("correct-horse");
   await page.evaluate(() => document.activeElement?.blur());
   await screenshot(page, "login");
 
@@ -80,7 +81,9 @@ test("an already registered email shows 'Email already registered'", async ({ ne
   await page.getByLabel("Confirm password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign up" }).click();
   await page.locator("#email-error").getByText("Email already registered").waitFor();
-  await toast(page, "Email already registered").waitFor();
+  // said once, at the field: neither the form's banner nor a toast repeats it
+  assert.equal(await page.locator("#register-form-error").innerText(), "");
+  assert.equal(await toast(page, "Email already registered").count(), 0, "the field's error is repeated in a toast");
   assert.equal(new URL(page.url()).pathname, "/register");
   assert.equal(await page.getByLabel("Email").getAttribute("aria-invalid"), "true");
   guard.assertClean();
@@ -219,7 +222,9 @@ test("repeated wrong passwords show the wait time of the API's 429", async ({ ne
     if (/Too many attempts/.test(text)) throttled = text;
     else assert.match(text, /Invalid email or password/);
   }
-  assert.match(throttled, /Too many attempts\. Try again in \d+ seconds?\./);
+  // the wait in minutes (never raw seconds), with a live countdown
+  assert.match(throttled, /Too many attempts\. Try again in \d+ minutes?\./);
+  assert.doesNotMatch(throttled, /seconds?/);
   guard.assertClean();
   await context.close();
 });
@@ -287,7 +292,7 @@ test("an API that cannot be reached gives a clear message, and the tasks page ca
   await context.route(`${WEB_URL}/api/**`, cutOff);
   await signIn(page, email);
   await page.locator("#login-form-error").getByText("Cannot reach the server").waitFor();
-  await toast(page, "Cannot reach the server").waitFor();
+  assert.equal(await toast(page, "Cannot reach the server").count(), 0, "the form's error is repeated in a toast");
   await context.unroute(`${WEB_URL}/api/**`, cutOff);
 
   await signIn(page, email, PASSWORD, { path: null });
@@ -300,7 +305,8 @@ test("an API that cannot be reached gives a clear message, and the tasks page ca
   const form = page.getByRole("region", { name: "Add a task" });
   await form.getByLabel("Title").fill("Offline task");
   await form.getByRole("button", { name: "Add task" }).click();
-  await toast(page, "Cannot reach the server").waitFor();
+  await form.locator("#task-form-error").getByText("Cannot reach the server").waitFor();
+  assert.equal(await toast(page, "Cannot reach the server").count(), 0, "the form's error is repeated in a toast");
   await context.unroute(`${WEB_URL}/api/tasks**`, cutOff);
   await page.getByText("No tasks yet").waitFor();
   assert.equal(await form.getByLabel("Title").inputValue(), "Offline task");

@@ -217,7 +217,7 @@ export async function signUp(page, { email, password = PASSWORD, name = "" }) {
 export async function signIn(page, email, password = PASSWORD, { path: loginPath = "/login" } = {}) {
   if (loginPath) await page.goto(loginPath);
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 

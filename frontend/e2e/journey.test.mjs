@@ -168,7 +168,7 @@ test("sign up, manage tasks, reload, sign out, and come back to /tasks after sig
   // Sign out: the API is told, storage is cleared, the old token is dead
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await waitForPath(page, "/login");
-  await toast(page, "Logged out successfully").waitFor();
+  await toast(page, "Signed out").waitFor();
   assert.equal(await storedToken(page), null);
   assert.equal(await page.evaluate(() => localStorage.getItem("auth_user")), null);
   const me = await api("/api/auth/me", { token });
@@ -184,7 +184,7 @@ test("sign up, manage tasks, reload, sign out, and come back to /tasks after sig
   await signIn(page, email, PASSWORD, { path: null });
   await waitForPath(page, "/tasks");
   await taskItem(page, "Buy milk").waitFor();
-  await toast(page, "Logged in successfully").waitFor();
+  await toast(page, "Signed in").waitFor();
 
   // A signed-in user is sent on from the sign-in and sign-up pages
   await page.goto("/login");

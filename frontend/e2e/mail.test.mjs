@@ -2,8 +2,6 @@
 // API runs without SMTP_URL here (as under `make run`), so each mail is an .eml file in E2E_MAIL_DIR (the
 // `mail/` folder beside its SQLite file). The SMTP path itself is covered by backend/tests/api/mail.rs.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import {
   api,
   assertNoReadableCredential,
@@ -15,39 +13,8 @@ import {
   test,
   uniqueEmail,
   waitForPath,
-  WEB_URL,
 } from "./helpers.mjs";
-
-const MAIL_DIR = process.env.E2E_MAIL_DIR;
-
-/** The plain text of an .eml file with quoted-printable soft breaks and escapes undone. */
-function readMail(file) {
-  const raw = readFileSync(file, "utf8");
-  return raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-}
-
-/** Waits (30 s at most) for a mail to `to` holding a link to `page`; returns the link. */
-async function linkFromMail(to, page, { after = new Set() } = {}) {
-  assert.ok(MAIL_DIR, "E2E_MAIL_DIR is not set: run the browser tests with scripts/e2e.sh");
-  const deadline = Date.now() + 30_000;
-  const pattern = new RegExp(`${WEB_URL.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/${page}\\?token=[A-Za-z0-9_-]+`);
-  for (;;) {
-    let files = [];
-    try {
-      files = readdirSync(MAIL_DIR).filter((f) => f.endsWith(".eml") && !after.has(f));
-    } catch {
-      files = [];
-    }
-    for (const f of files) {
-      const text = readMail(path.join(MAIL_DIR, f));
-      if (!new RegExp(`^To: .*${to.replace(/[.+]/g, "\\$&")}`, "mi").test(text)) continue;
-      const found = pattern.exec(text);
-      if (found) return found[0];
-    }
-    assert.ok(Date.now() < deadline, `no mail to ${to} with a /${page} link in ${MAIL_DIR}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { linkFromMail } from "./mailbox.mjs";
 
 test("forgot password -> link from the mail -> new password -> sign in with it", async ({ page, guard }) => {
   guard.allow(/status of 400/); // the second use of the link, at the end
@@ -65,6 +32,8 @@ test("forgot password -> link from the mail -> new password -> sign in with it",
   const response = await page.goto(link);
   assert.equal(response.headers()["referrer-policy"], "no-referrer");
   await page.getByRole("heading", { name: "Choose a new password" }).waitFor();
+  // the link was checked as the page opened (spending nothing): it names the account
+  await page.getByText(email).waitFor();
   // The token has left the address bar (and the history entry) as soon as the page read it.
   await waitForPath(page, "/reset-password");
   assert.equal(await page.locator('meta[name="referrer"]').getAttribute("content"), "no-referrer");
@@ -78,18 +47,19 @@ test("forgot password -> link from the mail -> new password -> sign in with it",
 
   await page.getByRole("link", { name: "Sign in" }).first().click();
   await waitForPath(page, "/login");
+  // the sign-in page opens with the address filled in, the password field ready
+  assert.equal(await page.getByLabel("Email").inputValue(), email);
+  await page.waitForFunction(() => document.activeElement?.id === "password");
   await signIn(page, email, newPassword, { path: null });
   await waitForPath(page, "/tasks");
   // Reset and sign in again: still no credential a page script can read.
   await assertNoReadableCredential(page);
   assert.equal((await api("/api/auth/login", { method: "POST", body: { email, password: PASSWORD } })).status, 401);
 
-  // The same link a second time: the page learns it on submit (the API checks it), says so and offers a new one.
+  // The same link a second time: refused as the page opens, before anyone types a password; a new one is offered.
   await page.goto(link);
-  await page.getByLabel("New password", { exact: true }).fill("yet another passphrase");
-  await page.getByLabel("Confirm new password").fill("yet another passphrase");
-  await page.getByRole("button", { name: "Set new password" }).click();
   await page.getByRole("heading", { name: "This link does not work" }).waitFor();
+  assert.equal(await page.getByLabel("New password", { exact: true }).count(), 0, "the dead link still offers the form");
   await page.getByText("This reset link is invalid or has expired").waitFor();
   await page.getByRole("link", { name: "Send me a new link" }).waitFor();
 });
@@ -119,9 +89,11 @@ test("change email on /account -> link to the new address -> the account has it"
   await signIn(page, email);
   await waitForPath(page, "/tasks");
   await page.goto("/account");
-  await page.getByLabel("New email").fill(newEmail);
-  await page.getByLabel("Current password").first().fill(PASSWORD);
-  await page.getByRole("button", { name: "Send confirmation link" }).click();
+  await page.getByRole("button", { name: "Change email" }).click();
+  const form = page.getByRole("region", { name: "Change email" });
+  await form.getByLabel("New email").fill(newEmail);
+  await form.getByLabel("Current password").fill(PASSWORD);
+  await form.getByRole("button", { name: "Send confirmation link" }).click();
   await page.getByRole("status").getByText(newEmail).waitFor();
   await screenshot(page, "change-email");
 

@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/2fa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where two-factor sign-in stands for the signed-in user: on or off, and recovery codes left. */
+        get: operations["status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/2fa/disable": {
         parameters: {
             query?: never;
@@ -49,6 +66,26 @@ export interface paths {
         put?: never;
         /** Turn two-factor on with a code for the secret from `2fa/setup`; answers ten recovery codes, once. */
         post: operations["enable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/2fa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ten new recovery codes: the old ones stop working. Needs the password and a current code (or an unused
+         *     recovery code); a notice is mailed.
+         */
+        post: operations["recovery_codes"];
         delete?: never;
         options?: never;
         head?: never;
@@ -266,7 +303,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change the signed-in user's name (`null` or `""` removes it). */
+        patch: operations["update_me"];
         trace?: never;
     };
     "/api/auth/oidc/{provider}/callback": {
@@ -403,6 +441,23 @@ export interface paths {
          *     mailed. Nobody is signed in.
          */
         post: operations["reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/reset-password/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Whether a reset link still works, without using it: the page checks its link when it opens. */
+        post: operations["check_reset_link"];
         delete?: never;
         options?: never;
         head?: never;
@@ -671,6 +726,11 @@ export interface components {
             /** @description In `OIDC_PROVIDERS` order; empty when none is configured. */
             providers: components["schemas"]["ProviderInfo"][];
         };
+        RecoveryCodesRequest: {
+            /** @description A current 6-digit code, or an unused recovery code. */
+            code: string;
+            current_password: string;
+        };
         RecoveryCodesResponse: {
             /**
              * @description Ten single-use codes, shown this once (only their hashes are kept).
@@ -691,6 +751,18 @@ export interface components {
             name?: string | null;
             /** @example correct horse battery */
             password: string;
+        };
+        ResetCheckRequest: {
+            /** @description The `token` of the mailed link. */
+            token: string;
+        };
+        /** @description A reset link that still works. */
+        ResetCheckResponse: {
+            /**
+             * @description The address whose password the link resets.
+             * @example ada@example.com
+             */
+            email: string;
         };
         ResetPasswordRequest: {
             new_password: string;
@@ -819,6 +891,22 @@ export interface components {
              */
             secret: string;
         };
+        /** @description Where the signed-in user's two-factor sign-in stands. */
+        TwoFactorStatusResponse: {
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description Recovery codes not used yet (0 when two-factor is off).
+             */
+            recovery_codes_left: number;
+        };
+        UpdateMeRequest: {
+            /**
+             * @description The new name (trimmed; at most 100 characters); `null` or `""` removes it.
+             * @example Ada Lovelace
+             */
+            name: string | null;
+        };
         UserResponse: {
             /**
              * Format: date-time
@@ -867,6 +955,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageResponse"];
+                };
+            };
+        };
+    };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description On or off, and recovery codes left */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorStatusResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -954,6 +1071,68 @@ export interface operations {
                 };
             };
             /** @description Invalid two-factor code, no setup started, or already on */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    recovery_codes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoveryCodesRequest"];
+            };
+        };
+        responses: {
+            /** @description The new recovery codes, shown this once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesResponse"];
+                };
+            };
+            /** @description Current password is incorrect, invalid two-factor code, or two-factor is not on */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1520,6 +1699,48 @@ export interface operations {
             };
         };
     };
+    update_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMeRequest"];
+            };
+        };
+        responses: {
+            /** @description The user, renamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+        };
+    };
     callback: {
         parameters: {
             query?: {
@@ -1806,6 +2027,59 @@ export interface operations {
                 };
             };
             /** @description Invalid body (including a new password breaking the rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Database or hashing capacity unavailable */
+            503: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    check_reset_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetCheckRequest"];
+            };
+        };
+        responses: {
+            /** @description The link works; the address it resets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResetCheckResponse"];
+                };
+            };
+            /** @description This reset link is invalid or has expired */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid body */
             422: {
                 headers: {
                     [name: string]: unknown;

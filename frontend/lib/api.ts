@@ -3,6 +3,7 @@
 // turns every failure into an ApiError with a message a person can read, and reports a 401 as the end of
 // the session (RequireAuth then takes the visitor to /login: the one place that does).
 import { clearSession } from "@/lib/auth/storage";
+import { formatWait } from "@/lib/format";
 import type {
   ChangePasswordRequest,
   LoginRequest,
@@ -29,18 +30,25 @@ export class ApiError extends Error {
   readonly fieldErrors: Readonly<Record<string, string>>;
   /** A login's 403 for a two-factor user: the token that continues the sign-in at /api/auth/login/2fa. */
   readonly mfaToken: string | null;
+  /** 429/503: how many seconds to wait (Retry-After, or the number in the message), else null. */
+  readonly retryAfter: number | null;
+  /** The message without its "Try again in …" sentence (a countdown says that part live). */
+  readonly reason: string;
 
   constructor(
     status: number,
     message: string,
     fieldErrors: Record<string, string> = {},
     mfaToken: string | null = null,
+    wait: { retryAfter: number; reason: string } | null = null,
   ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.fieldErrors = fieldErrors;
     this.mfaToken = mfaToken;
+    this.retryAfter = wait?.retryAfter ?? null;
+    this.reason = wait?.reason ?? message;
   }
 }
 
@@ -130,16 +138,20 @@ async function toApiError(res: Response): Promise<ApiError> {
   let { message } = describeDetail(detail, res.status);
   const { fieldErrors } = describeDetail(detail, res.status);
 
-  const retryAfter = parseRetryAfter(res.headers.get("Retry-After"));
+  let wait: { retryAfter: number; reason: string } | null = null;
   if (res.status === 429 || res.status === 503) {
-    // The wait from Retry-After, unless the message already says it.
-    const fromText = /(\d+)\s*seconds?/i.exec(message);
-    if (retryAfter !== null && !fromText) {
-      message = `${message.replace(/\.?\s*$/, ".")} Try again in ${retryAfter} second${retryAfter === 1 ? "" : "s"}.`;
+    // The wait from Retry-After (or the API's "Try again in N seconds." when the header is missing), said in
+    // minutes: "Too many attempts. Try again in 15 minutes." — never "in 897 seconds".
+    const inText = /\s*Try again in (\d+) seconds?\.?/i.exec(message);
+    const retryAfter = parseRetryAfter(res.headers.get("Retry-After")) ?? (inText ? Number(inText[1]) : null);
+    if (retryAfter !== null) {
+      const reason = (inText ? message.replace(inText[0], "") : message).trim().replace(/\.?$/, ".");
+      wait = { retryAfter, reason };
+      message = `${reason} Try again in ${formatWait(retryAfter)}.`;
     }
   }
   const mfaToken = body && typeof body === "object" ? (body as { mfa_token?: unknown }).mfa_token : undefined;
-  return new ApiError(res.status, message, fieldErrors, typeof mfaToken === "string" ? mfaToken : null);
+  return new ApiError(res.status, message, fieldErrors, typeof mfaToken === "string" ? mfaToken : null, wait);
 }
 
 export interface RequestOptions {
@@ -197,6 +209,8 @@ export const authApi = {
   /** Ends this session (the web server clears the cookie). A 401 means it had already ended. */
   logout: () => request<void>("/api/auth/logout", { method: "POST", auth: false }),
   logoutAll: () => request<LogoutAllResponse>("/api/auth/logout-all", { method: "POST" }),
+  /** The signed-in user as the API knows it now (a tab that regains focus refreshes with it). */
+  me: (signal?: AbortSignal) => request<User>("/api/auth/me", { signal }),
   changePassword: (data: ChangePasswordRequest) =>
     request<SignedIn>("/api/auth/change-password", { method: "POST", body: data }),
   sessions: (signal?: AbortSignal) => request<SessionListResponse>("/api/auth/sessions", { signal }),
@@ -208,6 +222,12 @@ export const authApi = {
 export const accountApi = {
   forgotPassword: (email: string) =>
     request<MessageResponse>("/api/auth/forgot-password", { method: "POST", body: { email: email.trim() }, auth: false }),
+  /**
+   * Whether a reset link still works, without using it: `{email}` when it does, a 400 when it is used,
+   * expired or superseded. (Route asked of the API for issue 25; a 404/405 means this API cannot tell yet.)
+   */
+  checkResetToken: (token: string) =>
+    request<{ email: string }>("/api/auth/reset-password/check", { method: "POST", body: { token }, auth: false }),
   /** Signs nobody in; every session of the account ends. */
   resetPassword: (token: string, newPassword: string) =>
     request<MessageResponse>("/api/auth/reset-password", {

@@ -32,3 +32,19 @@ export function describeDevice(userAgent: string | null): string {
   const tool = /^([A-Za-z][\w.-]{0,40})\//.exec(ua)?.[1];
   return tool && tool !== "Mozilla" ? tool : "Unknown device";
 }
+
+const LOOPBACK = new Set(["::1", "0:0:0:0:0:0:0:1", "127.0.0.1"]);
+
+/**
+ * A session's address as a person reads it: this machine's loopback ("::1", "127.0.0.1") is "this computer
+ * (localhost)", an IPv4 address written the IPv6 way ("::ffff:203.0.113.7") is "203.0.113.7", and a missing
+ * one is "Unknown address".
+ */
+export function describeAddress(ip: string | null | undefined): string {
+  const raw = ip?.trim();
+  if (!raw) return "Unknown address";
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(raw);
+  const address = mapped ? mapped[1]! : raw;
+  if (LOOPBACK.has(address.toLowerCase())) return "this computer (localhost)";
+  return address;
+}

@@ -1,5 +1,4 @@
 import { useRef, useState } from "react";
-import toast from "react-hot-toast";
 import { ApiError, errorMessage } from "@/lib/api";
 import { hasErrors, type FieldErrors } from "@/lib/validation";
 
@@ -21,17 +20,37 @@ export function splitApiError(err: unknown, fields: readonly string[]): { fieldE
   return { fieldErrors, formError: errorMessage(err) };
 }
 
-/** Moves focus to the first field with an error, so keyboard and screen-reader users land on it. */
+/** The id of a field's control: `ids[field]`, else the field's name after `idPrefix`. */
+function idOf(field: string, ids: Partial<Record<string, string>> | undefined, idPrefix = ""): string {
+  return ids?.[field] ?? idPrefix + field;
+}
+
+/** Moves focus to the first field with an error (its text selected), so keyboard and screen-reader users land on it. */
 export function focusFirstError(
   form: HTMLFormElement | null,
   errors: FieldErrors,
   order: readonly string[],
   idPrefix = "",
+  ids?: Partial<Record<string, string>>,
 ): void {
   const first = order.find((f) => errors[f]);
   if (!first || !form) return;
-  const el = form.querySelector<HTMLElement>(`#${CSS.escape(idPrefix + first)}`);
+  const el = form.querySelector<HTMLElement>(`#${CSS.escape(idOf(first, ids, idPrefix))}`);
   el?.focus();
+  // A wrong code or password is typed again, not edited: the first key replaces it.
+  if (el instanceof HTMLInputElement && el.type !== "email") el.select();
+}
+
+/** A 429/503 shown in the form: why, and until when (ms since the epoch) — a live countdown says the rest. */
+export interface Throttle {
+  reason: string;
+  until: number;
+}
+
+/** A form-level message that belongs to one field: said there, and only there. */
+export interface FieldRule {
+  pattern: RegExp;
+  field: string;
 }
 
 export interface SubmitOptions {
@@ -39,24 +58,33 @@ export interface SubmitOptions {
   validate: () => FieldErrors;
   /** Sends the form. Success toasts and clearing the fields are its part. */
   send: () => Promise<void>;
-  /** The error toast when a failure carries no message of its own. */
+  /** The form-level message when a failure carries no message of its own. */
   failure: string;
-  /** A form-level message that belongs next to one field as well ("Email already registered" → email). */
-  alsoOnField?: { pattern: RegExp; field: string };
+  /**
+   * A refusal that belongs to one field ("Invalid two-factor code" → the code, "Email already registered" →
+   * the email): said there only, not in the form's banner as well.
+   */
+  alsoOnField?: FieldRule | FieldRule[];
   /** Focus the first field the server refused (default true). */
   focusServerErrors?: boolean;
   /** The fields' ids are the field names after this prefix (several forms of one kind on a page). */
   idPrefix?: string;
+  /** Ids that are not the field's name (e.g. {current_password: "change_email_password"}). */
+  ids?: Partial<Record<string, string>>;
 }
 
 /**
  * The submit cycle every form here shares: check the fields, send once at a time, show the server's refusal
- * next to its fields and as one form-level message, toast it, and move focus to the first field in error.
+ * once, where it belongs — next to its field, or else in the form's banner (a wait with a live countdown) —
+ * and move focus to the first field in error. A field's error goes as soon as that field is edited (the
+ * form's `onInput`), and so does a banner about the last attempt; a wait stays until it is over. No error
+ * toast: the form already says it.
  */
 export function useFormSubmit(fields: readonly string[], options: SubmitOptions) {
   const formRef = useRef<HTMLFormElement>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
+  const [throttle, setThrottle] = useState<Throttle | null>(null);
   const [pending, setPending] = useState(false);
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
@@ -65,8 +93,9 @@ export function useFormSubmit(fields: readonly string[], options: SubmitOptions)
     const found = options.validate();
     setErrors(found);
     setFormError(null);
+    setThrottle(null);
     if (hasErrors(found)) {
-      focusFirstError(formRef.current, found, fields, options.idPrefix);
+      focusFirstError(formRef.current, found, fields, options.idPrefix, options.ids);
       return;
     }
     setPending(true);
@@ -74,16 +103,33 @@ export function useFormSubmit(fields: readonly string[], options: SubmitOptions)
       await options.send();
     } catch (err) {
       const { fieldErrors, formError: message } = splitApiError(err, fields);
-      const also = options.alsoOnField;
-      if (message && also && also.pattern.test(message)) fieldErrors[also.field] = message;
+      const rules = options.alsoOnField ? [options.alsoOnField].flat() : [];
+      const rule = message ? rules.find((r) => r.pattern.test(message)) : undefined;
+      const onField = !!rule;
+      if (rule && message) fieldErrors[rule.field] = message;
       setErrors(fieldErrors);
-      setFormError(message);
-      toast.error(message ?? Object.values(fieldErrors)[0] ?? options.failure);
-      if (options.focusServerErrors !== false) focusFirstError(formRef.current, fieldErrors, fields, options.idPrefix);
+      if (!onField && err instanceof ApiError && err.retryAfter !== null) {
+        setThrottle({ reason: err.reason, until: Date.now() + err.retryAfter * 1000 });
+        setFormError(message);
+      } else {
+        setFormError(onField ? null : message || (hasErrors(fieldErrors) ? null : options.failure));
+      }
+      if (options.focusServerErrors !== false) {
+        focusFirstError(formRef.current, fieldErrors, fields, options.idPrefix, options.ids);
+      }
     } finally {
       setPending(false);
     }
   }
 
-  return { formRef, errors, formError, pending, onSubmit };
+  /** The form's onInput: the edited field's error goes, and a banner about the last attempt with it. */
+  function onInput(e: React.FormEvent<HTMLFormElement>) {
+    const id = (e.target as HTMLElement).id;
+    const field = fields.find((f) => idOf(f, options.ids, options.idPrefix) === id);
+    if (!field) return; // e.g. "Show password"
+    if (errors[field]) setErrors((prev) => ({ ...prev, [field]: undefined }));
+    if (formError && !throttle) setFormError(null);
+  }
+
+  return { formRef, errors, formError, throttle, pending, onSubmit, onInput };
 }

@@ -53,6 +53,29 @@ pub struct Hasher {
     /// is unknown, so that answer costs the same time as a wrong password. Made off the start-up path.
     dummies: Arc<Mutex<HashMap<Scheme, String>>>,
     dummy_scheme: Mutex<Scheme>,
+    /// How long one verification of each kind of hash takes on this machine (a moving average, in seconds):
+    /// every kind a verification met, or [`Hasher::calibrate`] was asked about. The slowest is the floor of a
+    /// refusal ([`Hasher::refusal_floor`]).
+    timings: Arc<Mutex<HashMap<Scheme, f64>>>,
+}
+
+/// Weight of a new measurement in a kind's moving average.
+const TIMING_WEIGHT: f64 = 0.2;
+
+fn record_timing(timings: &Mutex<HashMap<Scheme, f64>>, scheme: Scheme, seconds: f64) {
+    if let Ok(mut t) = timings.lock() {
+        t.entry(scheme).and_modify(|avg| *avg += TIMING_WEIGHT * (seconds - *avg)).or_insert(seconds);
+    }
+}
+
+/// Verifies `password` against `hash` and records how long a verification of the hash's kind took.
+fn timed_verify(timings: &Mutex<HashMap<Scheme, f64>>, password: &str, hash: &str) -> bool {
+    let started = std::time::Instant::now();
+    let ok = Scheme::verify(password, hash);
+    if let Some(scheme) = Scheme::of_stored(hash) {
+        record_timing(timings, scheme, started.elapsed().as_secs_f64());
+    }
+    ok
 }
 
 impl Hasher {
@@ -103,6 +126,7 @@ impl Hasher {
             computations: Arc::new(AtomicU64::new(0)),
             dummies: Arc::new(Mutex::new(HashMap::new())),
             dummy_scheme: Mutex::new(scheme),
+            timings: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
@@ -222,8 +246,8 @@ impl Hasher {
     }
 
     pub async fn verify_with(&self, permit: Permit, password: &str, hash: &str) -> Result<bool, ApiError> {
-        let (password, hash) = (password.to_owned(), hash.to_owned());
-        self.run(permit, move || Scheme::verify(&password, &hash)).await
+        let (password, hash, timings) = (password.to_owned(), hash.to_owned(), self.timings.clone());
+        self.run(permit, move || timed_verify(&timings, &password, &hash)).await
     }
 
     /// The kind of hash the unknown-email verification runs against: that of most stored hashes (see
@@ -249,13 +273,41 @@ impl Hasher {
     pub async fn verify_dummy_with(&self, permit: Permit, password: &str) -> Result<(), ApiError> {
         let scheme = self.dummy_scheme();
         let cached = self.dummies.lock().ok().and_then(|d| d.get(&scheme).cloned());
-        let (password, dummies) = (password.to_owned(), self.dummies.clone());
+        let (password, dummies, timings) = (password.to_owned(), self.dummies.clone(), self.timings.clone());
         self.run(permit, move || {
             let hash = cached.or_else(|| make_dummy(&dummies, scheme)).unwrap_or_default();
-            Scheme::verify(&password, &hash)
+            timed_verify(&timings, &password, &hash)
         })
         .await
         .map(|_| ())
+    }
+
+    /// The least time a refused sign-in (a wrong password, an unknown email) takes from the start of its
+    /// verification: as long as one verification of the slowest kind of hash met so far. A refusal that ends
+    /// sooner waits out the rest, so the answer's timing does not tell an Argon2id row from a bcrypt one, nor
+    /// either from an email without an account (issue 22, finding 4). Waiting holds no hashing thread.
+    pub fn refusal_floor(&self) -> std::time::Duration {
+        let slowest = self.timings.lock().map_or(0.0, |t| t.values().copied().fold(0.0, f64::max));
+        std::time::Duration::from_secs_f64(slowest)
+    }
+
+    /// Measures one verification of each of `kinds` not measured yet (against a dummy hash of that kind), so
+    /// the refusal floor covers every kind the table holds before a sign-in meets it. A full pool skips it.
+    pub async fn calibrate(&self, kinds: impl IntoIterator<Item = Scheme>) {
+        for scheme in kinds {
+            if self.timings.lock().is_ok_and(|t| t.contains_key(&scheme)) {
+                continue;
+            }
+            let Ok(permit) = self.admit() else { return };
+            let (dummies, timings) = (self.dummies.clone(), self.timings.clone());
+            let _ = self
+                .run(permit, move || {
+                    let hash = dummies.lock().ok().and_then(|d| d.get(&scheme).cloned());
+                    let hash = hash.or_else(|| make_dummy(&dummies, scheme)).unwrap_or_default();
+                    timed_verify(&timings, "calibration", &hash)
+                })
+                .await;
+        }
     }
 
     pub async fn verify_dummy(&self, password: &str) -> Result<(), ApiError> {

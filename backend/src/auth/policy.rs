@@ -83,44 +83,150 @@ impl Weakness {
     }
 }
 
-/// Lower case, letters and digits only (separators and symbols dropped).
-fn fold(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+/// The form of a text the rules compare: NFKC (fullwidth and other compatibility forms become their plain
+/// letters), format characters removed (soft hyphens, zero-width spaces, bidi marks), lower case, and every
+/// non-ASCII letter mapped to the ASCII letter it is confusable with (Unicode's confusables, UTS #39: Cyrillic
+/// `а` is `a`), accents dropped. ASCII is left as typed (UTS #39 would read the digit `1` as `l`).
+fn folded(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfkc().filter(|c| c.general_category() != GeneralCategory::Format).flat_map(char::to_lowercase) {
+        if c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        for mapped in unicode_security::confusable_detection::skeleton(c.encode_utf8(&mut [0; 4])) {
+            if mapped.general_category() != GeneralCategory::NonspacingMark {
+                out.extend(mapped.to_lowercase());
+            }
+        }
+    }
+    out
 }
 
-/// [`fold`] without a trailing run of digits.
-fn core(s: &str) -> String {
-    let folded = fold(s);
-    folded.trim_end_matches(|c: char| c.is_ascii_digit()).to_string()
+/// Letters and digits only (separators and symbols dropped anywhere: `pass word`, `pass.word`).
+fn alnum(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
-/// The rules that need nothing but the password and its owner (no network).
-pub fn local_weakness(password: &str, owner: &Owner<'_>) -> Option<Weakness> {
+/// Without a trailing run of digits.
+fn no_digit_suffix(s: &str) -> &str {
+    s.trim_end_matches(|c: char| c.is_ascii_digit())
+}
+
+/// The common substitutions of letters by digits and symbols (zxcvbn's l33t table, one reading each; `1` and
+/// `|` are read both as `i` and as `l`). Bounded: at most two readings.
+fn unleet(s: &str) -> Vec<String> {
+    let read = |c: char, one: char| match c {
+        '4' | '@' => 'a',
+        '8' => 'b',
+        '(' | '{' | '[' | '<' => 'c',
+        '3' => 'e',
+        '6' | '9' => 'g',
+        '!' => 'i',
+        '1' | '|' => one,
+        '0' => 'o',
+        '$' | '5' => 's',
+        '+' | '7' => 't',
+        '%' => 'x',
+        '2' => 'z',
+        c => c,
+    };
+    ['i', 'l'].iter().map(|&one| s.chars().map(|c| read(c, one)).collect()).collect()
+}
+
+/// Every form of `password` the rules compare with: as typed (lower case, trailing symbols or digits off), and
+/// folded (see [`folded`]) with symbols around it off, separators inside it off, a trailing run of digits off,
+/// and with common substitutions read back as letters.
+fn forms(password: &str) -> Vec<String> {
     let lower = password.trim().to_lowercase();
-    let no_symbols = lower.trim_end_matches(|c: char| !c.is_alphanumeric());
-    let no_suffix = lower.trim_end_matches(|c: char| !c.is_alphabetic());
-    if [lower.as_str(), no_symbols, no_suffix].into_iter().any(is_common) {
+    let mut out = vec![
+        lower.clone(),
+        lower.trim_end_matches(|c: char| !c.is_alphanumeric()).to_string(),
+        lower.trim_end_matches(|c: char| !c.is_alphabetic()).to_string(),
+    ];
+    let folded = folded(password);
+    let bare = folded.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+    // Digits at the end are a suffix, not substitutions: take them off before reading the rest as l33t.
+    let without_suffix = bare.trim_end_matches(|c: char| c.is_ascii_digit() || !c.is_alphanumeric());
+    let mut bases = vec![bare.clone(), without_suffix.to_string()];
+    bases.extend(unleet(without_suffix));
+    bases.extend(unleet(&bare));
+    for base in bases {
+        let joined = alnum(&base);
+        out.push(no_digit_suffix(&joined).to_string());
+        out.push(joined);
+        out.push(base);
+    }
+    out.retain(|f| !f.is_empty());
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The words of a name or of an email's local part, folded (`ada.lovelace` is `ada`, `lovelace`).
+fn words(text: &str) -> Vec<String> {
+    alnum_words(&folded(text))
+}
+
+fn alnum_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
+}
+
+/// Whether one of `forms` is built from `words`: one word of 4 characters or more, or all of them in any order
+/// (`lovelace.ada` for `ada.lovelace@…`, `hopper grace` for "Grace Hopper"), a trailing run of digits ignored.
+fn built_from(forms: &[String], words: &[String]) -> bool {
+    let mut candidates: Vec<String> = words.iter().filter(|w| w.chars().count() >= 4).cloned().collect();
+    if (2..=5).contains(&words.len()) {
+        let mut order: Vec<usize> = (0..words.len()).collect();
+        permutations(&mut order, 0, &mut |o| candidates.push(o.iter().map(|&i| words[i].as_str()).collect()));
+    } else if words.len() == 1 {
+        candidates.push(words[0].clone());
+    }
+    let cores: Vec<String> = candidates.iter().map(|c| no_digit_suffix(c).to_string()).collect();
+    forms.iter().any(|f| {
+        let (f, core) = (f.as_str(), no_digit_suffix(f));
+        !core.is_empty() && (candidates.iter().any(|c| c == f) || cores.iter().any(|c| !c.is_empty() && c == core))
+    })
+}
+
+/// Calls `each` with every order of `items[at..]` (after `items[..at]`).
+fn permutations(items: &mut Vec<usize>, at: usize, each: &mut impl FnMut(&[usize])) {
+    if at == items.len() {
+        each(items);
+        return;
+    }
+    for i in at..items.len() {
+        items.swap(at, i);
+        permutations(items, at + 1, each);
+        items.swap(at, i);
+    }
+}
+
+/// What bcrypt hashes of a password: its first 72 bytes, cut at a character boundary (the stored hash reads
+/// the bytes; a password is refused if this prefix breaks the rules, since any password with it signs in).
+pub fn bcrypt_prefix(password: &str) -> &str {
+    let mut end = password.len().min(super::scheme::BCRYPT_MAX_BYTES);
+    while !password.is_char_boundary(end) {
+        end -= 1;
+    }
+    &password[..end]
+}
+
+/// The rules that need nothing but the password and its owner (no network), on every form of the password
+/// [`forms`] makes.
+pub fn local_weakness(password: &str, owner: &Owner<'_>) -> Option<Weakness> {
+    let forms = forms(password);
+    if forms.iter().any(|f| is_common(f)) {
         return Some(Weakness::Common);
     }
-    let mine = core(password);
-    if mine.is_empty() {
-        return None;
-    }
-    let built_from = |text: &str| {
-        let mut candidates = vec![text.to_string()];
-        // Each word of a name or of a local part like `ada.lovelace`, when it is not tiny.
-        candidates
-            .extend(text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() >= 4).map(str::to_string));
-        candidates.iter().any(|c| {
-            let (f, k) = (fold(c), core(c));
-            (!f.is_empty() && f == mine) || (!k.is_empty() && k == mine)
-        })
-    };
     let local = owner.email.rsplit_once('@').map_or(owner.email, |(local, _)| local);
-    if built_from(local) || fold(owner.email) == fold(password) {
+    let whole_address = alnum(&folded(owner.email));
+    if built_from(&forms, &words(local)) || forms.iter().any(|f| alnum(f) == whole_address) {
         return Some(Weakness::Email);
     }
-    if owner.name.is_some_and(built_from) {
+    if owner.name.is_some_and(|name| built_from(&forms, &words(name))) {
         return Some(Weakness::Name);
     }
     None
@@ -141,10 +247,17 @@ impl Passwords {
         self.pwned.as_ref()
     }
 
-    /// Every rule for a new password (the length was checked with the body).
+    /// Every rule for a new password (the length was checked with the body). With bcrypt, the prefix it hashes
+    /// is checked too.
     pub async fn weakness(&self, password: &str, owner: &Owner<'_>) -> Option<Weakness> {
         if let Some(w) = local_weakness(password, owner) {
             return Some(w);
+        }
+        let prefix = bcrypt_prefix(password);
+        if matches!(self.hasher.scheme(), super::scheme::Scheme::Bcrypt { .. }) && prefix.len() < password.len() {
+            if let Some(w) = local_weakness(prefix, owner) {
+                return Some(w);
+            }
         }
         match &self.pwned {
             Some(pwned) if pwned.lookup(password).await == Lookup::Breached => Some(Weakness::Breached),
@@ -268,5 +381,48 @@ mod tests {
         let zq = Owner { email: "zq@example.com", name: None };
         assert_eq!(local_weakness("zq123456", &zq), Some(Weakness::Email));
         assert_eq!(local_weakness("zqxw sunny days", &zq), None);
+    }
+
+    /// Issue 22, finding 7: spellings that fold to a refused password are refused too.
+    #[test]
+    fn folded_spellings_of_a_refused_password_are_refused() {
+        let ada = Owner { email: "ada.lovelace@example.com", name: Some("Grace Hopper") };
+        let cases: &[(&str, Weakness)] = &[
+            ("pass word", Weakness::Common),
+            ("!password", Weakness::Common),
+            ("p\u{0430}ssword", Weakness::Common), // Cyrillic а
+            ("\u{ff50}\u{ff41}\u{ff53}\u{ff53}\u{ff57}\u{ff4f}\u{ff52}\u{ff44}", Weakness::Common), // fullwidth
+            ("pass\u{00ad}word", Weakness::Common), // soft hyphen
+            ("pass\u{200b}word!", Weakness::Common), // zero-width space
+            ("p@ssword1", Weakness::Common),
+            ("P@$$w0rd", Weakness::Common),
+            ("--iloveyou--", Weakness::Common),
+            ("lovelace.ada", Weakness::Email),
+            ("Lovelace Ada 1815", Weakness::Email),
+            ("hopper grace", Weakness::Name),
+            ("Hopper-Grace!", Weakness::Name),
+        ];
+        for (password, expected) in cases {
+            assert_eq!(local_weakness(password, &ada), Some(*expected), "{password:?}");
+        }
+        // Still fine: real passphrases, and words of the owner's mixed with others.
+        for fine in ["correct horse battery", "lovelace rides a bicycle", "Tr0ub4dor&3x", "grace under fire 1906"] {
+            assert_eq!(local_weakness(fine, &ada), None, "{fine:?}");
+        }
+    }
+
+    /// With bcrypt only the first 72 bytes are hashed: the rules read that prefix too.
+    #[test]
+    fn the_prefix_bcrypt_hashes_is_checked_too() {
+        let owner = Owner { email: "someone@example.com", name: None };
+        let long = format!("password{}Zx", "1".repeat(64));
+        assert_eq!(local_weakness(&long, &owner), None, "the whole string is not common");
+        assert_eq!(bcrypt_prefix(&long), format!("password{}", "1".repeat(64)));
+        assert_eq!(local_weakness(bcrypt_prefix(&long), &owner), Some(Weakness::Common));
+        // The cut never splits a character.
+        let emoji = "🔐".repeat(20);
+        assert_eq!(bcrypt_prefix(&emoji).len(), 72);
+        let odd = format!("a{}", "é".repeat(40));
+        assert!(bcrypt_prefix(&odd).len() <= 72 && odd.starts_with(bcrypt_prefix(&odd)));
     }
 }

@@ -110,12 +110,11 @@ pub fn second_factor(limits: &RateLimits, user_id: &str, client: ClientIp) -> Ve
 
 // ---------- what every request counts, whatever its outcome ----------
 
-pub fn registrations_per_client(limits: &RateLimits, client: ClientIp) -> Limit {
-    Limit {
-        key: format!("register:client:{client}"),
-        max: limits.registrations_per_client,
-        on_success: OnSuccess::Keep,
-    }
+/// What tells a registered address from a free one — a registration, or a change of address (both answer
+/// "Email already registered") — per client: one budget for both, so change-email tells addresses apart no
+/// sooner than registration does.
+pub fn address_probes_per_client(limits: &RateLimits, client: ClientIp) -> Limit {
+    Limit { key: format!("probe:client:{client}"), max: limits.registrations_per_client, on_success: OnSuccess::Keep }
 }
 
 /// Task creations of one user (a script filling the database; the window is
@@ -124,8 +123,12 @@ pub fn task_creates_per_user(limits: &RateLimits, user_id: &str) -> Limit {
     Limit { key: format!("create:user:{user_id}"), max: limits.task_creates_per_minute, on_success: OnSuccess::Keep }
 }
 
-/// Password-reset requests: per client and per address, counted whether or not an account has it.
+/// Password-reset requests, counted whether or not an account has the address: per client; per (address,
+/// client), so one client asking for someone's resets does not block the owner's own request from elsewhere;
+/// and per address from all clients, at four times that, so many clients together still mail one inbox a
+/// bounded number of times.
 pub fn forgot_password(limits: &RateLimits, email: &str, client: ClientIp) -> Vec<Limit> {
+    let per_email = limits.mail_requests_per_email;
     vec![
         Limit {
             key: format!("mail:forgot:client:{client}"),
@@ -133,10 +136,26 @@ pub fn forgot_password(limits: &RateLimits, email: &str, client: ClientIp) -> Ve
             on_success: OnSuccess::Keep,
         },
         Limit {
-            key: format!("mail:forgot:email:{email}"),
-            max: limits.mail_requests_per_email,
+            key: format!("mail:forgot:email+client:{email}|{client}"),
+            max: per_email,
             on_success: OnSuccess::Keep,
         },
+        Limit {
+            key: format!("mail:forgot:email:{email}"),
+            max: per_email.saturating_mul(4),
+            on_success: OnSuccess::Keep,
+        },
+    ]
+}
+
+/// A change of address, once the password was right: per account (the notices to its own address), per
+/// target address (the links mailed to someone else's), and per client as an address probe.
+pub fn change_email(limits: &RateLimits, user_id: &str, new_email: &str, client: ClientIp) -> Vec<Limit> {
+    let max = limits.mail_requests_per_email;
+    vec![
+        Limit { key: format!("mail:change:user:{user_id}"), max, on_success: OnSuccess::Keep },
+        Limit { key: format!("mail:change:to:{new_email}"), max, on_success: OnSuccess::Keep },
+        address_probes_per_client(limits, client),
     ]
 }
 

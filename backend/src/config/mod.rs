@@ -85,7 +85,9 @@ pub struct Settings {
     pub jwt_secret_source: String,
     pub jwt_algorithm: Algorithm,
     /// Encrypts two-factor secrets at rest (crypto.rs); earlier keys only decrypt.
-    pub data_encryption_key: Secret,
+    /// `None` only on PostgreSQL without `DATA_ENCRYPTION_KEY` (a seed deployment's variables): two-factor
+    /// set-up is then off.
+    pub data_encryption_key: Option<Secret>,
     pub data_encryption_previous_keys: Vec<Secret>,
     pub access_token_expire: Duration,
     pub cors_origins: Vec<String>,

@@ -64,12 +64,17 @@ impl Settings {
             }
             None => local_secret(&database, "JWT_SECRET", ".jwt_secret")?,
         };
+        // Optional where the seed's deployments run (PostgreSQL): without it two-factor set-up is off. SQLite
+        // (a fresh clone) gets one generated beside the database file.
         let data_encryption_key = match r.raw("DATA_ENCRYPTION_KEY") {
             Some(key) => {
                 check_named_secret("DATA_ENCRYPTION_KEY", &key)?;
-                Secret::from(key)
+                Some(Secret::from(key))
             }
-            None => local_secret(&database, "DATA_ENCRYPTION_KEY", ".data_encryption_key")?.0,
+            None if matches!(database, DatabaseUrl::Sqlite(_)) => {
+                Some(local_secret(&database, "DATA_ENCRYPTION_KEY", ".data_encryption_key")?.0)
+            }
+            None => None,
         };
         let data_encryption_previous_keys = r
             .raw("DATA_ENCRYPTION_PREVIOUS_KEYS")
@@ -79,6 +84,11 @@ impl Settings {
             .filter(|k| !k.is_empty())
             .map(|k| check_named_secret("DATA_ENCRYPTION_PREVIOUS_KEYS", k).map(|()| Secret::from(k.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
+        if data_encryption_key.is_none() && !data_encryption_previous_keys.is_empty() {
+            return Err(ConfigError(
+                "DATA_ENCRYPTION_PREVIOUS_KEYS is set but DATA_ENCRYPTION_KEY is not: set the current key too".into(),
+            ));
+        }
         let cors_origins = parse_origins(&r.raw("CORS_ORIGINS").unwrap_or_default())?;
         let trusted_proxies = match r.raw("TRUSTED_PROXIES") {
             None => Vec::new(),

@@ -12,7 +12,7 @@ pub struct Variable {
 pub const VARIABLES: &[Variable] = &[
     Variable { name: "DATABASE_URL", default: "sqlite:///data/app.db", help: "sqlite:///relative.db, sqlite:////absolute.db (SQLAlchemy's form) or postgres://… / postgresql://…; the SQLite folder is created" },
     Variable { name: "JWT_SECRET", default: "", help: "HMAC key, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.jwt_secret)" },
-    Variable { name: "DATA_ENCRYPTION_KEY", default: "", help: "key that encrypts two-factor secrets at rest, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.data_encryption_key). Required with PostgreSQL" },
+    Variable { name: "DATA_ENCRYPTION_KEY", default: "", help: "key that encrypts two-factor secrets at rest, at least 32 bytes. Unset with SQLite: a random one is generated once and kept beside the database file (.data_encryption_key). Unset with PostgreSQL: the API starts, two-factor set-up answers 503, and users who already have two-factor sign in with a recovery code" },
     Variable { name: "DATA_ENCRYPTION_PREVIOUS_KEYS", default: "", help: "comma list of earlier DATA_ENCRYPTION_KEY values, for key rotation: they still decrypt, and a secret read with one is written again under the current key" },
     Variable { name: "JWT_ALGORITHM", default: "HS256", help: "HS256, HS384 or HS512; tokens signed with any other algorithm are refused" },
     Variable { name: "ACCESS_TOKEN_EXPIRE_MINUTES", default: "1440", help: "token lifetime in minutes" },
@@ -52,7 +52,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "EMAIL_VERIFICATION_TTL_HOURS", default: "48", help: "how long an email verification (or email change) link works" },
     Variable { name: "REQUIRE_VERIFIED_EMAIL", default: "false", help: "true: an unverified user's login answers 403" },
     Variable { name: "MAIL_RETENTION_HOURS", default: "168", help: "outbox rows (sent or not) older than this are deleted" },
-    Variable { name: "MAIL_REQUESTS_PER_EMAIL", default: "5", help: "forgot-password / resend-verification requests per email (or account) per window before 429; 0 = no limit" },
+    Variable { name: "MAIL_REQUESTS_PER_EMAIL", default: "5", help: "mail-sending requests per address per window before 429: forgot-password per (address, client) and 4x this per address from all clients, resend-verification and change-email per account, change-email per target address; 0 = no limit" },
     Variable { name: "MAIL_REQUESTS_PER_CLIENT", default: "20", help: "forgot-password requests per client per window before 429; 0 = no limit" },
     Variable { name: "OIDC_PROVIDERS", default: "", help: "comma list of OpenID Connect provider ids (lowercase letters and digits), e.g. google,corp: each gets a \"Continue with <name>\" button and the redirect URI {WEB_URL}/api/auth/oidc/<id>/callback (WEB_URL's first entry) to register at the provider" },
     Variable { name: "OIDC_<ID>_ISSUER", default: "", help: "the provider's issuer URL, exactly as its /.well-known/openid-configuration writes it (e.g. https://accounts.google.com); https, or http on a loopback host. Read on first use, so the API starts while the provider is down" },

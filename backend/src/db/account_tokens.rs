@@ -105,9 +105,20 @@ macro_rules! consume {
 
 impl Db {
     /// A link and its mails (and the supersession of older links), in one transaction.
+    ///
+    /// At most one link per user and purpose is live, also when requests race: on PostgreSQL the user's row is
+    /// locked first, so a second request waits for the first to commit and then supersedes its link; SQLite
+    /// runs one writer at a time. A partial unique index (migration 0014) holds the rule in the schema.
     pub async fn issue_token_mail(&self, tm: &TokenMail, now: Ts) -> Result<(), sqlx::Error> {
+        let lock = match self {
+            Db::Postgres(_) => Some("SELECT 1 FROM users WHERE id = $1 FOR UPDATE"),
+            Db::Sqlite(_) => None,
+        };
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            if let Some(sql) = lock {
+                sqlx::query(sql).bind(&tm.user_id).execute(&mut *tx).await?;
+            }
             write_token_mail!(tx, tm, now);
             tx.commit().await
         })
@@ -126,8 +137,10 @@ impl Db {
     }
 
     /// Password reset, all or nothing: uses the link, sets the password, revokes every token of the user, ends
-    /// their other reset links, marks the email verified and queues `notice`. `None`: the link did not work
-    /// (also when the account's email changed since it was sent).
+    /// their other reset links and every pending change of address, marks the email verified and queues
+    /// `notice`. When the address had never been proved before, the reset is its owner's first proof: whatever
+    /// the account's registrant set up without that proof (two-factor) is removed too. `None`: the link did
+    /// not work (also when the account's email changed since it was sent).
     pub async fn reset_password(
         &self,
         hash: &str,
@@ -140,6 +153,10 @@ impl Db {
             let Some(UsedToken { user_id, email, .. }) = consume!(tx, hash, [Purpose::Reset], now) else {
                 return Ok(None);
             };
+            let unproved: Option<bool> =
+                sqlx::query_scalar("SELECT email_verified_at IS NULL FROM users WHERE id = $1 AND lower(email) = $2")
+                    .bind(&user_id).bind(&email)
+                    .fetch_optional(&mut *tx).await?;
             let changed = sqlx::query(
                 "UPDATE users SET hashed_password = $2, updated_at = $3, token_version = token_version + 1, \
                  email_verified_at = COALESCE(email_verified_at, $3) WHERE id = $1 AND lower(email) = $4",
@@ -150,6 +167,10 @@ impl Db {
                 return Ok(None);
             }
             supersede!(tx, &user_id, Purpose::Reset.as_str(), now);
+            supersede!(tx, &user_id, Purpose::Change.as_str(), now);
+            if unproved == Some(true) {
+                super::two_factor::clear_two_factor!(tx, &user_id);
+            }
             insert_mails!(tx, [notice], now);
             tx.commit().await?;
             Ok(Some(user_id))

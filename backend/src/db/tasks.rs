@@ -54,10 +54,13 @@ impl Db {
         session_id: &str,
         filter: TaskFilter,
         first: i64,
+        with_verification: bool,
     ) -> Result<Option<(SessionUser, Vec<Task>)>, sqlx::Error> {
         let (condition, check) = (filter.condition(), session_check(session_id));
+        // Read only when REQUIRE_VERIFIED_EMAIL asks for it: every column here is repeated on each task's row.
+        let verified = if with_verification { "u.email_verified_at, " } else { "" };
         let sql = format!(
-            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {check}, \
+            "SELECT u.id, u.email, u.name, u.created_at, u.token_version, {verified}{check}, \
              t.id AS task_id, t.title, t.description, t.is_completed, t.created_at AS task_created_at, \
              t.updated_at AS task_updated_at \
              FROM users u LEFT JOIN tasks t ON t.user_id = u.id{condition} \

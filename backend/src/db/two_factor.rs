@@ -21,6 +21,23 @@ pub struct MfaChallenge {
     pub token_version: i32,
 }
 
+/// Deletes every two-factor row of `$user_id` (secret, recovery codes, pending sign-ins) and turns the flag
+/// off, inside the transaction `$tx`: turning it off, and a reset that takes back an account whose address was
+/// never proved.
+macro_rules! clear_two_factor {
+    ($tx:expr, $user_id:expr) => {
+        for sql in [
+            "DELETE FROM user_two_factor WHERE user_id = $1",
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM mfa_challenges WHERE user_id = $1",
+            "UPDATE users SET two_factor_enabled = false WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind($user_id).execute(&mut *$tx).await?;
+        }
+    };
+}
+pub(crate) use clear_two_factor;
+
 impl Db {
     pub async fn two_factor_row(&self, user_id: &str) -> Result<Option<TwoFactorRow>, sqlx::Error> {
         const SQL: &str = "SELECT secret, pending_secret, last_step FROM user_two_factor WHERE user_id = $1";
@@ -73,14 +90,7 @@ impl Db {
     pub async fn disable_two_factor(&self, user_id: &str, notice: &Mail, now: Ts) -> Result<(), sqlx::Error> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for sql in [
-                "DELETE FROM user_two_factor WHERE user_id = $1",
-                "DELETE FROM recovery_codes WHERE user_id = $1",
-                "DELETE FROM mfa_challenges WHERE user_id = $1",
-                "UPDATE users SET two_factor_enabled = false WHERE id = $1",
-            ] {
-                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-            }
+            clear_two_factor!(tx, user_id);
             insert_mails!(tx, std::slice::from_ref(notice), now);
             tx.commit().await
         })
@@ -92,6 +102,39 @@ impl Db {
         const SQL: &str = "UPDATE user_two_factor SET last_step = $2 \
              WHERE user_id = $1 AND last_step < $2 AND secret IS NOT NULL";
         on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(step).execute(pool).await.map(|r| r.rows_affected() == 1))
+    }
+
+    /// Recovery codes of the user not used yet.
+    pub async fn recovery_codes_left(&self, user_id: &str) -> Result<i64, sqlx::Error> {
+        const SQL: &str = "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL";
+        on_pool!(self, pool => sqlx::query_scalar::<_, i64>(SQL).bind(user_id).fetch_one(pool).await)
+    }
+
+    /// Replaces every recovery code of a user who has two-factor on by `hashes`, and queues `notice`, in one
+    /// transaction. `false`: two-factor is not on (nothing changed).
+    pub async fn replace_recovery_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+        notice: &Mail,
+        now: Ts,
+    ) -> Result<bool, sqlx::Error> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let on: Option<bool> = sqlx::query_scalar("SELECT two_factor_enabled FROM users WHERE id = $1")
+                .bind(user_id).fetch_optional(&mut *tx).await?;
+            if on != Some(true) {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            for hash in hashes {
+                sqlx::query("INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)")
+                    .bind(hash).bind(user_id).execute(&mut *tx).await?;
+            }
+            insert_mails!(tx, std::slice::from_ref(notice), now);
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Spends a recovery code: `true` exactly once per code.

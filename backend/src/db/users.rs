@@ -1,6 +1,6 @@
 //! The users table, and the current-user check that reads a user with its token's revocation and session.
 
-use super::Db;
+use super::{Db, Purpose};
 use crate::clock::Ts;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -157,11 +157,25 @@ impl Db {
         on_pool!(self, pool => sqlx::query_scalar::<_, String>(SQL).bind(sample).fetch_all(pool).await)
     }
 
-    /// Sets a new password hash and invalidates every token issued so far. Returns the new version.
+    /// Sets a new password hash, invalidates every token issued so far and ends every pending change of
+    /// address, in one transaction. Returns the new version.
     pub async fn set_password(&self, user_id: &str, hashed_password: &str, now: Ts) -> Result<i32, sqlx::Error> {
         const SQL: &str = "UPDATE users SET hashed_password = $2, updated_at = $3, \
              token_version = token_version + 1 WHERE id = $1 RETURNING token_version";
-        on_pool!(self, pool => sqlx::query_scalar::<_, i32>(SQL).bind(user_id).bind(hashed_password).bind(now).fetch_one(pool).await)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let version = sqlx::query_scalar::<_, i32>(SQL).bind(user_id).bind(hashed_password).bind(now)
+                .fetch_one(&mut *tx).await?;
+            super::account_tokens::supersede!(tx, user_id, Purpose::Change.as_str(), now);
+            tx.commit().await?;
+            Ok(version)
+        })
+    }
+
+    /// Sets (or, `None`, clears) the user's name; returns the user as it is now (`None`: no such user).
+    pub async fn set_name(&self, user_id: &str, name: Option<&str>, now: Ts) -> Result<Option<User>, sqlx::Error> {
+        let sql = format!("UPDATE users SET name = $2, updated_at = $3 WHERE id = $1 RETURNING {USER_COLUMNS}");
+        on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(user_id).bind(name).bind(now).fetch_optional(pool).await)
     }
 
     /// Replaces a hash by a new one of the same password (rehash after sign-in), only if the row still
@@ -171,10 +185,17 @@ impl Db {
         on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(old).bind(new).execute(pool).await.map(|r| r.rows_affected() == 1))
     }
 
-    /// "Sign out everywhere": every token issued so far carries an older version from now on.
-    pub async fn bump_token_version(&self, user_id: &str) -> Result<i32, sqlx::Error> {
+    /// "Sign out everywhere": every token issued so far carries an older version from now on, and every pending
+    /// change of address ends (one transaction).
+    pub async fn bump_token_version(&self, user_id: &str, now: Ts) -> Result<i32, sqlx::Error> {
         const SQL: &str = "UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version";
-        on_pool!(self, pool => sqlx::query_scalar::<_, i32>(SQL).bind(user_id).fetch_one(pool).await)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let version = sqlx::query_scalar::<_, i32>(SQL).bind(user_id).fetch_one(&mut *tx).await?;
+            super::account_tokens::supersede!(tx, user_id, Purpose::Change.as_str(), now);
+            tx.commit().await?;
+            Ok(version)
+        })
     }
 
     /// Revokes one token until it would have expired anyway (then the row can go).

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     auth::{policy::Owner, throttle},
-    db::{NewUser, Purpose},
+    db::{NewUser, Purpose, User},
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -24,7 +24,7 @@ pub async fn register(
 ) -> ApiResult<SignedIn> {
     // Capacity first (refused without a write), then the registration counted before the work.
     let permit = state.hasher.admit()?;
-    let attempt = state.reserve(&[throttle::registrations_per_client(&state.settings.rate_limits, device.ip)]).await?;
+    let attempt = state.reserve(&[throttle::address_probes_per_client(&state.settings.rate_limits, device.ip)]).await?;
     attempt.failed(); // kept whatever the outcome
 
     let hashed = state.passwords.new_hash(Some(permit), "password", password, Owner { email, name }).await?;
@@ -53,5 +53,10 @@ pub async fn change_password(
     let hashed = state.passwords.new_hash(None, "new_password", new_password, owner).await?;
     let token_version = state.db.set_password(&user.id, &hashed, state.clock.now()).await?;
     tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
-    sign_in::finish_sign_in(state, device, crate::db::User { token_version, ..user }, Method::PasswordChange).await
+    sign_in::finish_sign_in(state, device, User { token_version, ..user }, Method::PasswordChange).await
+}
+
+/// Sets (or, `None`, clears) the signed-in user's name; answers the user as it is now.
+pub async fn rename(state: &AppState, user_id: &str, name: Option<&str>) -> ApiResult<User> {
+    state.db.set_name(user_id, name, state.clock.now()).await?.ok_or(ApiError::Unauthorized("User not found"))
 }

@@ -89,6 +89,14 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -
     Ok(user_id)
 }
 
+/// Whether a reset link still works, spending nothing: the address it resets (what the page shows, and the
+/// sign-in page is prefilled with after the reset), or 400 as a reset with it would answer.
+pub async fn check_reset_link(state: &AppState, token: &str) -> ApiResult<String> {
+    let hash = crate::auth::opaque::hash(token);
+    let found = state.db.peek_token(&hash, Purpose::Reset, state.clock.now()).await?;
+    found.map(|(_, email)| email).ok_or_else(|| ApiError::bad_request(RESET_INVALID))
+}
+
 /// Confirms an address (after registration, or a change) with the token of a mailed link; for a change, the
 /// account takes the new address if no other account has it by then.
 pub async fn verify_email(state: &AppState, token: &str) -> ApiResult<User> {
@@ -115,7 +123,9 @@ pub async fn resend_verification(state: &AppState, user: &SessionUser) -> ApiRes
 }
 
 /// A change of address, after the current password: a link goes to the new address and a notice to the old
-/// one; the address changes only when the link is used ([`verify_email`]).
+/// one; the address changes only when the link is used ([`verify_email`]). Counted per account, per target
+/// address and per client (the client's budget of address probes is registration's) before the address is
+/// looked up. A password reset or change and "sign out everywhere" end the link.
 pub async fn change_email(
     state: &AppState,
     client: ClientIp,
@@ -124,6 +134,8 @@ pub async fn change_email(
     new_email: &str,
 ) -> ApiResult<()> {
     sign_in::check_current_password(state, client, &user.id, password).await?;
+    count_mail_request(state, &throttle::change_email(&state.settings.rate_limits, &user.id, new_email, client))
+        .await?;
     let old = user.email.to_lowercase();
     if new_email == old || state.db.user_by_email(new_email).await?.is_some() {
         return Err(ApiError::bad_request(EMAIL_TAKEN));

@@ -61,7 +61,7 @@ pub async fn sign_out(state: &AppState, user: &SessionUser, token: &TokenInfo) -
 
 /// Sign out everywhere: every token of the user, the seed's included, carries an older version from now on.
 pub async fn sign_out_everywhere(state: &AppState, user: &SessionUser) -> ApiResult<()> {
-    state.db.bump_token_version(&user.id).await?;
+    state.db.bump_token_version(&user.id, state.clock.now()).await?;
     tracing::info!(user_id = %user.id, "signed out everywhere");
     Ok(())
 }

@@ -72,6 +72,7 @@ pub async fn password(state: &AppState, device: &Device, email: &str, password: 
     let attempt = state.reserve(&throttle::sign_in(&state.settings.rate_limits, email, device.ip)).await?;
 
     let user = state.db.user_by_email(email).await?;
+    let began = tokio::time::Instant::now();
     let verified = match &user {
         Some(user) => state.hasher.verify_with(permit, password, &user.hashed_password).await?,
         None => {
@@ -81,6 +82,9 @@ pub async fn password(state: &AppState, device: &Device, email: &str, password: 
     };
     let Some(user) = user.filter(|_| verified) else {
         attempt.failed();
+        // No sooner than the slowest kind of stored hash would take: the time tells no kind of row, and no
+        // unknown email, from another (see `Hasher::refusal_floor`).
+        tokio::time::sleep_until(began + state.hasher.refusal_floor()).await;
         return Err(ApiError::Unauthorized(INVALID_CREDENTIALS));
     };
     attempt.succeeded().await?;

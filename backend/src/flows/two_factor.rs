@@ -12,8 +12,10 @@ use super::{
     sign_in::{self, Method, SignedIn},
     Device,
 };
+use axum::http::StatusCode;
+
 use crate::{
-    auth::{opaque, throttle, totp, ClientIp},
+    auth::{cipher::DataCipher, opaque, throttle, totp, ClientIp},
     db::{SessionUser, User},
     error::{ApiError, ApiResult},
     mail::{self, Kind},
@@ -26,6 +28,8 @@ pub const ISSUER: &str = "Todo";
 pub const INVALID_CODE: &str = "Invalid two-factor code";
 pub const CHALLENGE_EXPIRED: &str = "Two-factor sign-in has expired or was already used; sign in again";
 pub const ALREADY_ON: &str = "Two-factor authentication is already enabled";
+pub const NOT_AVAILABLE: &str = "Two-factor sign-in is not available on this server";
+pub const NOT_ON: &str = "Two-factor authentication is not enabled";
 
 /// A secret waiting for its first code: what the authenticator app is given.
 pub struct PendingSecret {
@@ -38,12 +42,13 @@ pub struct PendingSecret {
 /// Start turning two-factor on (after the current password): a fresh secret, kept as pending. Nothing changes
 /// for sign-in until [`enable`] receives a valid code for it; calling this again replaces the pending secret.
 pub async fn setup(state: &AppState, client: ClientIp, user_id: &str, password: &str) -> ApiResult<PendingSecret> {
+    let cipher = cipher(state)?;
     let user = sign_in::check_current_password(state, client, user_id, password).await?;
     if user.two_factor_enabled {
         return Err(ApiError::bad_request(ALREADY_ON));
     }
     let secret = totp::new_secret();
-    state.db.set_pending_two_factor(&user.id, &state.cipher.encrypt(&user.id, &secret), state.clock.now()).await?;
+    state.db.set_pending_two_factor(&user.id, &cipher.encrypt(&user.id, &secret), state.clock.now()).await?;
     Ok(PendingSecret {
         secret: totp::secret_base32(&secret),
         otpauth_url: totp::otpauth_url(ISSUER, &user.email, &secret),
@@ -75,6 +80,38 @@ pub async fn enable(state: &AppState, client: ClientIp, user: &SessionUser, code
     Ok(codes)
 }
 
+/// Where a user's two-factor stands: on or off, and how many recovery codes are left.
+pub async fn status(state: &AppState, user: &SessionUser) -> ApiResult<(bool, i64)> {
+    let left = if user.two_factor_enabled { state.db.recovery_codes_left(&user.id).await? } else { 0 };
+    Ok((user.two_factor_enabled, left))
+}
+
+/// Ten new recovery codes (the old ones stop working), after the current password and a current code (or an
+/// unused recovery code); a notice is mailed in the same transaction. Answers the codes, once.
+pub async fn new_recovery_codes(
+    state: &AppState,
+    client: ClientIp,
+    user: &SessionUser,
+    password: &str,
+    code: &str,
+) -> ApiResult<Vec<String>> {
+    if !user.two_factor_enabled {
+        return Err(ApiError::bad_request(NOT_ON));
+    }
+    let user = sign_in::check_current_password(state, client, &user.id, password).await?;
+    if !spend_second_factor(state, &user, client, code).await? {
+        return Err(ApiError::bad_request(INVALID_CODE));
+    }
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
+    let notice = mail::compose(&user.email, &Kind::RecoveryCodes { email: &user.email });
+    if !state.db.replace_recovery_codes(&user.id, &hashes, &notice, state.clock.now()).await? {
+        return Err(ApiError::bad_request(NOT_ON));
+    }
+    tracing::info!(user_id = %user.id, "recovery codes replaced");
+    Ok(codes)
+}
+
 /// Turn two-factor off: needs the current password and a current code (or an unused recovery code). Secret,
 /// recovery codes and pending sign-ins are deleted; a notice is mailed in the same transaction.
 pub async fn disable(
@@ -85,7 +122,7 @@ pub async fn disable(
     code: &str,
 ) -> ApiResult<()> {
     if !user.two_factor_enabled {
-        return Err(ApiError::bad_request("Two-factor authentication is not enabled"));
+        return Err(ApiError::bad_request(NOT_ON));
     }
     let user = sign_in::check_current_password(state, client, &user.id, password).await?;
     if !spend_second_factor(state, &user, client, code).await? {
@@ -135,8 +172,9 @@ async fn spend(state: &AppState, user_id: &str, code: &str) -> ApiResult<bool> {
         return Ok(false);
     };
     let secret = decrypt_secret(state, user_id, &stored)?;
-    if state.cipher.needs_rewrap(&stored) {
-        let rewrapped = state.cipher.encrypt(user_id, &secret);
+    let cipher = cipher(state)?;
+    if cipher.needs_rewrap(&stored) {
+        let rewrapped = cipher.encrypt(user_id, &secret);
         state.db.rewrap_two_factor_secret(user_id, &stored, &rewrapped).await?;
     }
     match totp::matching_step(&secret, &code, now_step(state)) {
@@ -149,11 +187,16 @@ fn now_step(state: &AppState) -> i64 {
     totp::step_at(state.clock.now().0.and_utc().timestamp())
 }
 
+/// The cipher of two-factor secrets, or 503 when the server has no DATA_ENCRYPTION_KEY (recovery codes, stored
+/// as hashes, still work without it).
+fn cipher(state: &AppState) -> ApiResult<&DataCipher> {
+    state.cipher.as_ref().ok_or_else(|| ApiError::Detail(StatusCode::SERVICE_UNAVAILABLE, NOT_AVAILABLE.into()))
+}
+
 /// Reads an encrypted secret of `user_id`. A value that does not decrypt (wrong DATA_ENCRYPTION_KEY) is a
 /// server fault: logged, answered 500.
 fn decrypt_secret(state: &AppState, user_id: &str, stored: &str) -> ApiResult<Vec<u8>> {
-    state
-        .cipher
+    cipher(state)?
         .decrypt(user_id, stored)
         .map_err(|e| ApiError::internal(format!("two-factor secret of {user_id}: {e}")))
 }

@@ -343,6 +343,20 @@ pub struct HealthResponse {
 
 // ---------- account recovery and email (routes/account.rs) ----------
 
+#[derive(Debug, ToSchema)]
+pub struct UpdateMeRequest {
+    /// The new name (trimmed; at most 100 characters); `null` or `""` removes it.
+    #[schema(required = true, max_length = 100, pattern = "^[^\\u0000]*$", example = "Ada Lovelace")]
+    pub name: Option<String>,
+}
+
+impl FromJson for UpdateMeRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let name = f.nullable("name", Text { min: 0, max: 100, strip: true })?;
+        Some(UpdateMeRequest { name: name.filter(|n| !n.is_empty()) })
+    }
+}
+
 /// A link token from a mail: any string up to 512 characters (an unknown one is a 400, not a 422).
 const LINK_TOKEN: Text = Text { min: 1, max: 512, strip: false };
 
@@ -373,6 +387,27 @@ impl FromJson for ResetPasswordRequest {
         let new = f.required("new_password", PASSWORD);
         Some(ResetPasswordRequest { token: token?, new_password: new? })
     }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct ResetCheckRequest {
+    /// The `token` of the mailed link.
+    #[schema(min_length = 1, max_length = 512, pattern = "^[^\\u0000]*$")]
+    pub token: String,
+}
+
+impl FromJson for ResetCheckRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        Some(ResetCheckRequest { token: f.required("token", LINK_TOKEN)? })
+    }
+}
+
+/// A reset link that still works.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResetCheckResponse {
+    /// The address whose password the link resets.
+    #[schema(example = "ada@example.com")]
+    pub email: String,
 }
 
 #[derive(Debug, ToSchema)]
@@ -499,6 +534,31 @@ pub struct TwoFactorRequiredResponse {
     pub detail: String,
     /// Opaque, valid 5 minutes, single use: send it with the code to POST /api/auth/login/2fa.
     pub mfa_token: String,
+}
+
+/// Where the signed-in user's two-factor sign-in stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TwoFactorStatusResponse {
+    pub enabled: bool,
+    /// Recovery codes not used yet (0 when two-factor is off).
+    pub recovery_codes_left: i64,
+}
+
+#[derive(Debug, ToSchema)]
+pub struct RecoveryCodesRequest {
+    #[schema(max_length = 4096, pattern = "^[^\\u0000]*$")]
+    pub current_password: String,
+    /// A current 6-digit code, or an unused recovery code.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$")]
+    pub code: String,
+}
+
+impl FromJson for RecoveryCodesRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let current_password = f.required("current_password", ANY_PASSWORD);
+        let code = f.required("code", CODE);
+        Some(RecoveryCodesRequest { current_password: current_password?, code: code? })
+    }
 }
 
 impl TwoFactorRequiredResponse {

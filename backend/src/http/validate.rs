@@ -143,6 +143,18 @@ impl Fields<'_> {
         }
     }
 
+    /// A string that must be sent but may be `null`: `null` → `Some(None)`.
+    pub fn nullable(&mut self, name: &'static str, rule: Text) -> Option<Option<String>> {
+        match self.map.get(name) {
+            None => {
+                self.errors.push(FieldError::body(Some(name), "missing", "Field required"));
+                None
+            }
+            Some(Value::Null) => Some(None),
+            Some(v) => self.string(name, v, rule).map(Some),
+        }
+    }
+
     /// A required email address, normalised (trimmed, lower-cased).
     pub fn email(&mut self, name: &'static str) -> Option<String> {
         let raw = self.required(name, Text { min: 0, max: usize::MAX, strip: false })?;

@@ -83,6 +83,10 @@ pub enum Kind<'a> {
         email: &'a str,
         provider: &'a str,
     },
+    /// New recovery codes were made; the old ones no longer work.
+    RecoveryCodes {
+        email: &'a str,
+    },
 }
 
 impl Kind<'_> {
@@ -94,7 +98,8 @@ impl Kind<'_> {
             | Kind::PasswordChanged { .. }
             | Kind::TwoFactor { .. }
             | Kind::ProviderLinked { .. }
-            | Kind::ProviderUnlinked { .. } => None,
+            | Kind::ProviderUnlinked { .. }
+            | Kind::RecoveryCodes { .. } => None,
         }
     }
 }
@@ -204,6 +209,15 @@ pub fn render(kind: &Kind<'_>) -> Rendered {
             String::new(),
             "If this wasn't you, someone is signed in to your account: sign out everywhere from your account page and change your password.".to_string(),
         ),
+        Kind::RecoveryCodes { email } => (
+            format!("New recovery codes for your {p} account"),
+            "New recovery codes were made",
+            format!("Ten new recovery codes were made for the {p} account for {email}; the earlier ones no longer work."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, someone has your password and a code: reset your password at once with \"Forgot password?\" on the sign-in page, then turn two-factor sign-in off and on again from your own device.".to_string(),
+        ),
     };
     let m = Message { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };
     Rendered {
@@ -231,6 +245,7 @@ mod tests {
             Kind::ProviderLinked { email: "a@example.com", provider: "Google", took_back: false },
             Kind::ProviderLinked { email: "a@example.com", provider: "Google", took_back: true },
             Kind::ProviderUnlinked { email: "a@example.com", provider: "Google" },
+            Kind::RecoveryCodes { email: "a@example.com" },
         ];
         for kind in &kinds {
             let m = render(kind);

@@ -3,11 +3,13 @@
 
 mod helpers;
 
+mod account_page;
 mod bad_input;
 mod brute_force;
 mod bursts;
 mod contract;
 mod crash;
+mod email_change;
 mod fixtures;
 mod flood;
 mod lookalikes;
@@ -22,5 +24,7 @@ mod security;
 mod sessions;
 mod startup;
 mod task_lists;
+mod timing;
 mod tokens;
 mod two_factor;
+mod verified_only;

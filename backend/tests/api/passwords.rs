@@ -12,7 +12,6 @@ use axum::{extract::Path, routing::get, Router};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
-use todo_auth::db::NewUser;
 
 use crate::both;
 use crate::fixtures::seed_database;
@@ -119,14 +118,7 @@ both!(
 
 /// A user written straight into the database, as the seed (which had only the length rule) could have.
 async fn insert_user(app: &TestApp, email: &str, password: &str, name: Option<&str>) -> String {
-    let hash = todo_auth::auth::scheme::bcrypt_hash(password, 4).unwrap();
-    let id = uuid::Uuid::new_v4().to_string();
-    let verification =
-        todo_auth::flows::recovery::link_mail(&app.state, &id, todo_auth::db::Purpose::Verify, email, Vec::new());
-    match app.state.db.create_user(&id, email, &hash, name, app.state.clock.now(), &verification).await.unwrap() {
-        NewUser::Created(_) => id,
-        NewUser::EmailTaken => panic!("{email} taken"),
-    }
+    app.insert_user(email, &todo_auth::auth::scheme::bcrypt_hash(password, 4).unwrap(), name).await
 }
 
 both!(
@@ -361,3 +353,46 @@ fn bad_password_settings_stop_start_up() {
         assert!(err.to_string().contains(name), "{err}");
     }
 }
+
+both!(
+    async fn spellings_that_fold_to_a_refused_password_are_refused(kind: Kind) {
+        let app = TestApp::start_with(kind, &[("REGISTRATIONS_PER_CLIENT", "0")]).await;
+        let register = |email: &str, password: &str, name: Option<&str>| {
+            app.request(
+                reqwest::Method::POST,
+                "/api/auth/register",
+                None,
+                Some(json!({ "email": email, "password": password, "name": name })),
+            )
+        };
+        let cases: &[(&str, Option<&str>, &str, &str)] = &[
+            ("a1@example.com", None, "pass word", "common"),
+            ("a2@example.com", None, "!password", "common"),
+            ("a3@example.com", None, "p\u{0430}ssword", "common"),
+            ("a4@example.com", None, "\u{ff50}\u{ff41}\u{ff53}\u{ff53}\u{ff57}\u{ff4f}\u{ff52}\u{ff44}", "common"),
+            ("a5@example.com", None, "pass\u{00ad}word", "common"),
+            ("a6@example.com", None, "p@ssword1", "common"),
+            ("ada.lovelace@example.com", None, "lovelace.ada", "email"),
+            ("gh@example.com", Some("Grace Hopper"), "hopper grace", "name"),
+        ];
+        for (email, name, password, reason) in cases {
+            let body = expect_422(register(email, password, *name).await, Some("password"), "password_too_weak").await;
+            assert_eq!(body["detail"][0]["ctx"]["reason"], json!(reason), "{password:?}: {body}");
+        }
+        // With bcrypt (the default) only the first 72 bytes are hashed, and they are "password" and digits.
+        let long = format!("password{}Zx", "1".repeat(64));
+        let body =
+            expect_422(register("long@example.com", &long, None).await, Some("password"), "password_too_weak").await;
+        assert_eq!(body["detail"][0]["ctx"]["reason"], json!("common"));
+        // Real passphrases still pass.
+        assert_eq!(register("fine@example.com", "lovelace rides a bicycle", None).await.status(), StatusCode::CREATED);
+    }
+);
+
+both!(
+    async fn with_argon2id_every_byte_counts_so_a_long_password_is_judged_whole(kind: Kind) {
+        let app = TestApp::start_with(kind, &[("PASSWORD_HASH", "argon2id")]).await;
+        let long = format!("password{}Zx", "1".repeat(64));
+        assert_eq!(app.register("whole@example.com", &long, None).await.status(), StatusCode::CREATED);
+    }
+);

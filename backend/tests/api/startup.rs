@@ -115,3 +115,45 @@ async fn a_fresh_checkout_runs_with_a_generated_secret_logs_each_request_once_an
         && l.contains("status=200")
         && l.contains("latency=")));
 }
+
+/// A seed deployment on PostgreSQL swaps the process and keeps its environment (issue 22, finding 8): with
+/// `DATABASE_URL` and `JWT_SECRET` alone the binary starts on the seed's database, says what is off, and the
+/// seed's users sign in; two-factor setup answers 503 until a key is set.
+#[tokio::test]
+async fn the_seeds_two_variables_start_the_binary_on_the_seeds_postgresql_database() {
+    if !crate::helpers::postgres_available().await {
+        return;
+    }
+    let db = crate::fixtures::seed_database(crate::helpers::Kind::Postgres).await;
+    let fixture = crate::helpers::fixture();
+    let secret = fixture["jwt_secret"].as_str().unwrap();
+    let dir = temp_dir();
+    let mut api = ApiProcess::start_in(&dir, &[("DATABASE_URL", db.url.as_str()), ("JWT_SECRET", secret)]);
+    let client = reqwest::Client::new();
+    let mut token = None;
+    for user in fixture["postgres"]["users"].as_array().unwrap() {
+        let res = client
+            .post(api.url("/api/auth/login"))
+            .json(&json!({ "email": user["email"], "password": user["password"] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{} signs in", user["email"]);
+        let body: serde_json::Value = res.json().await.unwrap();
+        token = body["access_token"].as_str().map(String::from);
+    }
+    let res = client
+        .post(api.url("/api/auth/2fa/setup"))
+        .bearer_auth(token.unwrap())
+        .json(&json!({ "current_password": fixture["postgres"]["users"][0]["password"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["detail"], "Two-factor sign-in is not available on this server");
+    assert!(api.terminate().success());
+    let all = api.log_to_end().join("\n");
+    assert!(all.contains("DATA_ENCRYPTION_KEY is not set"), "the log says what is off:\n{all}");
+    assert!(!dir.join("data").exists(), "nothing written beside a PostgreSQL deployment");
+}

@@ -1,92 +1,140 @@
 "use client";
 
 import { useState } from "react";
-import toast from "react-hot-toast";
 import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
+import { EmailAddress, Panel, SettingsRow, SettingsSection } from "@/components/account/Settings";
+import { SessionsList } from "@/components/account/SessionsList";
+import { TwoFactorRow } from "@/components/account/TwoFactorSection";
 import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
-import { LocalTime } from "@/components/LocalTime";
 import { CurrentPasswordField, FormError } from "@/components/FormField";
-import { SessionsList } from "@/components/account/SessionsList";
-import { TwoFactorSection } from "@/components/account/TwoFactorSection";
+import { LocalTime } from "@/components/LocalTime";
+import { NewPasswordFields, validateNewPassword } from "@/components/password/NewPasswordFields";
 import { errorMessage } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
-import { NewPasswordFields, validateNewPassword } from "@/components/password/NewPasswordFields";
+import { notify } from "@/lib/notify";
 
 const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
 
+/** Which row's form is open: one at a time, so the page asks for the current password once. */
+type Open = "email" | "password" | "two-factor" | null;
+
+/**
+ * /account: sections of summary rows, one form open at a time (after Clerk's user profile and GitHub's
+ * settings). Round 3 adds its sections in this order: Profile, Sign-in and security (+ Passkeys),
+ * Linked providers, Where you're signed in, Recent activity, Your data (download, delete), Sign out
+ * everywhere.
+ */
 export function AccountView() {
   const { user } = useAuth();
+  const [open, setOpen] = useState<Open>(null);
+  const [emailSentTo, setEmailSentTo] = useState<string | null>(null);
   if (!user) return null;
+  const toggle = (which: Exclude<Open, null>) => () => setOpen((now) => (now === which ? null : which));
+  const close = () => setOpen(null);
+
   return (
     <div className="account-page">
       <header className="page-header">
         <div>
           <h1>Account</h1>
-          <p className="muted">Manage your password and where you are signed in.</p>
+          <p className="muted">Your profile, how you sign in, and where you are signed in.</p>
         </div>
       </header>
-      <div className="account-grid">
-        <section className="card" aria-labelledby="profile-title">
-          <h2 id="profile-title">Profile</h2>
-          <dl className="profile">
-            <dt>Name</dt>
-            <dd>{user.name || <span className="muted">Not set</span>}</dd>
-            <dt>Email</dt>
-            <dd>{user.email}</dd>
-            <dt>Member since</dt>
-            <dd>
-              <LocalTime value={user.created_at} dateOnly />
-            </dd>
-          </dl>
-        </section>
-        <VerifyEmailNotice />
-        <ChangeEmailForm />
-        <ChangePasswordForm />
-        <TwoFactorSection />
-        <SessionsList />
-        <SignOutEverywhere />
-      </div>
+      <VerifyEmailNotice />
+
+      <SettingsSection id="profile" title="Profile">
+        <SettingsRow id="name" label="Name">
+          {user.name || <span className="muted">Not set</span>}
+        </SettingsRow>
+        <SettingsRow
+          id="email"
+          label="Email"
+          action={{ text: "Change", label: "Change email", onClick: toggle("email") }}
+          open={open === "email"}
+          panel={
+            <ChangeEmailForm
+              onCancel={close}
+              onSent={(to) => {
+                setEmailSentTo(to);
+                close();
+              }}
+            />
+          }
+        >
+          <span data-testid="account-email">
+            <EmailAddress email={user.email} />
+          </span>{" "}
+          {user.email_verified ? null : <span className="badge badge-warning">Not confirmed</span>}
+          {emailSentTo ? (
+            <p role="status" className="row-note">
+              A link is on its way to <EmailAddress email={emailSentTo} />. Until you open it, you keep signing in
+              with your current address.
+            </p>
+          ) : null}
+        </SettingsRow>
+        <SettingsRow id="member-since" label="Member since">
+          <LocalTime value={user.created_at} dateOnly />
+        </SettingsRow>
+      </SettingsSection>
+
+      <SettingsSection id="security" title="Sign-in and security">
+        <SettingsRow
+          id="password"
+          label="Password"
+          action={{ text: "Change", label: "Change password", onClick: toggle("password") }}
+          open={open === "password"}
+          panel={<ChangePasswordForm onDone={close} />}
+        >
+          <span aria-hidden="true" className="password-dots">
+            ••••••••••
+          </span>
+          <span className="sr-only">Set</span>
+        </SettingsRow>
+        <TwoFactorRow open={open === "two-factor"} onToggle={toggle("two-factor")} onClose={close} />
+      </SettingsSection>
+
+      <SessionsList />
+
+      <SignOutEverywhere />
     </div>
   );
 }
 
-function ChangePasswordForm() {
+function ChangePasswordForm({ onDone }: { onDone: () => void }) {
   const { changePassword, user } = useAuth();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [confirm, setConfirm] = useState("");
-  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
+  const { formRef, errors, formError, throttle, pending, onSubmit, onInput } = useFormSubmit(FIELDS, {
     validate: () => ({
       current_password: current ? undefined : "Current password is required",
       ...validateNewPassword({ id: "new_password", confirmId: "confirm_new_password" }, next, confirm, "New password"),
     }),
     send: async () => {
       await changePassword(current, next);
-      setCurrent("");
-      setNext("");
-      setConfirm("");
-      toast.success("Password changed. Other sessions have been signed out.");
+      notify.success("Password changed. Other sessions have been signed out.");
+      onDone();
     },
     failure: "Could not change the password",
     alsoOnField: { pattern: /current password/i, field: "current_password" },
   });
 
   return (
-    <section className="card" aria-labelledby="change-password-title">
-      <h2 id="change-password-title">Change password</h2>
+    <Panel id="change-password" title="Change password">
       <p className="muted">Your other sessions are signed out; this one stays signed in.</p>
-      <form ref={formRef} onSubmit={onSubmit} noValidate>
-        <FormError id="change-password-error" message={formError} />
+      <form ref={formRef} onSubmit={onSubmit} onInput={onInput} noValidate>
+        <FormError id="change-password-error" message={formError} throttle={throttle} />
         {/* lets password managers pair the new password with the account */}
-        <input type="hidden" name="username" autoComplete="username" value="" readOnly />
+        <input type="hidden" name="username" autoComplete="username" value={user?.email ?? ""} readOnly />
         <CurrentPasswordField
           id="current_password"
           label="Current password"
           value={current}
           onChange={setCurrent}
           error={errors.current_password}
+          autoFocus
         />
         <NewPasswordFields
           id="new_password"
@@ -100,11 +148,16 @@ function ChangePasswordForm() {
           errors={errors}
           userInputs={[user?.email ?? "", user?.email.split("@")[0] ?? "", user?.name ?? ""]}
         />
-        <button type="submit" className="btn btn-primary" disabled={pending}>
-          {pending ? "Changing password…" : "Change password"}
-        </button>
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={pending}>
+            {pending ? "Changing password…" : "Change password"}
+          </button>
+          <button type="button" className="btn btn-ghost" onClick={onDone} disabled={pending}>
+            Cancel
+          </button>
+        </div>
       </form>
-    </section>
+    </Panel>
   );
 }
 
@@ -117,9 +170,9 @@ function SignOutEverywhere() {
     setPending(true);
     try {
       await logoutAll();
-      toast.success("Signed out everywhere. Please sign in again.");
+      notify.success("Signed out everywhere. Please sign in again.");
     } catch (err) {
-      toast.error(errorMessage(err));
+      notify.error(errorMessage(err));
       setOpen(false);
     } finally {
       setPending(false);
@@ -127,15 +180,18 @@ function SignOutEverywhere() {
   }
 
   return (
-    <section className="card" aria-labelledby="sign-out-everywhere-title">
-      <h2 id="sign-out-everywhere-title">Sign out everywhere</h2>
-      <p className="muted">
-        Ends every session of your account, on every device and browser — this one included. Use it if you signed
-        in on a computer you do not trust or lost a device.
-      </p>
-      <button type="button" className="btn btn-danger" onClick={() => setOpen(true)}>
-        Sign out everywhere
-      </button>
+    <SettingsSection id="sign-out-everywhere" title="Sign out everywhere">
+      <div className="settings-row">
+        <div className="settings-row-summary settings-row-wide">
+          <p className="muted settings-row-value">
+            Ends every session of your account, on every device and browser — this one included. Use it if you signed
+            in on a computer you do not trust or lost a device.
+          </p>
+          <button type="button" className="btn btn-danger btn-sm settings-row-action" onClick={() => setOpen(true)}>
+            Sign out everywhere
+          </button>
+        </div>
+      </div>
       <ConfirmDialog
         open={open}
         title="Sign out everywhere?"
@@ -147,6 +203,6 @@ function SignOutEverywhere() {
         onConfirm={onConfirm}
         onCancel={() => setOpen(false)}
       />
-    </section>
+    </SettingsSection>
   );
 }

@@ -1,11 +1,12 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import toast from "react-hot-toast";
 import { LocalTime } from "@/components/LocalTime";
+import { SettingsSection } from "@/components/account/Settings";
 import { authApi, errorMessage } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
-import { describeDevice } from "@/lib/device";
+import { describeAddress, describeDevice } from "@/lib/device";
+import { notify } from "@/lib/notify";
 import type { SessionInfo } from "@/lib/types";
 
 /** "Where you're signed in": every session of the account, with "Sign out" on each. */
@@ -37,14 +38,14 @@ export function SessionsList() {
     try {
       if (session.current) {
         await logout();
-        toast.success("Logged out successfully");
+        notify.success("Signed out");
         return;
       }
       await authApi.endSession(session.id);
-      toast.success(`Signed out ${describeDevice(session.user_agent)}`);
+      notify.success(`Signed out ${describeDevice(session.user_agent)}`);
       reload();
     } catch (err) {
-      toast.error(errorMessage(err));
+      notify.error(errorMessage(err));
       reload();
     } finally {
       setBusy(null);
@@ -57,7 +58,7 @@ export function SessionsList() {
     try {
       // A session that ended meanwhile (404) is what we wanted anyway.
       await Promise.all(others.map((s) => authApi.endSession(s.id).catch(() => undefined)));
-      toast.success("Signed out everywhere else");
+      notify.success("Signed out everywhere else");
     } finally {
       reload();
       setBusy(null);
@@ -66,48 +67,61 @@ export function SessionsList() {
 
   const others = sessions?.filter((s) => !s.current).length ?? 0;
   return (
-    <section className="card sessions-card" aria-labelledby="sessions-title" data-testid="sessions">
-      <h2 id="sessions-title">Where you&apos;re signed in</h2>
-      {error ? (
-        <p role="alert" className="form-error">
-          {error}
-        </p>
-      ) : sessions === null ? (
-        <p className="muted">Loading your sessions…</p>
-      ) : (
-        <>
-          <ul className="sessions">
-            {sessions.map((s) => (
-              <li key={s.id} className="session" data-testid="session" data-current={s.current || undefined}>
-                <div>
-                  <strong>{describeDevice(s.user_agent)}</strong>
-                  {s.current ? <span className="badge badge-done">This device</span> : null}
-                  <div className="muted">
-                    {s.ip ?? "Unknown address"} · last used <LocalTime value={s.last_used_at} /> · signed in{" "}
-                    <LocalTime value={s.created_at} />
+    <SettingsSection
+      id="sessions"
+      title="Where you're signed in"
+      description="Every browser and device signed in to your account. Sign out any you do not recognise."
+      testId="sessions"
+    >
+      <div>
+        {error ? (
+          <p role="alert" className="form-error settings-row">
+            {error}
+          </p>
+        ) : sessions === null ? (
+          <p className="muted settings-row">Loading your sessions…</p>
+        ) : (
+          <>
+            <ul className="sessions">
+              {sessions.map((s) => (
+                <li key={s.id} className="session settings-row" data-testid="session" data-current={s.current || undefined}>
+                  <div className="session-text">
+                    <strong>{describeDevice(s.user_agent)}</strong>
+                    {s.current ? <span className="badge badge-done">This device</span> : null}
+                    <div className="muted session-meta">
+                      <span>{describeAddress(s.ip)}</span>
+                      <span>
+                        last used <LocalTime value={s.last_used_at} />
+                      </span>
+                      <span>
+                        signed in <LocalTime value={s.created_at} />
+                      </span>
+                    </div>
                   </div>
-                </div>
-                <button
-                  type="button"
-                  className="btn btn-secondary btn-sm"
-                  onClick={() => void end(s)}
-                  disabled={busy !== null}
-                  aria-label={`Sign out ${s.current ? "this device" : describeDevice(s.user_agent)}`}
-                >
-                  {busy === s.id ? "Signing out…" : "Sign out"}
+                  <button
+                    type="button"
+                    className="btn btn-secondary btn-sm"
+                    onClick={() => void end(s)}
+                    disabled={busy !== null}
+                    aria-label={`Sign out ${s.current ? "this device" : describeDevice(s.user_agent)}`}
+                  >
+                    {busy === s.id ? "Signing out…" : "Sign out"}
+                  </button>
+                </li>
+              ))}
+            </ul>
+            <div className="settings-row sessions-footer">
+              {others > 0 ? (
+                <button type="button" className="btn btn-danger btn-sm" onClick={() => void endOthers()} disabled={busy !== null}>
+                  {busy === "others" ? "Signing out…" : "Sign out everywhere else"}
                 </button>
-              </li>
-            ))}
-          </ul>
-          {others > 0 ? (
-            <button type="button" className="btn btn-danger btn-sm" onClick={() => void endOthers()} disabled={busy !== null}>
-              {busy === "others" ? "Signing out…" : "Sign out everywhere else"}
-            </button>
-          ) : (
-            <p className="muted">No other sessions.</p>
-          )}
-        </>
-      )}
-    </section>
+              ) : (
+                <p className="muted">No other sessions.</p>
+              )}
+            </div>
+          </>
+        )}
+      </div>
+    </SettingsSection>
   );
 }

@@ -2,23 +2,23 @@
 
 import Link from "next/link";
 import { useState } from "react";
-import toast from "react-hot-toast";
 import { EmailField, FormError } from "@/components/FormField";
 import { accountApi } from "@/lib/api";
 import { useFormSubmit } from "@/lib/forms";
 import { validateEmail } from "@/lib/validation";
+import { notify } from "@/lib/notify";
 
 const FIELDS = ["email"] as const;
 
 export function ForgotPasswordForm() {
   const [email, setEmail] = useState("");
   const [sentTo, setSentTo] = useState<string | null>(null);
-  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
+  const { formRef, errors, formError, throttle, pending, onSubmit, onInput } = useFormSubmit(FIELDS, {
     validate: () => ({ email: validateEmail(email) }),
     send: async () => {
       await accountApi.forgotPassword(email);
       setSentTo(email.trim());
-      toast.success("Check your mailbox");
+      notify.success("Check your mailbox");
     },
     failure: "Could not send the link",
   });
@@ -40,8 +40,8 @@ export function ForgotPasswordForm() {
       ) : (
         <>
           <p className="muted">Enter the email address of your account and we will mail you a link to set a new password.</p>
-          <form ref={formRef} onSubmit={onSubmit} noValidate aria-describedby="forgot-form-error">
-            <FormError id="forgot-form-error" message={formError} />
+          <form ref={formRef} onSubmit={onSubmit} onInput={onInput} noValidate aria-describedby="forgot-form-error">
+            <FormError id="forgot-form-error" message={formError} throttle={throttle} />
             <EmailField
               id="email"
               label="Email"

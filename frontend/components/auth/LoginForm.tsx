@@ -2,14 +2,15 @@
 
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { useState } from "react";
-import toast from "react-hot-toast";
-import { CurrentPasswordField, EmailField, FormError } from "@/components/FormField";
+import { useEffect, useId, useState } from "react";
+import { CurrentPasswordField, EmailField, FormError, ShowPassword } from "@/components/FormField";
 import { TwoFactorStep } from "@/components/auth/TwoFactorStep";
 import { ApiError } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
+import { notify } from "@/lib/notify";
+import { takeHandedEmail } from "@/lib/prefill";
 import { validateEmail } from "@/lib/validation";
 
 const FIELDS = ["email", "password"] as const;
@@ -20,9 +21,11 @@ export function LoginForm() {
   const next = sanitizeNext(params.get("next"));
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
+  const [shown, setShown] = useState(false);
+  const showId = useId();
   // Set when the password was right and the account asks for a second factor (the login's 403).
   const [mfaToken, setMfaToken] = useState<string | null>(null);
-  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
+  const { formRef, errors, formError, throttle, pending, onSubmit, onInput } = useFormSubmit(FIELDS, {
     // Any password may be tried at sign-in (the API accepts any): only an empty one is refused here. The
     // registration rules would block a user whose older password is shorter, or pasted with spaces.
     validate: () => ({ email: validateEmail(email), password: password ? undefined : "Password is required" }),
@@ -37,11 +40,20 @@ export function LoginForm() {
         }
         throw err;
       }
-      toast.success("Logged in successfully");
+      notify.success("Signed in");
       // The (auth) layout now sends us on to ?next= or /tasks.
     },
-    failure: "Sign in failed",
+    failure: "Could not sign in",
   });
+
+  // After a password reset in this tab: the address is filled in, the password field has the focus.
+  useEffect(() => {
+    const handed = takeHandedEmail();
+    if (!handed) return;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- sessionStorage is only readable in the browser
+    setEmail(handed);
+    document.getElementById("password")?.focus();
+  }, []);
 
   if (mfaToken) return <TwoFactorStep mfaToken={mfaToken} onRestart={() => setMfaToken(null)} />;
 
@@ -49,25 +61,29 @@ export function LoginForm() {
     <section className="card auth-card" aria-labelledby="login-title">
       <h1 id="login-title">Sign in</h1>
       <p className="muted">{next ? "Sign in to continue where you were." : "Welcome back. Sign in to see your tasks."}</p>
-      <form ref={formRef} onSubmit={onSubmit} noValidate aria-describedby="login-form-error">
-        <FormError id="login-form-error" message={formError} />
-        <EmailField
-          id="email"
-          label="Email"
-          value={email}
-          onChange={setEmail}
-          error={errors.email}
-        />
+      <form ref={formRef} onSubmit={onSubmit} onInput={onInput} noValidate aria-describedby="login-form-error">
+        <FormError id="login-form-error" message={formError} throttle={throttle}>
+          {throttle ? (
+            <>
+              Forgotten your password? <Link href="/forgot-password">Reset it</Link> instead of waiting.
+            </>
+          ) : null}
+        </FormError>
+        <EmailField id="email" label="Email" value={email} onChange={setEmail} error={errors.email} />
         <CurrentPasswordField
           id="password"
           label="Password"
           value={password}
           onChange={setPassword}
+          shown={shown}
           error={errors.password}
         />
-        <p className="forgot-link">
-          <Link href="/forgot-password">Forgot password?</Link>
-        </p>
+        <div className="login-options">
+          <ShowPassword id={showId} shown={shown} onChange={setShown} />
+          <Link href="/forgot-password" className="forgot-link">
+            Forgot password?
+          </Link>
+        </div>
         <button type="submit" className="btn btn-primary btn-block" disabled={pending}>
           {pending ? "Signing in…" : "Sign in"}
         </button>

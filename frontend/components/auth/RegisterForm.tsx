@@ -3,13 +3,13 @@
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useState } from "react";
-import toast from "react-hot-toast";
 import { EmailField, FormError, InputField } from "@/components/FormField";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
 import { NewPasswordFields, validateNewPassword } from "@/components/password/NewPasswordFields";
 import { charCount, NAME_MAX, validateEmail } from "@/lib/validation";
+import { notify } from "@/lib/notify";
 
 const FIELDS = ["name", "email", "password", "confirm_password"] as const;
 
@@ -21,7 +21,7 @@ export function RegisterForm() {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
-  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(FIELDS, {
+  const { formRef, errors, formError, throttle, pending, onSubmit, onInput } = useFormSubmit(FIELDS, {
     validate: () => ({
       name: charCount(name.trim()) > NAME_MAX ? `Name must be at most ${NAME_MAX} characters` : undefined,
       email: validateEmail(email),
@@ -29,7 +29,7 @@ export function RegisterForm() {
     }),
     send: async () => {
       await register(email, password, name);
-      toast.success("Account created successfully");
+      notify.success("Account created successfully");
     },
     failure: "Sign up failed",
     // "Email already registered" belongs next to the email field as well
@@ -40,8 +40,8 @@ export function RegisterForm() {
     <section className="card auth-card" aria-labelledby="register-title">
       <h1 id="register-title">Create your account</h1>
       <p className="muted">It takes a few seconds. All you need is an email address.</p>
-      <form ref={formRef} onSubmit={onSubmit} noValidate aria-describedby="register-form-error">
-        <FormError id="register-form-error" message={formError} />
+      <form ref={formRef} onSubmit={onSubmit} onInput={onInput} noValidate aria-describedby="register-form-error">
+        <FormError id="register-form-error" message={formError} throttle={throttle} />
         <InputField
           id="name"
           label="Name"

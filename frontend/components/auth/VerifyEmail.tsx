@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { PageLoader } from "@/components/PageLoader";
 import { accountApi, errorMessage } from "@/lib/api";
+import { askOtherTabsToRefresh, getSession, saveUser } from "@/lib/auth/storage";
 import { useLinkToken } from "@/lib/linkToken";
 
 type State = { kind: "pending" } | { kind: "done"; email: string } | { kind: "failed"; message: string };
@@ -24,7 +25,13 @@ export function VerifyEmail() {
     }
     accountApi
       .verifyEmail(token)
-      .then((user) => setState({ kind: "done", email: user.email }))
+      .then((user) => {
+        // This browser's other tabs drop the "Confirm your email address" banner (or show the new address)
+        // now: this tab's session takes the account as the API answered it, and tells them.
+        if (getSession().user?.id === user.id) saveUser(user);
+        askOtherTabsToRefresh();
+        setState({ kind: "done", email: user.email });
+      })
       .catch((err: unknown) => setState({ kind: "failed", message: errorMessage(err) }));
   }, [token]);
 

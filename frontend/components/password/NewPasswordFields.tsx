@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, useState } from "react";
-import { InputField } from "@/components/FormField";
+import { InputField, ShowPassword } from "@/components/FormField";
 import { PasswordStrength } from "@/components/password/PasswordStrength";
 import { PASSWORD_MIN, validatePassword, type FieldErrors } from "@/lib/validation";
 
@@ -71,10 +71,7 @@ export function NewPasswordFields({
         onChange={(e) => onConfirmChange(e.target.value)}
         error={errors[confirmId]}
       />
-      <div className="show-password">
-        <input id={showId} type="checkbox" checked={shown} onChange={(e) => setShown(e.target.checked)} />
-        <label htmlFor={showId}>Show password</label>
-      </div>
+      <ShowPassword id={showId} shown={shown} onChange={setShown} />
     </>
   );
 }

@@ -1,7 +1,6 @@
 "use client";
 
 import { useState } from "react";
-import toast from "react-hot-toast";
 import { FormError } from "@/components/FormField";
 import { errorMessage, tasksApi } from "@/lib/api";
 import { LocalTime } from "@/components/LocalTime";
@@ -9,6 +8,7 @@ import { parseApiDate } from "@/lib/format";
 import { TASK_FIELDS, TaskFields, taskBody, validateTaskFields } from "@/components/tasks/TaskFields";
 import { useFormSubmit } from "@/lib/forms";
 import type { Task } from "@/lib/types";
+import { notify } from "@/lib/notify";
 
 interface Props {
   task: Task;
@@ -25,9 +25,9 @@ export function TaskItem({ task, onChanged, onDelete }: Props) {
     try {
       const updated = await tasksApi.toggle(task.id);
       onChanged(updated);
-      toast.success(updated.is_completed ? "Task marked as completed" : "Task marked as pending");
+      notify.success(updated.is_completed ? "Task marked as completed" : "Task marked as pending");
     } catch (err) {
-      toast.error(errorMessage(err));
+      notify.error(errorMessage(err));
     } finally {
       setToggling(false);
     }
@@ -98,11 +98,11 @@ function EditTask({ task, onCancel, onSaved }: { task: Task; onCancel: () => voi
   const [title, setTitle] = useState(task.title);
   const [description, setDescription] = useState(task.description ?? "");
   const idPrefix = `edit-${task.id}-`;
-  const { formRef, errors, formError, pending, onSubmit } = useFormSubmit(TASK_FIELDS, {
+  const { formRef, errors, formError, throttle, pending, onSubmit, onInput } = useFormSubmit(TASK_FIELDS, {
     validate: () => validateTaskFields(title, description),
     send: async () => {
       const updated = await tasksApi.update(task.id, taskBody(title, description));
-      toast.success("Task updated successfully");
+      notify.success("Task updated successfully");
       onSaved(updated);
     },
     failure: "Could not update the task",
@@ -114,13 +114,14 @@ function EditTask({ task, onCancel, onSaved }: { task: Task; onCancel: () => voi
       ref={formRef}
       className="task-edit"
       onSubmit={onSubmit}
+      onInput={onInput}
       noValidate
       aria-label={`Edit task "${task.title}"`}
       onKeyDown={(e) => {
         if (e.key === "Escape" && !pending) onCancel();
       }}
     >
-      <FormError id={`${idPrefix}error`} message={formError} />
+      <FormError id={`${idPrefix}error`} message={formError} throttle={throttle} />
       <TaskFields
         idPrefix={idPrefix}
         title={title}

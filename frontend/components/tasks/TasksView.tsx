@@ -3,7 +3,6 @@
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
-import toast from "react-hot-toast";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { PageLoader } from "@/components/PageLoader";
 import { TaskForm } from "@/components/tasks/TaskForm";
@@ -11,6 +10,7 @@ import { TaskItem } from "@/components/tasks/TaskItem";
 import { errorMessage, tasksApi } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import type { Task, TaskStatus } from "@/lib/types";
+import { notify } from "@/lib/notify";
 
 const FILTERS: { key: TaskStatus; label: string }[] = [
   { key: "all", label: "All" },
@@ -74,11 +74,11 @@ export function TasksView({ initialTasks = null }: { initialTasks?: Task[] | nul
     try {
       await tasksApi.remove(deleting.id);
       setTasks((list) => list?.filter((t) => t.id !== deleting.id) ?? null);
-      toast.success("Task deleted successfully");
+      notify.success("Task deleted successfully");
       setDeleting(null);
       listHeading.current?.focus();
     } catch (err) {
-      toast.error(errorMessage(err));
+      notify.error(errorMessage(err));
     } finally {
       setDeletePending(false);
     }

@@ -17,10 +17,15 @@ export interface Session {
 
 export const SIGNED_OUT: Session = { user: null, expiresAt: null, endReason: null };
 
-type Message = { type: "signed-in"; user: User; expiresAt: number | null } | { type: "signed-out" };
+type Message =
+  | { type: "signed-in"; user: User; expiresAt: number | null }
+  | { type: "signed-out" }
+  // "The account changed on the server: read it again" (e.g. the email was confirmed in this tab).
+  | { type: "refresh" };
 
 const CHANNEL = "todo-auth";
 const listeners = new Set<() => void>();
+const refreshListeners = new Set<() => void>();
 let session: Session = SIGNED_OUT;
 let initialised = false;
 let channel: BroadcastChannel | null = null;
@@ -39,6 +44,7 @@ function onMessage(event: MessageEvent<Message>): void {
   const msg = event.data;
   if (msg?.type === "signed-in") set({ user: msg.user, expiresAt: msg.expiresAt, endReason: null }, null);
   else if (msg?.type === "signed-out") set(SIGNED_OUT, null);
+  else if (msg?.type === "refresh") for (const listener of [...refreshListeners]) listener();
 }
 
 /** The session the server rendered this page for; taken once per page load (later renders keep the store). */
@@ -68,6 +74,17 @@ export function clearSession(reason: Exclude<EndReason, null> = "unauthorized"):
   set({ ...SIGNED_OUT, endReason: reason }, { type: "signed-out" });
 }
 
+/** Asks the other tabs of this browser to read the signed-in user again (lib/auth/refresh.ts). */
+export function askOtherTabsToRefresh(): void {
+  channel?.postMessage({ type: "refresh" } satisfies Message);
+}
+
+/** Runs `listener` when another tab asks for a refresh; returns the unsubscribe. */
+export function onRefreshRequest(listener: () => void): () => void {
+  refreshListeners.add(listener);
+  return () => refreshListeners.delete(listener);
+}
+
 export function subscribe(listener: () => void): () => void {
   listeners.add(listener);
   if (!channel && typeof BroadcastChannel !== "undefined") {
@@ -90,4 +107,5 @@ export function resetSessionStoreForTests(): void {
   channel?.close();
   channel = null;
   listeners.clear();
+  refreshListeners.clear();
 }

@@ -134,31 +134,52 @@ describe("422 mapping", () => {
 });
 
 describe("429 and 503", () => {
-  it("shows the wait time from the backend's message and Retry-After", async () => {
+  it("says the wait in minutes, never in raw seconds, and keeps the seconds for a countdown", async () => {
+    mockFetch(() =>
+      jsonResponse(429, { detail: "Too many attempts. Try again in 897 seconds." }, { "Retry-After": "897" }),
+    );
+    const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
+    expect(err.status).toBe(429);
+    expect(err.message).toBe("Too many attempts. Try again in 15 minutes.");
+    expect(err.retryAfter).toBe(897);
+    expect(err.reason).toBe("Too many attempts.");
+  });
+
+  it("rounds a short wait up to one minute", async () => {
     mockFetch(() =>
       jsonResponse(429, { detail: "Too many attempts. Try again in 42 seconds." }, { "Retry-After": "42" }),
     );
     const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
-    expect(err.status).toBe(429);
-    expect(err.message).toBe("Too many attempts. Try again in 42 seconds.");
+    expect(err.message).toBe("Too many attempts. Try again in 1 minute.");
+    expect(err.retryAfter).toBe(42);
   });
 
   it("adds the wait time when only the Retry-After header has it", async () => {
     mockFetch(() => jsonResponse(429, { detail: "Slow down" }, { "Retry-After": "7" }));
     const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
-    expect(err.message).toBe("Slow down. Try again in 7 seconds.");
+    expect(err.message).toBe("Slow down. Try again in 1 minute.");
+    expect(err.retryAfter).toBe(7);
   });
 
-  it("does not repeat the wait time the message already has, when the header is not exposed", async () => {
+  it("reads the wait from the message when the header is not exposed, and says it once", async () => {
     mockFetch(() => jsonResponse(429, { detail: "Too many attempts. Try again in 900 seconds." }));
     const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
-    expect(err.message).toBe("Too many attempts. Try again in 900 seconds.");
+    expect(err.message).toBe("Too many attempts. Try again in 15 minutes.");
+    expect(err.retryAfter).toBe(900);
   });
 
   it("shows 503 with its wait time", async () => {
     mockFetch(() => jsonResponse(503, { detail: "Service temporarily unavailable" }, { "Retry-After": "1" }));
     const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
-    expect(err.message).toBe("Service temporarily unavailable. Try again in 1 second.");
+    expect(err.message).toBe("Service temporarily unavailable. Try again in 1 minute.");
+    expect(err.retryAfter).toBe(1);
+  });
+
+  it("leaves a 429 without any wait as it is", async () => {
+    mockFetch(() => jsonResponse(429, { detail: "Too many attempts" }));
+    const err = await caught(authApi.login({ email: "ada@example.com", password: "password123" }));
+    expect(err.message).toBe("Too many attempts");
+    expect(err.retryAfter).toBeNull();
   });
 
   it("parses Retry-After dates", () => {

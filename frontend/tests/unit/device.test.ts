@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeDevice } from "@/lib/device";
+import { describeAddress, describeDevice } from "@/lib/device";
 
 describe("describeDevice", () => {
   it.each([
@@ -15,5 +15,23 @@ describe("describeDevice", () => {
     ["Mozilla/5.0 (compatible)", "Unknown device"],
   ])("%s -> %s", (ua, expected) => {
     expect(describeDevice(ua)).toBe(expected);
+  });
+});
+
+describe("describeAddress", () => {
+  it.each([
+    ["::1", "this computer (localhost)"],
+    ["127.0.0.1", "this computer (localhost)"],
+    ["::ffff:127.0.0.1", "this computer (localhost)"],
+    ["0:0:0:0:0:0:0:1", "this computer (localhost)"],
+    ["::ffff:203.0.113.7", "203.0.113.7"],
+    ["::FFFF:198.51.100.2", "198.51.100.2"],
+    ["203.0.113.7", "203.0.113.7"],
+    ["127.0.0.3", "127.0.0.3"],
+    ["2001:db8::1", "2001:db8::1"],
+    ["", "Unknown address"],
+    [null, "Unknown address"],
+  ])("%s -> %s", (ip, expected) => {
+    expect(describeAddress(ip)).toBe(expected);
   });
 });

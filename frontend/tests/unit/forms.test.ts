@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "@/lib/api";
-import { formatDateTime, parseApiDate } from "@/lib/format";
+import { formatCountdown, formatDateTime, formatWait, parseApiDate } from "@/lib/format";
 import { splitApiError } from "@/lib/forms";
 
 describe("splitApiError", () => {
@@ -43,5 +43,24 @@ describe("dates", () => {
     );
     expect(formatDateTime("2026-03-01T10:00:00Z")).toBe(expected);
     expect(formatDateTime("not a date")).toBe("not a date");
+  });
+});
+
+describe("waits", () => {
+  it("are said in minutes (rounded up) or hours, never in seconds", () => {
+    expect(formatWait(897)).toBe("15 minutes");
+    expect(formatWait(900)).toBe("15 minutes");
+    expect(formatWait(60)).toBe("1 minute");
+    expect(formatWait(61)).toBe("2 minutes");
+    expect(formatWait(7)).toBe("1 minute");
+    expect(formatWait(0)).toBe("1 minute");
+    expect(formatWait(3 * 3600)).toBe("3 hours");
+  });
+
+  it("count down as m:ss (h:mm:ss past an hour)", () => {
+    expect(formatCountdown(897)).toBe("14:57");
+    expect(formatCountdown(7)).toBe("0:07");
+    expect(formatCountdown(3723)).toBe("1:02:03");
+    expect(formatCountdown(-3)).toBe("0:00");
   });
 });

@@ -9,11 +9,11 @@ use crate::{
     error::ApiResult,
     flows::recovery,
     http::{
-        extract::CurrentUser,
+        extract::AnyUser,
         responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
-            ChangeEmailRequest, ErrorResponse, ForgotPasswordRequest, MessageResponse, ResetPasswordRequest,
-            UserResponse, ValidationErrorResponse, VerifyEmailRequest,
+            ChangeEmailRequest, ErrorResponse, ForgotPasswordRequest, MessageResponse, ResetCheckRequest,
+            ResetCheckResponse, ResetPasswordRequest, UserResponse, ValidationErrorResponse, VerifyEmailRequest,
         },
         validate::Valid,
     },
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
+        .routes(routes!(check_reset_link))
         .routes(routes!(verify_email))
         .routes(routes!(resend_verification))
         .routes(routes!(change_email))
@@ -75,6 +76,21 @@ pub async fn reset_password(
     Ok(Json(MessageResponse { message: "Your password has been changed. Sign in with your new password." }))
 }
 
+/// Whether a reset link still works, without using it: the page checks its link when it opens.
+#[utoipa::path(post, path = "/api/auth/reset-password/check", tag = "auth", request_body = ResetCheckRequest,
+    responses(
+        (status = 200, description = "The link works; the address it resets", body = ResetCheckResponse),
+        (status = 400, description = "This reset link is invalid or has expired", body = ErrorResponse),
+        InvalidBody,
+        Unavailable,
+    ))]
+pub async fn check_reset_link(
+    State(state): State<AppState>,
+    Valid(body): Valid<ResetCheckRequest>,
+) -> ApiResult<Json<ResetCheckResponse>> {
+    Ok(Json(ResetCheckResponse { email: recovery::check_reset_link(&state, &body.token).await? }))
+}
+
 /// Confirm an email address (after registration, or a change) with the token of a mailed link.
 #[utoipa::path(post, path = "/api/auth/verify-email", tag = "auth", request_body = VerifyEmailRequest,
     responses(
@@ -98,7 +114,7 @@ pub async fn verify_email(
         NotSignedIn,
         (status = 429, description = "Too many requests", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
     ))]
-pub async fn resend_verification(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Accepted> {
+pub async fn resend_verification(State(state): State<AppState>, AnyUser(current): AnyUser) -> ApiResult<Accepted> {
     recovery::resend_verification(&state, &current.user).await?;
     Ok(accepted("A new verification link is on its way."))
 }
@@ -117,7 +133,7 @@ pub async fn resend_verification(State(state): State<AppState>, current: Current
 pub async fn change_email(
     State(state): State<AppState>,
     client: ClientIp,
-    current: CurrentUser,
+    AnyUser(current): AnyUser,
     Valid(body): Valid<ChangeEmailRequest>,
 ) -> ApiResult<Accepted> {
     recovery::change_email(&state, client, &current.user, &body.current_password, &body.new_email).await?;

@@ -17,11 +17,11 @@ use crate::{
         Device,
     },
     http::{
-        extract::CurrentUser,
+        extract::{AnyUser, CurrentUser, VERIFY_FIRST},
         responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
             ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
-            TwoFactorRequiredResponse, UserResponse,
+            TwoFactorRequiredResponse, UpdateMeRequest, UserResponse,
         },
         validate::Valid,
     },
@@ -32,14 +32,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
-        .routes(routes!(me))
+        .routes(routes!(me, update_me))
         .routes(routes!(logout))
         .routes(routes!(logout_all))
         .routes(routes!(change_password))
 }
-
-/// What `REQUIRE_VERIFIED_EMAIL=true` answers an unverified account.
-pub const VERIFY_FIRST: &str = "Please verify your email address first";
 
 /// A sign-in's outcome in HTTP: the token (200), or the 403 that says what is still missing.
 pub fn sign_in_response(outcome: SignInOutcome) -> Response {
@@ -97,8 +94,24 @@ pub async fn login(
         (status = 200, description = "The signed-in user", body = UserResponse),
         NotSignedIn,
     ))]
-pub async fn me(current: CurrentUser) -> Json<UserResponse> {
+pub async fn me(AnyUser(current): AnyUser) -> Json<UserResponse> {
     Json(UserResponse::from(&current.user))
+}
+
+/// Change the signed-in user's name (`null` or `""` removes it).
+#[utoipa::path(patch, path = "/api/auth/me", tag = "auth", security(("bearer" = [])), request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The user, renamed", body = UserResponse),
+        NotSignedIn,
+        InvalidBody,
+    ))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Valid(body): Valid<UpdateMeRequest>,
+) -> ApiResult<Json<UserResponse>> {
+    let user = account::rename(&state, &current.user.id, body.name.as_deref()).await?;
+    Ok(Json(UserResponse::from(&user)))
 }
 
 /// Sign out: the token that makes this call stops working, here and on every other API process.
@@ -107,7 +120,7 @@ pub async fn me(current: CurrentUser) -> Json<UserResponse> {
         (status = 204, description = "Token revoked"),
         NotSignedIn,
     ))]
-pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<StatusCode> {
+pub async fn logout(State(state): State<AppState>, AnyUser(current): AnyUser) -> ApiResult<StatusCode> {
     sessions::sign_out(&state, &current.user, &current.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -141,7 +154,7 @@ pub async fn logout_all(State(state): State<AppState>, current: CurrentUser) -> 
 pub async fn change_password(
     State(state): State<AppState>,
     device: Device,
-    current: CurrentUser,
+    AnyUser(current): AnyUser,
     Valid(body): Valid<ChangePasswordRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let signed_in =

@@ -80,9 +80,9 @@ mod tests {
 
     use crate::http::{
         schemas::{
-            ChangeEmailRequest, ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, RegisterRequest,
-            ResetPasswordRequest, TaskCreate, TaskUpdate, TwoFactorDisableRequest, TwoFactorEnableRequest,
-            TwoFactorLoginRequest, TwoFactorSetupRequest, VerifyEmailRequest,
+            ChangeEmailRequest, ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, RecoveryCodesRequest,
+            RegisterRequest, ResetCheckRequest, ResetPasswordRequest, TaskCreate, TaskUpdate, TwoFactorDisableRequest,
+            TwoFactorEnableRequest, TwoFactorLoginRequest, TwoFactorSetupRequest, UpdateMeRequest, VerifyEmailRequest,
         },
         validate::{validate, FromJson},
     };
@@ -168,6 +168,9 @@ mod tests {
             check::<TwoFactorEnableRequest>(&doc),
             check::<TwoFactorDisableRequest>(&doc),
             check::<TwoFactorLoginRequest>(&doc),
+            check::<UpdateMeRequest>(&doc),
+            check::<ResetCheckRequest>(&doc),
+            check::<RecoveryCodesRequest>(&doc),
         ];
         assert!(checked.iter().map(|(_, n)| n).sum::<usize>() >= 25, "{checked:?}");
         // Every request body the document names is among those checked (a new one cannot be forgotten).

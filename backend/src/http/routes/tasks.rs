@@ -159,12 +159,12 @@ pub async fn list_tasks(
         Ok(parsed) => parsed,
         Err(invalid) => {
             // As on every route, a token the database refuses is a 401 before a bad query is a 422.
-            CurrentUser::for_token(&state, token).await?;
+            CurrentUser::for_token(&state, token).await?.verified(&state)?;
             return Err(invalid);
         }
     };
     if let Some(Page { limit, offset }) = page {
-        let current = CurrentUser::for_token(&state, token).await?;
+        let current = CurrentUser::for_token(&state, token).await?.verified(&state)?;
         let tasks = state.db.tasks_page(&current.user.id, filter, None, limit, offset).await?;
         let total = state.db.count_tasks(&current.user.id, filter).await?;
         let tasks: Vec<TaskResponse> = tasks.into_iter().map(TaskResponse::from).collect();
@@ -172,9 +172,12 @@ pub async fn list_tasks(
     }
     // One row more than is answered in one piece tells whether the list goes on.
     let session_id = token.session_id.as_deref().unwrap_or("");
-    let found = state.db.session_tasks(&token.user_id, &token.token_id, session_id, filter, IN_ONE_READ + 1).await?;
+    let verified = state.settings.mail.require_verified_email;
+    let found =
+        state.db.session_tasks(&token.user_id, &token.token_id, session_id, filter, IN_ONE_READ + 1, verified).await?;
     let (user, tasks) = found.map_or((None, Vec::new()), |(user, tasks)| (Some(user), tasks));
-    CurrentUser::admit(token, user)?.note_use(&state).await;
+    let current = CurrentUser::admit(token, user)?.verified(&state)?;
+    current.note_use(&state).await;
     if tasks.len() as i64 > IN_ONE_READ {
         return Ok(task_stream::streamed_list(state.db.clone(), filter, tasks));
     }

@@ -13,8 +13,9 @@ use crate::{
         extract::CurrentUser,
         responses::{InvalidBody, NotSignedIn, TooManyAttempts},
         schemas::{
-            ErrorResponse, RecoveryCodesResponse, TokenResponse, TwoFactorDisableRequest, TwoFactorEnableRequest,
-            TwoFactorLoginRequest, TwoFactorSetupRequest, TwoFactorSetupResponse,
+            ErrorResponse, RecoveryCodesRequest, RecoveryCodesResponse, TokenResponse, TwoFactorDisableRequest,
+            TwoFactorEnableRequest, TwoFactorLoginRequest, TwoFactorSetupRequest, TwoFactorSetupResponse,
+            TwoFactorStatusResponse,
         },
         validate::Valid,
     },
@@ -23,10 +24,45 @@ use crate::{
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(status))
         .routes(routes!(setup))
+        .routes(routes!(recovery_codes))
         .routes(routes!(enable))
         .routes(routes!(disable))
         .routes(routes!(login_2fa))
+}
+
+/// Where two-factor sign-in stands for the signed-in user: on or off, and recovery codes left.
+#[utoipa::path(get, path = "/api/auth/2fa", tag = "two-factor", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "On or off, and recovery codes left", body = TwoFactorStatusResponse),
+        NotSignedIn,
+    ))]
+pub async fn status(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Json<TwoFactorStatusResponse>> {
+    let (enabled, recovery_codes_left) = two_factor::status(&state, &current.user).await?;
+    Ok(Json(TwoFactorStatusResponse { enabled, recovery_codes_left }))
+}
+
+/// Ten new recovery codes: the old ones stop working. Needs the password and a current code (or an unused
+/// recovery code); a notice is mailed.
+#[utoipa::path(post, path = "/api/auth/2fa/recovery-codes", tag = "two-factor", security(("bearer" = [])),
+    request_body = RecoveryCodesRequest,
+    responses(
+        (status = 200, description = "The new recovery codes, shown this once", body = RecoveryCodesResponse),
+        (status = 400, description = "Current password is incorrect, invalid two-factor code, or two-factor is not on", body = ErrorResponse),
+        NotSignedIn,
+        InvalidBody,
+        TooManyAttempts,
+    ))]
+pub async fn recovery_codes(
+    State(state): State<AppState>,
+    client: ClientIp,
+    current: CurrentUser,
+    Valid(body): Valid<RecoveryCodesRequest>,
+) -> ApiResult<Json<RecoveryCodesResponse>> {
+    let recovery_codes =
+        two_factor::new_recovery_codes(&state, client, &current.user, &body.current_password, &body.code).await?;
+    Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
 /// Start turning two-factor on: a fresh secret and its `otpauth://` URL. Nothing changes for sign-in

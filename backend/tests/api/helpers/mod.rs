@@ -308,6 +308,18 @@ impl TestApp {
         worker.deliver_pending_mail().await.expect("the outbox can be read")
     }
 
+    /// A user written straight into the database with the password hash `hash` (of any kind), as the seed or an
+    /// earlier configuration could have left it; returns its id.
+    pub async fn insert_user(&self, email: &str, hash: &str, name: Option<&str>) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        let verification =
+            todo_auth::flows::recovery::link_mail(&self.state, &id, todo_auth::db::Purpose::Verify, email, Vec::new());
+        match self.state.db.create_user(&id, email, hash, name, self.state.clock.now(), &verification).await.unwrap() {
+            todo_auth::db::NewUser::Created(_) => id,
+            todo_auth::db::NewUser::EmailTaken => panic!("{email} taken"),
+        }
+    }
+
     /// Every mail `address` has received from `smtp`, once the pending mail is delivered.
     pub async fn mails(&self, smtp: &SmtpServer, address: &str) -> Vec<Received> {
         self.deliver_pending_mail().await;
