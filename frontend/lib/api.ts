@@ -6,6 +6,9 @@ import { clearSession } from "@/lib/auth/storage";
 import { formatWait } from "@/lib/format";
 import type {
   ChangePasswordRequest,
+  IdentitiesResponse,
+  LinkStartResponse,
+  ProvidersResponse,
   LoginRequest,
   RecoveryCodesResponse,
   TwoFactorSetupResponse,
@@ -253,6 +256,26 @@ export const twoFactorApi = {
   enable: (code: string) => request<RecoveryCodesResponse>("/api/auth/2fa/enable", { method: "POST", body: { code } }),
   disable: (currentPassword: string, code: string) =>
     request<void>("/api/auth/2fa/disable", { method: "POST", body: { current_password: currentPassword, code } }),
+};
+
+// ---- Sign-in with an OpenID Connect provider ------------------------------------------------------
+
+export const providersApi = {
+  /** The configured providers (no sign-in needed); empty when none is. */
+  list: (signal?: AbortSignal) => request<ProvidersResponse>("/api/auth/providers", { signal, auth: false }),
+  /**
+   * Where "Continue with <name>" goes: a navigation (not a fetch) to the API, which sends the browser on to the
+   * provider; it comes back signed in on `next`, or on /login?error=… .
+   */
+  startUrl: (providerId: string, next?: string | null) =>
+    `/api/auth/oidc/${encodeURIComponent(providerId)}/start${next ? `?next=${encodeURIComponent(next)}` : ""}`,
+  /** The signed-in account's linked providers, and whether it has a password. */
+  identities: (signal?: AbortSignal) => request<IdentitiesResponse>("/api/auth/identities", { signal }),
+  /** Starts "Link <name>": the provider's URL to navigate to (the flow's cookie is set by the answer). */
+  link: (providerId: string) =>
+    request<LinkStartResponse>(`/api/auth/oidc/${encodeURIComponent(providerId)}/link`, { method: "POST" }),
+  unlink: (identityId: string) =>
+    request<void>(`/api/auth/identities/${encodeURIComponent(identityId)}`, { method: "DELETE" }),
 };
 
 // ---- Tasks ---------------------------------------------------------------------------------------

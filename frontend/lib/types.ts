@@ -49,3 +49,14 @@ export type TwoFactorSetupResponse = Schemas["TwoFactorSetupResponse"];
 
 export type RecoveryCodesResponse = Schemas["RecoveryCodesResponse"];
 
+
+/** Sign-in with an OpenID Connect provider ("Continue with <name>"; linked providers on /account). */
+export type ProviderInfo = Schemas["ProviderInfo"];
+
+export type ProvidersResponse = Schemas["ProvidersResponse"];
+
+export type LinkedIdentity = Schemas["IdentityResponse"];
+
+export type IdentitiesResponse = Schemas["IdentitiesResponse"];
+
+export type LinkStartResponse = Schemas["LinkStartResponse"];

@@ -2,6 +2,7 @@
 
 import { useState } from "react";
 import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
+import { LinkedProvidersSection } from "@/components/account/LinkedProvidersSection";
 import { EmailAddress, Panel, SettingsRow, SettingsSection } from "@/components/account/Settings";
 import { SessionsList } from "@/components/account/SessionsList";
 import { TwoFactorRow } from "@/components/account/TwoFactorSection";
@@ -94,6 +95,8 @@ export function AccountView() {
         </SettingsRow>
         <TwoFactorRow open={open === "two-factor"} onToggle={toggle("two-factor")} onClose={close} />
       </SettingsSection>
+
+      <LinkedProvidersSection />
 
       <SessionsList />
 
