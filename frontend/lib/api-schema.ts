@@ -691,6 +691,11 @@ export interface components {
             /** @description Where the page sends the browser (the provider's authorization endpoint). */
             authorization_url: string;
         };
+        /** @description The token of a mailed link: the body of verify-email and of the reset link's check. */
+        LinkTokenRequest: {
+            /** @description The `token` of the mailed link. */
+            token: string;
+        };
         LoginRequest: {
             /**
              * Format: email
@@ -751,10 +756,6 @@ export interface components {
             name?: string | null;
             /** @example correct horse battery */
             password: string;
-        };
-        ResetCheckRequest: {
-            /** @description The `token` of the mailed link. */
-            token: string;
         };
         /** @description A reset link that still works. */
         ResetCheckResponse: {
@@ -926,10 +927,6 @@ export interface components {
         /** @description 422: FastAPI's list of problems. */
         ValidationErrorResponse: {
             detail: components["schemas"]["FieldError"][];
-        };
-        VerifyEmailRequest: {
-            /** @description The `token` of the mailed link. */
-            token: string;
         };
     };
     responses: never;
@@ -2057,7 +2054,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ResetCheckRequest"];
+                "application/json": components["schemas"]["LinkTokenRequest"];
             };
         };
         responses: {
@@ -2178,7 +2175,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["VerifyEmailRequest"];
+                "application/json": components["schemas"]["LinkTokenRequest"];
             };
         };
         responses: {

@@ -38,6 +38,20 @@ macro_rules! clear_two_factor {
 }
 pub(crate) use clear_two_factor;
 
+/// Replaces every recovery code of `$user_id` by the hashes `$hashes`, inside the transaction `$tx`.
+macro_rules! replace_recovery_codes {
+    ($tx:expr, $user_id:expr, $hashes:expr) => {
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind($user_id).execute(&mut *$tx).await?;
+        for hash in $hashes {
+            sqlx::query("INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)")
+                .bind(hash)
+                .bind($user_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 impl Db {
     pub async fn two_factor_row(&self, user_id: &str) -> Result<Option<TwoFactorRow>, sqlx::Error> {
         const SQL: &str = "SELECT secret, pending_secret, last_step FROM user_two_factor WHERE user_id = $1";
@@ -75,11 +89,7 @@ impl Db {
                 return Ok(false);
             }
             sqlx::query("UPDATE users SET two_factor_enabled = true WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            for hash in recovery_hashes {
-                sqlx::query("INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)")
-                    .bind(hash).bind(user_id).execute(&mut *tx).await?;
-            }
+            replace_recovery_codes!(tx, user_id, recovery_hashes);
             insert_mails!(tx, std::slice::from_ref(notice), now);
             tx.commit().await?;
             Ok(true)
@@ -126,11 +136,7 @@ impl Db {
             if on != Some(true) {
                 return Ok(false);
             }
-            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            for hash in hashes {
-                sqlx::query("INSERT INTO recovery_codes (code_hash, user_id) VALUES ($1, $2)")
-                    .bind(hash).bind(user_id).execute(&mut *tx).await?;
-            }
+            replace_recovery_codes!(tx, user_id, hashes);
             insert_mails!(tx, std::slice::from_ref(notice), now);
             tx.commit().await?;
             Ok(true)

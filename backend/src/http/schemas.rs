@@ -389,19 +389,6 @@ impl FromJson for ResetPasswordRequest {
     }
 }
 
-#[derive(Debug, ToSchema)]
-pub struct ResetCheckRequest {
-    /// The `token` of the mailed link.
-    #[schema(min_length = 1, max_length = 512, pattern = "^[^\\u0000]*$")]
-    pub token: String,
-}
-
-impl FromJson for ResetCheckRequest {
-    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
-        Some(ResetCheckRequest { token: f.required("token", LINK_TOKEN)? })
-    }
-}
-
 /// A reset link that still works.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResetCheckResponse {
@@ -410,16 +397,17 @@ pub struct ResetCheckResponse {
     pub email: String,
 }
 
+/// The token of a mailed link: the body of verify-email and of the reset link's check.
 #[derive(Debug, ToSchema)]
-pub struct VerifyEmailRequest {
+pub struct LinkTokenRequest {
     /// The `token` of the mailed link.
     #[schema(min_length = 1, max_length = 512, pattern = "^[^\\u0000]*$")]
     pub token: String,
 }
 
-impl FromJson for VerifyEmailRequest {
+impl FromJson for LinkTokenRequest {
     fn from_json(f: &mut Fields<'_>) -> Option<Self> {
-        Some(VerifyEmailRequest { token: f.required("token", LINK_TOKEN)? })
+        Some(LinkTokenRequest { token: f.required("token", LINK_TOKEN)? })
     }
 }
 

@@ -5,8 +5,6 @@ mod helpers;
 
 mod account_page;
 mod bad_input;
-mod brute_force;
-mod bursts;
 mod contract;
 mod crash;
 mod email_change;
@@ -24,6 +22,7 @@ mod security;
 mod sessions;
 mod startup;
 mod task_lists;
+mod throttling;
 mod timing;
 mod tokens;
 mod two_factor;

@@ -12,8 +12,8 @@ use crate::{
         extract::AnyUser,
         responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
-            ChangeEmailRequest, ErrorResponse, ForgotPasswordRequest, MessageResponse, ResetCheckRequest,
-            ResetCheckResponse, ResetPasswordRequest, UserResponse, ValidationErrorResponse, VerifyEmailRequest,
+            ChangeEmailRequest, ErrorResponse, ForgotPasswordRequest, LinkTokenRequest, MessageResponse,
+            ResetCheckResponse, ResetPasswordRequest, UserResponse, ValidationErrorResponse,
         },
         validate::Valid,
     },
@@ -77,7 +77,7 @@ pub async fn reset_password(
 }
 
 /// Whether a reset link still works, without using it: the page checks its link when it opens.
-#[utoipa::path(post, path = "/api/auth/reset-password/check", tag = "auth", request_body = ResetCheckRequest,
+#[utoipa::path(post, path = "/api/auth/reset-password/check", tag = "auth", request_body = LinkTokenRequest,
     responses(
         (status = 200, description = "The link works; the address it resets", body = ResetCheckResponse),
         (status = 400, description = "This reset link is invalid or has expired", body = ErrorResponse),
@@ -86,13 +86,13 @@ pub async fn reset_password(
     ))]
 pub async fn check_reset_link(
     State(state): State<AppState>,
-    Valid(body): Valid<ResetCheckRequest>,
+    Valid(body): Valid<LinkTokenRequest>,
 ) -> ApiResult<Json<ResetCheckResponse>> {
     Ok(Json(ResetCheckResponse { email: recovery::check_reset_link(&state, &body.token).await? }))
 }
 
 /// Confirm an email address (after registration, or a change) with the token of a mailed link.
-#[utoipa::path(post, path = "/api/auth/verify-email", tag = "auth", request_body = VerifyEmailRequest,
+#[utoipa::path(post, path = "/api/auth/verify-email", tag = "auth", request_body = LinkTokenRequest,
     responses(
         (status = 200, description = "Verified; for a change, the account now has the new address", body = UserResponse),
         (status = 400, description = "This verification link is invalid or has expired; or (for a change) Email already registered", body = ErrorResponse),
@@ -100,7 +100,7 @@ pub async fn check_reset_link(
     ))]
 pub async fn verify_email(
     State(state): State<AppState>,
-    Valid(body): Valid<VerifyEmailRequest>,
+    Valid(body): Valid<LinkTokenRequest>,
 ) -> ApiResult<Json<UserResponse>> {
     let user = recovery::verify_email(&state, &body.token).await?;
     Ok(Json(UserResponse::from(&user)))

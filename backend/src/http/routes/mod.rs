@@ -80,9 +80,10 @@ mod tests {
 
     use crate::http::{
         schemas::{
-            ChangeEmailRequest, ChangePasswordRequest, ForgotPasswordRequest, LoginRequest, RecoveryCodesRequest,
-            RegisterRequest, ResetCheckRequest, ResetPasswordRequest, TaskCreate, TaskUpdate, TwoFactorDisableRequest,
-            TwoFactorEnableRequest, TwoFactorLoginRequest, TwoFactorSetupRequest, UpdateMeRequest, VerifyEmailRequest,
+            ChangeEmailRequest, ChangePasswordRequest, ForgotPasswordRequest, LinkTokenRequest, LoginRequest,
+            RecoveryCodesRequest, RegisterRequest, ResetPasswordRequest, TaskCreate, TaskUpdate,
+            TwoFactorDisableRequest, TwoFactorEnableRequest, TwoFactorLoginRequest, TwoFactorSetupRequest,
+            UpdateMeRequest,
         },
         validate::{validate, FromJson},
     };
@@ -162,14 +163,13 @@ mod tests {
             check::<TaskUpdate>(&doc),
             check::<ForgotPasswordRequest>(&doc),
             check::<ResetPasswordRequest>(&doc),
-            check::<VerifyEmailRequest>(&doc),
+            check::<LinkTokenRequest>(&doc),
             check::<ChangeEmailRequest>(&doc),
             check::<TwoFactorSetupRequest>(&doc),
             check::<TwoFactorEnableRequest>(&doc),
             check::<TwoFactorDisableRequest>(&doc),
             check::<TwoFactorLoginRequest>(&doc),
             check::<UpdateMeRequest>(&doc),
-            check::<ResetCheckRequest>(&doc),
             check::<RecoveryCodesRequest>(&doc),
         ];
         assert!(checked.iter().map(|(_, n)| n).sum::<usize>() >= 25, "{checked:?}");
