@@ -27,7 +27,11 @@ done
 oidc_local_secret="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("hex"))')"
 oidc_local_ready="$(mktemp "${TMPDIR:-/tmp}/oidc-local.XXXXXX")"
 
-OP_CLIENT_ID=web OP_CLIENT_SECRET="$oidc_local_secret" OP_REDIRECT_URIS="$oidc_local_redirects" OP_QUIET=1 \
+oidc_local_clients="$(node -e 'const [secret, uris] = process.argv.slice(1);
+  process.stdout.write(JSON.stringify([{ client_id: "web", client_secret: secret, client_name: "Todo", redirect_uris: uris.split(",") }]))' \
+  "$oidc_local_secret" "$oidc_local_redirects")"
+
+OP_CLIENTS="$oidc_local_clients" OP_QUIET=1 \
   node "$oidc_local_dir/provider.mjs" --port "${OIDC_LOCAL_PORT:-9400}" >"$oidc_local_ready" &
 OIDC_LOCAL_PID=$!
 

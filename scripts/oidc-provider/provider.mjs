@@ -448,6 +448,8 @@ let providerCallback;
 const server = http.createServer((req, res) => {
   if (!provider) return send(res, 503, 'starting', 'text/plain');
   const url = new URL(req.url, 'http://localhost');
+  // A browser asks every site for its icon; an empty answer keeps a 404 out of the browser tests' console.
+  if (url.pathname === '/favicon.ico') { res.writeHead(204, { 'Cache-Control': 'max-age=86400' }); return res.end(); }
   if (!quiet && !url.pathname.startsWith('/interaction/')) log(`${req.method} ${url.pathname}`);
   const done = (p) => p.catch((e) => {
     log(`error: ${e.stack || e}`);
