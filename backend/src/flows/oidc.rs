@@ -4,7 +4,8 @@
 //!
 //! **A flow** ([`start`] → the provider → [`callback`]): `state`, `nonce` and the PKCE verifier are made per
 //! flow; the database keeps the flow for [`FLOW_TTL`] under a hash of `state`, bound to the browser that started
-//! it (a hash of a random value the browser holds in an HttpOnly cookie, reused across its flows), and the
+//! it (a hash of a random value the browser holds in an HttpOnly cookie, `__Host-` over https so no other site
+//! of the domain can set it; reused across the browser's flows), and the
 //! callback spends it in one statement before anything else: a replayed callback, a state from another browser,
 //! an unknown or expired state all find nothing ([`Failure::Expired`]). Flows live in the database, so one
 //! started on one API process completes on another.
@@ -64,8 +65,10 @@ pub const LAST_WAY_IN: &str =
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
     UnknownProvider,
-    /// Too many flows started from this client.
-    Throttled,
+    /// Too many flows started from this client; seconds until the next one may start.
+    Throttled {
+        retry_after: u64,
+    },
     /// The provider could not be reached, or answered too slowly.
     Unavailable,
     /// The visitor cancelled at the provider (`error=access_denied`).
@@ -88,7 +91,7 @@ impl Failure {
     pub fn code(self) -> &'static str {
         match self {
             Failure::UnknownProvider => "oidc_unknown_provider",
-            Failure::Throttled => "oidc_throttled",
+            Failure::Throttled { .. } => "oidc_throttled",
             Failure::Unavailable => "oidc_unavailable",
             Failure::Cancelled => "oidc_cancelled",
             Failure::Expired => "oidc_expired",
@@ -161,7 +164,7 @@ pub async fn start(
     let provider = state.oidc.get(provider_id).ok_or(fail(Failure::UnknownProvider))?;
     match state.reserve(&[throttle::oidc_starts_per_client(&state.settings.rate_limits, client)]).await {
         Ok(attempt) => attempt.failed(), // kept whatever the outcome
-        Err(ApiError::TooManyAttempts { .. }) => return Err(fail(Failure::Throttled)),
+        Err(ApiError::TooManyAttempts { retry_after }) => return Err(fail(Failure::Throttled { retry_after })),
         Err(e) => return Err(fail(logged_failure(provider, "start", e))),
     }
     let request = match tokio::time::timeout(PROVIDER_DEADLINE, provider.begin()).await {

@@ -33,7 +33,11 @@ use crate::{
         oidc::{self, Failed, Failure, Finished, FLOW_TTL},
         Device,
     },
-    http::{extract::CurrentUser, responses::NotSignedIn, schemas::ErrorResponse},
+    http::{
+        extract::CurrentUser,
+        responses::{NotSignedIn, TooManyAttempts},
+        schemas::ErrorResponse,
+    },
     state::AppState,
 };
 
@@ -188,7 +192,7 @@ pub async fn callback(
         (status = 200, description = "Go to authorization_url (the flow cookie is set)", body = LinkStartResponse),
         NotSignedIn,
         (status = 404, description = "Unknown provider", body = ErrorResponse),
-        (status = 429, description = "Too many provider sign-ins started from this client", body = ErrorResponse),
+        TooManyAttempts,
         (status = 503, description = "The provider cannot be reached", body = ErrorResponse),
     ))]
 pub async fn link(
@@ -206,8 +210,8 @@ pub async fn link(
             Ok(with_cookie(body, flow_cookie(&state.settings, &started.browser)))
         }
         Err(Failed { failure: Failure::UnknownProvider, .. }) => Err(ApiError::not_found("Unknown provider")),
-        Err(Failed { failure: Failure::Throttled, .. }) => {
-            Err(ApiError::Detail(StatusCode::TOO_MANY_REQUESTS, "Too many attempts. Try again later.".into()))
+        Err(Failed { failure: Failure::Throttled { retry_after }, .. }) => {
+            Err(ApiError::TooManyAttempts { retry_after })
         }
         Err(_) => Err(ApiError::Detail(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -297,7 +301,7 @@ fn secure(settings: &Settings) -> bool {
 
 fn flow_cookie_name(settings: &Settings) -> &'static str {
     if secure(settings) {
-        "__Secure-oidc_flow"
+        "__Host-oidc_flow"
     } else {
         "oidc_flow"
     }
@@ -305,11 +309,13 @@ fn flow_cookie_name(settings: &Settings) -> &'static str {
 
 /// The flow cookie: binds a flow to the browser that started it. HttpOnly; `SameSite=Lax`, because the
 /// provider's redirect back is a cross-site top-level navigation, which carries Lax cookies (never Strict ones);
-/// only on the flow's paths; as long as a flow lives.
+/// as long as a flow lives. Over https it is `__Host-` (Secure, no Domain, Path=/): no other site of the domain
+/// can plant a value of its choosing (which would let an attacker's flow finish in a victim's browser); over
+/// plain http (local use) it is sent only on the flow's paths.
 fn flow_cookie(settings: &Settings, value: &str) -> Option<HeaderValue> {
-    let secure = if secure(settings) { "; Secure" } else { "" };
+    let (path, secure) = if secure(settings) { ("/", "; Secure") } else { ("/api/auth/oidc", "") };
     let cookie = format!(
-        "{}={value}; Path=/api/auth/oidc; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        "{}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         flow_cookie_name(settings),
         FLOW_TTL.as_secs()
     );
@@ -364,6 +370,34 @@ mod tests {
     #[test]
     fn query_values_are_encoded() {
         assert_eq!(encode("/tasks?a=1&b=é #x"), "/tasks%3Fa%3D1%26b%3D%C3%A9%20%23x");
+    }
+
+    #[test]
+    fn over_https_the_cookies_are_secure_and_host_only() {
+        let vars = |web: &str| {
+            [
+                ("JWT_SECRET", "0123456789abcdef0123456789abcdef-test"),
+                ("DATA_ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef-test"),
+                ("WEB_URL", web),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+        let https = Settings::from_vars(&vars("https://todo.example.com")).unwrap();
+        let flow = flow_cookie(&https, "v").unwrap();
+        assert_eq!(flow, "__Host-oidc_flow=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=600; Secure");
+        let session = session_cookie(&https, "t", 60).unwrap();
+        assert_eq!(session, "__Host-todo_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
+        let http = Settings::from_vars(&vars("http://localhost:3000")).unwrap();
+        assert_eq!(
+            flow_cookie(&http, "v").unwrap(),
+            "oidc_flow=v; Path=/api/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=600"
+        );
+        assert_eq!(
+            session_cookie(&http, "t", 60).unwrap(),
+            "todo_session=t; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
+        );
     }
 
     #[test]
