@@ -29,6 +29,11 @@ stop_all() {
 trap stop_all INT TERM EXIT
 
 set -m # each child in its own process group, so Ctrl-C handling stops all of its children too
+if [ "${OIDC_LOCAL:-}" = 1 ]; then
+  # the test OpenID provider on :9400 (OIDC_LOCAL_PORT), and the API configured for it ("Continue with Test provider")
+  source scripts/oidc-provider/local.sh
+  pids+=("$OIDC_LOCAL_PID")
+fi
 backend/target/release/todo-auth-api &
 pids+=($!)
 

@@ -10,6 +10,7 @@ use crate::{
         cipher::DataCipher,
         hasher::Hasher,
         jwt::Tokens,
+        oidc::Providers,
         policy::Passwords,
         scheme::Scheme,
         throttle::{Attempt, Limit},
@@ -35,6 +36,8 @@ pub struct Inner {
     /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest. `None` without a key (PostgreSQL with the
     /// seed's variables only): two-factor set-up is off.
     pub cipher: Option<DataCipher>,
+    /// The OpenID Connect providers (`OIDC_PROVIDERS`), with what this process has read of each.
+    pub oidc: Providers,
     /// Work a request starts and does not wait for (the look-up and mail of a forgot-password request):
     /// shutdown waits for it before closing the pool, and tests wait for it instead of sleeping.
     pub background: TaskTracker,
@@ -58,6 +61,7 @@ impl AppState {
             .data_encryption_key
             .as_ref()
             .map(|key| DataCipher::new(key, &settings.data_encryption_previous_keys));
+        let oidc = Providers::new(&settings.oidc_providers);
         AppState(Arc::new(Inner {
             settings,
             db,
@@ -66,6 +70,7 @@ impl AppState {
             passwords,
             clock: Arc::new(Clock::default()),
             cipher,
+            oidc,
             background: TaskTracker::new(),
         }))
     }
@@ -85,6 +90,9 @@ impl AppState {
                 }
                 if let Err(e) = state.db.purge_mfa_challenges(state.clock.now()).await {
                     tracing::warn!(error = %e, "purge of expired two-factor challenges failed");
+                }
+                if let Err(e) = state.db.purge_oidc_flows(state.clock.now()).await {
+                    tracing::warn!(error = %e, "purge of expired provider sign-in flows failed");
                 }
             }
         });

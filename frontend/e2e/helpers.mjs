@@ -23,8 +23,13 @@ export const JWT_SECRET = required("E2E_JWT_SECRET");
 export const SCREENSHOT_DIR = process.env.E2E_SCREENSHOT_DIR || "";
 export const PASSWORD = "correct-horse-battery";
 
-// The browser talks to the web app only: the web server forwards /api/... to the API (never the browser).
-const ALLOWED_ORIGINS = new Set([new URL(WEB_URL).origin]);
+/** The test OpenID provider scripts/e2e.sh starts (scripts/oidc-provider), the API's provider `local`. */
+export const OIDC_ISSUER = (process.env.E2E_OIDC_ISSUER || "").replace(/\/+$/, "");
+export const OIDC_NAME = process.env.E2E_OIDC_NAME || "Test provider";
+
+// The browser talks to the web app only: the web server forwards /api/... to the API (never the browser). The
+// one other site it may visit is the OpenID provider, during a provider sign-in.
+const ALLOWED_ORIGINS = new Set([new URL(WEB_URL).origin, ...(OIDC_ISSUER ? [new URL(OIDC_ISSUER).origin] : [])]);
 
 /**
  * The journeys' `test`:

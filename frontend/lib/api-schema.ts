@@ -174,6 +174,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers linked to the signed-in account, and whether it has a password. */
+        get: operations["list_identities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/identities/{identity_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink a provider: it no longer signs in to this account (a notice is mailed). Refused for the last way to
+         *     sign in (an account without a password and no other linked provider).
+         */
+        delete: operations["unlink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -268,6 +305,91 @@ export interface paths {
         head?: never;
         /** Change the signed-in user's name (`null` or `""` removes it). */
         patch: operations["update_me"];
+        trace?: never;
+    };
+    "/api/auth/oidc/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider's redirect back (the redirect URI registered at the provider). Answers a redirect: to
+         *     `next` signed in (the session cookie set); to `/login?next=…#mfa_token=…` when the account has two-factor
+         *     on; to `/account?linked=<id>` after a link; on any failure to `/login?error=<code>&provider=<id>`
+         *     (`/account?error=…` for a link). Codes: `oidc_cancelled`, `oidc_expired` (replayed, another browser's,
+         *     unknown or expired), `oidc_unavailable`, `oidc_unverified_email`, `oidc_unusable_email`,
+         *     `oidc_linked_elsewhere`, `oidc_verify_email_first`, `oidc_unknown_provider`, `oidc_failed`.
+         */
+        get: operations["callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/{provider}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start linking a provider to the signed-in account ("Link <name>" on /account): answers the provider's URL
+         *     for the page to navigate to, and sets the flow cookie. The provider's redirect back ends on
+         *     `/account?linked=<id>` (or `/account?error=<code>&provider=<id>`, e.g. `oidc_linked_elsewhere` when that
+         *     identity belongs to another account).
+         */
+        post: operations["link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in with a provider: a browser navigation (a link), answered with a redirect to the
+         *     provider. `next`: where to land afterwards (a path of the web app; default `/tasks`).
+         * @description Any failure (unknown provider, too many attempts, provider unreachable) redirects to
+         *     `/login?error=<code>&provider=<id>`.
+         */
+        get: operations["start"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The providers one can sign in with ("Continue with <name>"). No sign-in needed. */
+        get: operations["list_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/auth/register": {
@@ -564,6 +686,42 @@ export interface components {
              */
             status: string;
         };
+        IdentitiesResponse: {
+            /**
+             * @description False for an account made by a provider sign-in (or taken back) that has not set a password yet
+             *     ("Forgot password?" sets the first one). Without a password, the last identity cannot be unlinked.
+             */
+            has_password: boolean;
+            /** @description Oldest first. */
+            identities: components["schemas"]["IdentityResponse"][];
+        };
+        IdentityResponse: {
+            /**
+             * Format: date-time
+             * @example 2026-11-26T11:36:54.829173Z
+             */
+            created_at: string;
+            /** @description The address the provider asserted when last used; null when it gave none. */
+            email: string | null;
+            /** @description For `DELETE /api/auth/identities/{identity_id}`. */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T11:40:02.112233Z
+             */
+            last_used_at: string;
+            /** @example google */
+            provider_id: string;
+            /**
+             * @description The provider's name (its id if it is no longer configured).
+             * @example Google
+             */
+            provider_name: string;
+        };
+        LinkStartResponse: {
+            /** @description Where the page sends the browser (the provider's authorization endpoint). */
+            authorization_url: string;
+        };
         /** @description The token of a mailed link: the body of verify-email and of the reset link's check. */
         LinkTokenRequest: {
             /** @description The `token` of the mailed link. */
@@ -587,6 +745,22 @@ export interface components {
         MessageResponse: {
             /** @example Todo API is running */
             message: string;
+        };
+        ProviderInfo: {
+            /**
+             * @description The id in the routes (`/api/auth/oidc/{id}/start`).
+             * @example google
+             */
+            id: string;
+            /**
+             * @description What the button says after "Continue with ".
+             * @example Google
+             */
+            name: string;
+        };
+        ProvidersResponse: {
+            /** @description In `OIDC_PROVIDERS` order; empty when none is configured. */
+            providers: components["schemas"]["ProviderInfo"][];
         };
         RecoveryCodesRequest: {
             /** @description A current 6-digit code, or an unused recovery code. */
@@ -1265,6 +1439,83 @@ export interface operations {
             };
         };
     };
+    list_identities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Linked providers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentitiesResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    unlink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Identity id (from GET /api/auth/identities) */
+                identity_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The last way to sign in to this account */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Linked provider not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -1514,6 +1765,149 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+        };
+    };
+    callback: {
+        parameters: {
+            query?: {
+                /** @description From the provider */
+                code?: string;
+                /** @description From the provider */
+                state?: string;
+                /** @description From the provider (RFC 9207) */
+                iss?: string;
+                /** @description From the provider */
+                error?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Provider id */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in (session cookie set) and on to `next`, or on to the two-factor step, /account, or /login?error=<code> */
+            303: {
+                headers: {
+                    /** @description Where to go */
+                    Location?: string;
+                    /** @description The session cookie, when signed in */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Provider id */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Go to authorization_url (the flow cookie is set) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkStartResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown provider */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The provider cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    start: {
+        parameters: {
+            query?: {
+                /** @description Where to land after signing in (a path of the web app) */
+                next?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Provider id */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider (with the flow cookie), or to /login?error=<code>&provider=<id> */
+            303: {
+                headers: {
+                    /** @description Where to go */
+                    Location?: string;
+                    /** @description The flow cookie */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configured providers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvidersResponse"];
                 };
             };
         };

@@ -9,6 +9,9 @@ import type {
   ChangePasswordRequest,
   CurrentSessionResponse,
   LinkTokenRequest,
+  IdentitiesResponse,
+  LinkStartResponse,
+  ProvidersResponse,
   LoginRequest,
   RecoveryCodesResponse,
   TwoFactorSetupResponse,
@@ -308,6 +311,26 @@ export const twoFactorApi = {
       method: "POST",
       body: { current_password: currentPassword, code } satisfies RecoveryCodesRequest,
     }),
+};
+
+// ---- Sign-in with an OpenID Connect provider ------------------------------------------------------
+
+export const providersApi = {
+  /** The configured providers (no sign-in needed); empty when none is. */
+  list: (signal?: AbortSignal) => request<ProvidersResponse>("/api/auth/providers", { signal, auth: false }),
+  /**
+   * Where "Continue with <name>" goes: a navigation (not a fetch) to the API, which sends the browser on to the
+   * provider; it comes back signed in on `next`, or on /login?error=… .
+   */
+  startUrl: (providerId: string, next?: string | null) =>
+    `/api/auth/oidc/${encodeURIComponent(providerId)}/start${next ? `?next=${encodeURIComponent(next)}` : ""}`,
+  /** The signed-in account's linked providers, and whether it has a password. */
+  identities: (signal?: AbortSignal) => request<IdentitiesResponse>("/api/auth/identities", { signal }),
+  /** Starts "Link <name>": the provider's URL to navigate to (the flow's cookie is set by the answer). */
+  link: (providerId: string) =>
+    request<LinkStartResponse>(`/api/auth/oidc/${encodeURIComponent(providerId)}/link`, { method: "POST" }),
+  unlink: (identityId: string) =>
+    request<void>(`/api/auth/identities/${encodeURIComponent(identityId)}`, { method: "DELETE" }),
 };
 
 // ---- Tasks ---------------------------------------------------------------------------------------

@@ -62,3 +62,15 @@ export type UpdateMeRequest = Schemas["UpdateMeRequest"];
 export type TwoFactorStatusResponse = Schemas["TwoFactorStatusResponse"];
 
 export type RecoveryCodesRequest = Schemas["RecoveryCodesRequest"];
+
+
+/** Sign-in with an OpenID Connect provider ("Continue with <name>"; linked providers on /account). */
+export type ProviderInfo = Schemas["ProviderInfo"];
+
+export type ProvidersResponse = Schemas["ProvidersResponse"];
+
+export type LinkedIdentity = Schemas["IdentityResponse"];
+
+export type IdentitiesResponse = Schemas["IdentitiesResponse"];
+
+export type LinkStartResponse = Schemas["LinkStartResponse"];

@@ -4,6 +4,7 @@
 #   API binary on a fresh SQLite database in a temp dir and the production build (next build + next start).
 # env: API_BIN (default ../backend/target/release/todo-auth-api; built with cargo when missing),
 #      E2E_API_PORT (18321), E2E_WEB_PORT (13321), CHROMIUM_PATH (/usr/bin/chromium),
+#      E2E_OIDC_PORT (0: a free one, for the test OpenID provider),
 #      E2E_SCREENSHOT_DIR (../docs/screenshots), E2E_TESTS (files or name filters given to `playwright test`;
 #      default: every e2e/*.test.mjs), E2E_RETRIES (1), E2E_ARTIFACTS_DIR (frontend/e2e-artifacts).
 # A browser that cannot be installed or started is a failure (never a skip), in CI and everywhere else.
@@ -81,6 +82,7 @@ cleanup() {
   local code=$?
   stop "$WEB_PID"
   stop "$API_PID"
+  stop "${OIDC_LOCAL_PID:-}"
   if [ "$code" != 0 ]; then
     echo "---- API log (last 40 lines) ----" >&2
     tail -n 40 "$WORK/api.log" >&2 2>/dev/null || true
@@ -93,6 +95,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The test OpenID provider (scripts/oidc-provider) on a free port, and the API configured for it as `local`
+# (e2e/oidc.test.mjs); stopped with the others.
+OIDC_LOCAL_PORT="${E2E_OIDC_PORT:-0}" WEB_URL="$WEB_URL" source "$REPO/scripts/oidc-provider/local.sh" \
+  || fail "the test OpenID provider did not start"
 
 JWT_SECRET="$(node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))")"
 (
@@ -128,7 +135,7 @@ tests=()
 if [ -n "${E2E_TESTS:-}" ]; then
   read -r -a tests <<<"$E2E_TESTS"
 fi
-E2E_API_URL="$API_URL" E2E_WEB_URL="$WEB_URL" E2E_JWT_SECRET="$JWT_SECRET" \
+E2E_API_URL="$API_URL" E2E_WEB_URL="$WEB_URL" E2E_JWT_SECRET="$JWT_SECRET" E2E_OIDC_ISSUER="$OIDC_LOCAL_ISSUER" \
   E2E_SCREENSHOT_DIR="$SCREENSHOT_DIR" CHROMIUM_PATH="$CHROMIUM_PATH" E2E_MAIL_DIR="$WORK/mail" \
   ./node_modules/.bin/playwright test "${tests[@]}"
 echo "e2e: HTML report in ${E2E_ARTIFACTS_DIR:-$FRONTEND/e2e-artifacts}/report (npx playwright show-report <dir>)"

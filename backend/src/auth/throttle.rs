@@ -159,6 +159,16 @@ pub fn change_email(limits: &RateLimits, user_id: &str, new_email: &str, client:
     ]
 }
 
+/// Provider sign-ins and links started per client, whatever their outcome: each keeps a pending flow for
+/// ten minutes.
+pub fn oidc_starts_per_client(limits: &RateLimits, client: ClientIp) -> Limit {
+    Limit {
+        key: format!("oidc:start:client:{client}"),
+        max: limits.oidc_starts_per_client,
+        on_success: OnSuccess::Keep,
+    }
+}
+
 /// Verification links sent again, per account.
 pub fn verification_mails(limits: &RateLimits, user_id: &str) -> Limit {
     Limit {

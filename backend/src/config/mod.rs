@@ -13,10 +13,12 @@ use std::{collections::HashMap, net::IpAddr, path::PathBuf, time::Duration};
 
 use jsonwebtoken::Algorithm;
 
+mod oidc;
 mod parse;
 mod secrets;
 mod vars;
 
+pub use oidc::OidcProvider;
 pub use parse::{parse_database_url, smtp_transport_url};
 pub use secrets::{check_named_secret, check_secret, MIN_SECRET_BYTES};
 pub use vars::{help_text, Variable, VARIABLES};
@@ -42,6 +44,8 @@ pub struct RateLimits {
     pub mail_requests_per_client: u32,
     /// Task creations per user per [`TASK_CREATE_WINDOW`].
     pub task_creates_per_minute: u32,
+    /// Provider sign-ins (and links) started per client.
+    pub oidc_starts_per_client: u32,
     pub window: Duration,
 }
 
@@ -110,6 +114,8 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub mail: MailSettings,
+    /// `OIDC_PROVIDERS` and their `OIDC_<ID>_*` variables, in the listed order.
+    pub oidc_providers: Vec<OidcProvider>,
 }
 
 /// A secret that never prints itself (`secrecy`: Debug shows a placeholder, the memory is zeroed on drop),

@@ -104,6 +104,8 @@ impl Settings {
             None => cpus,
             Some(_) => r.ranged("HASH_WORKERS", 1usize, 1024)?,
         };
+        let mail = mail_settings(&r, &database)?;
+        let oidc_providers = super::oidc::providers(vars, &mail.web_url)?;
         Ok(Settings {
             jwt_secret,
             jwt_secret_source,
@@ -145,6 +147,7 @@ impl Settings {
                 mail_requests_per_email: r.parse("MAIL_REQUESTS_PER_EMAIL")?,
                 mail_requests_per_client: r.parse("MAIL_REQUESTS_PER_CLIENT")?,
                 task_creates_per_minute: r.parse("TASK_CREATES_PER_MINUTE")?,
+                oidc_starts_per_client: r.parse("OIDC_STARTS_PER_CLIENT")?,
                 window: r.seconds("RATE_LIMIT_WINDOW_SECONDS", 1, 7 * 24 * 3600)?,
             },
             trusted_proxies,
@@ -159,7 +162,8 @@ impl Settings {
                 .raw("METRICS_ADDR")
                 .map(|a| a.parse().map_err(|e| invalid("METRICS_ADDR", &a, e)))
                 .transpose()?,
-            mail: mail_settings(&r, &database)?,
+            mail,
+            oidc_providers,
             database,
         })
     }

@@ -54,6 +54,13 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "MAIL_RETENTION_HOURS", default: "168", help: "outbox rows (sent or not) older than this are deleted" },
     Variable { name: "MAIL_REQUESTS_PER_EMAIL", default: "5", help: "mail-sending requests per address per window before 429: forgot-password per (address, client) and 4x this per address from all clients, resend-verification and change-email per account, change-email per target address; 0 = no limit" },
     Variable { name: "MAIL_REQUESTS_PER_CLIENT", default: "20", help: "forgot-password requests per client per window before 429; 0 = no limit" },
+    Variable { name: "OIDC_PROVIDERS", default: "", help: "comma list of OpenID Connect provider ids (lowercase letters and digits), e.g. google,corp: each gets a \"Continue with <name>\" button and the redirect URI {WEB_URL}/api/auth/oidc/<id>/callback (WEB_URL's first entry) to register at the provider" },
+    Variable { name: "OIDC_<ID>_ISSUER", default: "", help: "the provider's issuer URL, exactly as its /.well-known/openid-configuration writes it (e.g. https://accounts.google.com); https, or http on a loopback host. Read on first use, so the API starts while the provider is down" },
+    Variable { name: "OIDC_<ID>_CLIENT_ID", default: "", help: "the client id registered at the provider (required for each listed provider)" },
+    Variable { name: "OIDC_<ID>_CLIENT_SECRET", default: "", help: "the client secret registered at the provider (required; sent with client_secret_basic, or client_secret_post when the provider offers only that)" },
+    Variable { name: "OIDC_<ID>_NAME", default: "", help: "what the button says after \"Continue with \" (default: the id)" },
+    Variable { name: "OIDC_<ID>_SCOPES", default: "openid email profile", help: "scopes asked for, space or comma separated (openid is always added)" },
+    Variable { name: "OIDC_STARTS_PER_CLIENT", default: "60", help: "provider sign-ins and links started per client per window before the next one ends on /login with \"too many attempts\" (each keeps a pending flow for 10 minutes); 0 = no limit" },
 ];
 
 /// The `--help` text: every variable with its default.

@@ -1,7 +1,8 @@
 //! The only module that speaks SQL: the pool and migrations here, one file per table (or group of tables)
 //! beside it — `users.rs`, `tasks.rs`, `attempts.rs` (throttling and revocation upkeep), `sessions.rs`,
 //! `two_factor.rs`, `outbox.rs` (mail waiting for delivery), `account_tokens.rs` (the tokens of mailed links
-//! and the flows they complete). The timestamp type, [`Ts`], is the clock's.
+//! and the flows they complete), `identities.rs` (provider sign-in: pending flows and linked identities). The
+//! timestamp type, [`Ts`], is the clock's.
 //!
 //! One pool per database kind, chosen by `DATABASE_URL`. Every query is written once: the SQL is
 //! portable (`$1` placeholders work on both, `RETURNING` too) and [`on_pool!`] expands the same body for
@@ -68,6 +69,7 @@ macro_rules! on_pool {
 
 pub mod account_tokens;
 mod attempts;
+pub mod identities;
 pub mod outbox;
 pub mod sessions;
 mod tasks;

@@ -8,12 +8,14 @@
 //! - [`two_factor`]: turning TOTP on and off, and the second step of a sign-in;
 //! - [`account`]: registration and the change of password (both end signed in);
 //! - [`recovery`]: the flows of mailed links: forgot/reset password, verify, resend, change of address;
-//! - [`sessions`]: where a user is signed in, and signing out.
+//! - [`sessions`]: where a user is signed in, and signing out;
+//! - [`oidc`]: sign-in with an OpenID Connect provider, linking and unlinking one.
 //!
-//! Within the layer, modules point one way: `account`, `recovery` and `two_factor` use `sign_in`, which uses
-//! `sessions`.
+//! Within the layer, modules point one way: `account`, `recovery`, `two_factor` and `oidc` use `sign_in`, which
+//! uses `sessions`.
 
 pub mod account;
+pub mod oidc;
 pub mod recovery;
 pub mod sessions;
 pub mod sign_in;

@@ -48,6 +48,8 @@ pub enum Method {
     Registration,
     PasswordChange,
     SecondFactor,
+    /// An OpenID Connect provider (`flows::oidc`).
+    Provider,
 }
 
 /// The one place a sign-in is finished: a session for `user` at its current token version, and a token that

@@ -79,9 +79,29 @@ pub struct WebSession {
     origins: Vec<String>,
 }
 
+/// Whether the web app is served over https (any `WEB_URL` entry is): its cookies are then `Secure` and carry
+/// the `__Host-` prefix.
+pub fn served_over_https(settings: &Settings) -> bool {
+    settings.mail.web_origins.iter().any(|o| o.starts_with("https://"))
+}
+
+/// The value of the cookie `name` in a request's headers, if it carries it (exact name, any value).
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (n, value) = pair.split_once('=')?;
+        (n.trim() == name).then(|| value.trim())
+    })
+}
+
+/// A response extension: this answer (a redirect, not a JSON body) signs the browser in with this token. The
+/// middleware makes it the session cookie, as it does with a token in a JSON answer — the one place that
+/// writes the cookie (the OpenID Connect callback uses it).
+#[derive(Clone)]
+pub struct IssuedSession(pub String);
+
 impl WebSession {
     pub fn new(settings: &Settings) -> Arc<WebSession> {
-        let secure = settings.mail.web_origins.iter().any(|o| o.starts_with("https://"));
+        let secure = served_over_https(settings);
         Arc::new(WebSession {
             cookie_name: if secure { "__Host-todo_session" } else { "todo_session" },
             secure,
@@ -109,12 +129,15 @@ impl WebSession {
 
     /// The session cookie's value, if the request carries the cookie (whatever its value).
     fn cookie<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
-        headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
-            |pair| {
-                let (name, value) = pair.split_once('=')?;
-                (name.trim() == self.cookie_name).then(|| value.trim())
-            },
-        )
+        cookie_value(headers, self.cookie_name)
+    }
+
+    /// Turns an [`IssuedSession`] the handler attached into the session cookie.
+    fn issue(&self, res: &mut Response) {
+        let Some(IssuedSession(token)) = res.extensions_mut().remove::<IssuedSession>() else { return };
+        if let Some(cookie) = token_exp(&token).and_then(|exp| self.set_cookie(&token, exp)) {
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+        }
     }
 
     /// The forgery check of a state change: the browser says the request comes from one of our origins.
@@ -158,7 +181,9 @@ pub async fn layer(State(web): State<Arc<WebSession>>, mut req: Request, next: N
     let asked = headers.get(MODE_HEADER).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cookie"));
     let navigation = headers.get("sec-fetch-mode").is_some_and(|v| v.as_bytes() == b"navigate");
     if !(asked || navigation || (cookie.is_some() && !has_bearer)) {
-        return next.run(req).await;
+        let mut res = next.run(req).await;
+        web.issue(&mut res);
+        return res;
     }
     if !is_safe(req.method()) && !web.comes_from_our_origin(headers) {
         return detail_response(StatusCode::FORBIDDEN, FORGERY_REFUSED);
@@ -175,6 +200,7 @@ pub async fn layer(State(web): State<Arc<WebSession>>, mut req: Request, next: N
     let signs_out = SIGN_OUTS.iter().any(|(m, p)| req.method() == m && req.uri().path() == *p);
 
     let mut res = next.run(req).await;
+    web.issue(&mut res);
 
     let status = res.status();
     let refused = status == StatusCode::UNAUTHORIZED || res.extensions().get::<Nobody>().is_some();

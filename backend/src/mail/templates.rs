@@ -71,6 +71,18 @@ pub enum Kind<'a> {
         email: &'a str,
         enabled: bool,
     },
+    /// An identity at a provider was linked to the account; `took_back`: the account had never confirmed its
+    /// address, and was cleared of its password and sessions first.
+    ProviderLinked {
+        email: &'a str,
+        provider: &'a str,
+        took_back: bool,
+    },
+    /// An identity at a provider was unlinked from the account.
+    ProviderUnlinked {
+        email: &'a str,
+        provider: &'a str,
+    },
     /// New recovery codes were made; the old ones no longer work.
     RecoveryCodes {
         email: &'a str,
@@ -85,6 +97,8 @@ impl Kind<'_> {
             Kind::ChangeNotice { .. }
             | Kind::PasswordChanged { .. }
             | Kind::TwoFactor { .. }
+            | Kind::ProviderLinked { .. }
+            | Kind::ProviderUnlinked { .. }
             | Kind::RecoveryCodes { .. } => None,
         }
     }
@@ -93,9 +107,9 @@ impl Kind<'_> {
 fn human(d: Duration) -> String {
     let mins = d.as_secs() / 60;
     let plural = |n: u64, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
-    if mins % (60 * 24) == 0 && mins >= 60 * 24 {
+    if mins.is_multiple_of(60 * 24) && mins >= 60 * 24 {
         plural(mins / (60 * 24), "day")
-    } else if mins % 60 == 0 && mins >= 60 {
+    } else if mins.is_multiple_of(60) && mins >= 60 {
         plural(mins / 60, "hour")
     } else {
         plural(mins, "minute")
@@ -168,6 +182,33 @@ pub fn render(kind: &Kind<'_>) -> Rendered {
             String::new(),
             "If this wasn't you, someone has your password and a code: reset your password at once with \"Forgot password?\" on the sign-in page, and turn two-factor sign-in on again.".to_string(),
         ),
+        Kind::ProviderLinked { email, provider, took_back: false } => (
+            format!("{provider} was linked to your {p} account"),
+            "A sign-in provider was linked",
+            format!("The {p} account for {email} can now be signed in to with {provider}."),
+            "",
+            None,
+            String::new(),
+            format!("If this wasn't you, someone can sign in to your account with their {provider} account: sign in, unlink {provider} on your account page and sign out everywhere."),
+        ),
+        Kind::ProviderLinked { email, provider, took_back: true } => (
+            format!("Your {p} account is now yours through {provider}"),
+            "Your address was confirmed",
+            format!("{provider} confirmed that {email} is yours. A {p} account had been registered with this address but never confirmed, so whoever registered it is signed out, its password is removed and two-factor sign-in is off; you sign in with {provider}. To also have a password, use \"Forgot password?\" on the sign-in page."),
+            "",
+            None,
+            String::new(),
+            format!("If this wasn't you, someone has access to a {provider} account with your address: secure it, then use \"Forgot password?\" on the sign-in page."),
+        ),
+        Kind::ProviderUnlinked { email, provider } => (
+            format!("{provider} was unlinked from your {p} account"),
+            "A sign-in provider was unlinked",
+            format!("The {p} account for {email} can no longer be signed in to with {provider}."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, someone is signed in to your account: sign out everywhere from your account page and change your password.".to_string(),
+        ),
         Kind::RecoveryCodes { email } => (
             format!("New recovery codes for your {p} account"),
             "New recovery codes were made",
@@ -201,6 +242,9 @@ mod tests {
             Kind::ChangeNotice { old_email: "a@example.com", new_email: "b@example.com" },
             Kind::ResetPassword { email: "a@example.com", link, valid_for: Duration::from_secs(3600) },
             Kind::PasswordChanged { email: "a@example.com" },
+            Kind::ProviderLinked { email: "a@example.com", provider: "Google", took_back: false },
+            Kind::ProviderLinked { email: "a@example.com", provider: "Google", took_back: true },
+            Kind::ProviderUnlinked { email: "a@example.com", provider: "Google" },
             Kind::RecoveryCodes { email: "a@example.com" },
         ];
         for kind in &kinds {

@@ -13,6 +13,7 @@ mod flood;
 mod lookalikes;
 mod mail;
 mod metrics;
+mod oidc;
 mod outage;
 mod passwords;
 mod process;

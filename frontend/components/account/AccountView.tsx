@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
 import { NameForm } from "@/components/account/NameForm";
+import { LinkedProvidersSection } from "@/components/account/LinkedProvidersSection";
 import { EmailAddress, Panel, SettingsRow, SettingsSection } from "@/components/account/Settings";
 import { SessionsList } from "@/components/account/SessionsList";
 import { RecoveryCodesRow, TwoFactorRow } from "@/components/account/TwoFactorSection";
@@ -114,6 +115,8 @@ export function AccountView() {
           <RecoveryCodesRow open={open === "recovery-codes"} onToggle={toggle("recovery-codes")} onClose={close} />
         ) : null}
       </SettingsSection>
+
+      <LinkedProvidersSection />
 
       <SessionsList />
 

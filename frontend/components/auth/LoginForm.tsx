@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useEffect, useId, useState } from "react";
 import { CurrentPasswordField, EmailField, FormError, ShowPassword } from "@/components/FormField";
+import { ProviderSignIn } from "@/components/auth/ProviderSignIn";
 import { TwoFactorStep } from "@/components/auth/TwoFactorStep";
 import { ApiError } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
@@ -11,6 +12,7 @@ import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
 import { notify } from "@/lib/notify";
 import { takeHandedEmail } from "@/lib/prefill";
+import { takeProviderMfaToken } from "@/lib/providers";
 import { validateEmail } from "@/lib/validation";
 
 const FIELDS = ["email", "password"] as const;
@@ -55,12 +57,20 @@ export function LoginForm() {
     document.getElementById("password")?.focus();
   }, []);
 
+  // After a provider sign-in of a two-factor account: its code step, with the token the API put in the fragment.
+  useEffect(() => {
+    const handed = takeProviderMfaToken();
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- the fragment is only readable in the browser
+    if (handed) setMfaToken(handed);
+  }, []);
+
   if (mfaToken) return <TwoFactorStep mfaToken={mfaToken} onRestart={() => setMfaToken(null)} />;
 
   return (
     <section className="card auth-card" aria-labelledby="login-title">
       <h1 id="login-title">Sign in</h1>
       <p className="muted">{next ? "Sign in to continue where you were." : "Welcome back. Sign in to see your tasks."}</p>
+      <ProviderSignIn next={next} />
       <form ref={formRef} onSubmit={onSubmit} onInput={onInput} noValidate aria-describedby="login-form-error">
         <FormError id="login-form-error" message={formError} throttle={throttle}>
           {throttle ? (

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { EmailField, FormError, InputField } from "@/components/FormField";
+import { ProviderSignIn } from "@/components/auth/ProviderSignIn";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
@@ -40,6 +41,7 @@ export function RegisterForm() {
     <section className="card auth-card" aria-labelledby="register-title">
       <h1 id="register-title">Create your account</h1>
       <p className="muted">It takes a few seconds. All you need is an email address.</p>
+      <ProviderSignIn next={next} />
       <form ref={formRef} onSubmit={onSubmit} onInput={onInput} noValidate aria-describedby="register-form-error">
         <FormError id="register-form-error" message={formError} throttle={throttle} />
         <InputField

@@ -12,6 +12,7 @@
 pub mod account;
 pub mod auth;
 pub mod health;
+pub mod oidc;
 pub mod sessions;
 pub mod task_stream;
 pub mod tasks;
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(account::router())
         .merge(two_factor::router())
+        .merge(oidc::router())
         .merge(tasks::router())
         .merge(super::web_session::router())
 }

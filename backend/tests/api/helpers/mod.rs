@@ -2,6 +2,7 @@
 //! per test — a new SQLite file, or a new PostgreSQL database on the machine's server — driven through
 //! HTTP with reqwest.
 
+mod oidc_provider;
 mod smtp;
 
 use std::{
@@ -13,6 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub use oidc_provider::*;
 pub use smtp::{Received, SmtpServer};
 
 use reqwest::{Method, Response, StatusCode};
@@ -97,7 +99,7 @@ pub async fn postgres_available() -> bool {
 
 /// A PostgreSQL test that returns without running passes for libtest; `make test` counts these lines of
 /// `TEST_SKIP_LOG` (one per skipped test, its name) to say how many were skipped instead.
-fn record_skip() {
+pub(crate) fn record_skip() {
     use std::io::Write;
     let Some(path) = std::env::var_os("TEST_SKIP_LOG") else { return };
     let name = std::thread::current().name().unwrap_or("unnamed test").to_string();
