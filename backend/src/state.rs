@@ -76,7 +76,8 @@ impl AppState {
     }
 
     /// Background upkeep, every minute from start-up: the dummy hash for unknown-email logins of the
-    /// stored hashes' kind (off the start-up path), and a purge of expired throttle rows and revocations.
+    /// stored hashes' kind (off the start-up path), and a purge of expired throttle rows, revocations and
+    /// account history older than `ACTIVITY_RETENTION_DAYS`.
     pub fn spawn_maintenance(&self) {
         let state = self.clone();
         tokio::spawn(async move {
@@ -86,7 +87,7 @@ impl AppState {
                 state.follow_stored_hashes().await;
                 let _ = state.hasher.dummy_hash().await;
                 if let Err(e) = state.purge_expired().await {
-                    tracing::warn!(error = %e, "purge of old throttle rows failed");
+                    tracing::warn!(error = %e, "purge of old throttle rows and history failed");
                 }
                 if let Err(e) = state.db.purge_mfa_challenges(state.clock.now()).await {
                     tracing::warn!(error = %e, "purge of expired two-factor challenges failed");
@@ -98,11 +99,14 @@ impl AppState {
         });
     }
 
-    /// One round of the minutely purge: throttle events older than the window (by the app's clock) and
-    /// revocations of tokens that have expired anyway. Returns the number of rows removed.
+    /// One round of the minutely purge: throttle events older than the window (by the app's clock),
+    /// revocations of tokens that have expired anyway, and events of the accounts' history older than
+    /// `ACTIVITY_RETENTION_DAYS`. Returns the number of rows removed.
     pub async fn purge_expired(&self) -> Result<u64, sqlx::Error> {
-        let before = self.clock.now().minus(self.settings.rate_limits.window.max(crate::config::TASK_CREATE_WINDOW));
-        self.db.purge(before, self.clock.now()).await
+        let now = self.clock.now();
+        let before = now.minus(self.settings.rate_limits.window.max(crate::config::TASK_CREATE_WINDOW));
+        let history = self.db.purge_activity(now.minus(self.settings.activity_retention)).await?;
+        Ok(self.db.purge(before, now).await? + history)
     }
 }
 

@@ -112,6 +112,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete the account and everything of it (tasks, sessions, tokens, two-factor, history, mail not yet
+         *     sent): every credential of the user stops at once, a goodbye notice is mailed, and the address can
+         *     register again. Needs the current password (an account without one: a sign-in at most 10 minutes old) and,
+         *     with two-factor on, a current code or an unused recovery code.
+         */
+        delete: operations["delete_account"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's history, newest first, a page at a time: the caller's own events only. */
+        get: operations["activity_page"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/change-email": {
         parameters: {
             query?: never;
@@ -146,6 +185,27 @@ export interface paths {
          *     is returned, so this client stays signed in.
          */
         post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the API keeps about you, as one JSON document to download: the user, every task, the sessions,
+         *     the whole history, passkeys and linked providers. Never a password hash, TOTP secret, recovery code, token
+         *     or session secret. Written as it is read (a database error after the first bytes breaks the body).
+         */
+        get: operations["export"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -634,6 +694,48 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One event of the account's history. */
+        ActivityEvent: {
+            /**
+             * @description The browser family and system the user agent names, e.g. "Firefox on Linux"; null without one.
+             * @example Firefox on Linux
+             */
+            browser: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T11:36:54.829173Z
+             */
+            created_at: string;
+            /**
+             * @description A short detail: how a sign-in was proved, which session ended, the new address, …
+             * @example Password
+             */
+            detail: string | null;
+            /**
+             * @description Give it as `before` to read the events older than this one.
+             * @example 1042
+             */
+            id: string;
+            /**
+             * @description The client's address, as throttling sees it (behind a trusted proxy: the browser's); null when unknown.
+             * @example 203.0.113.7
+             */
+            ip: string | null;
+            /**
+             * @description What happened: sign_in, sign_in_failed, signed_out, session_ended, password_changed, password_reset,
+             *     email_change_requested, email_changed, email_verified, two_factor_enabled, two_factor_disabled,
+             *     recovery_code_used, recovery_codes_replaced, passkey_added, passkey_removed, provider_linked,
+             *     provider_unlinked.
+             * @example sign_in
+             */
+            type: string;
+            /** @description The request's `User-Agent` (cut to 512 characters); null when none was sent. */
+            user_agent: string | null;
+        };
+        ActivityResponse: {
+            /** @description Newest first. */
+            events: components["schemas"]["ActivityEvent"][];
+        };
         ChangeEmailRequest: {
             current_password: string;
             /**
@@ -657,10 +759,64 @@ export interface components {
             expires_at: string | null;
             user: null | components["schemas"]["UserResponse"];
         };
+        /** @description The proof a deletion asks for. */
+        DeleteAccountRequest: {
+            /**
+             * @description With two-factor on: a current 6-digit code, or an unused recovery code.
+             * @example 123456
+             */
+            code?: string | null;
+            /** @description The account's password (an account without one proves itself with a sign-in at most 10 minutes old). */
+            current_password?: string | null;
+        };
         /** @description `{"detail": "..."}`: every error except 422. */
         ErrorResponse: {
             /** @example Task not found */
             detail: string;
+        };
+        /**
+         * @description `GET /api/auth/export`: everything the API keeps about the user, as one JSON document, streamed (never a
+         *     password hash, TOTP secret, recovery code, token or session secret). Described here; written by
+         *     `routes::data` section by section.
+         */
+        ExportDocument: {
+            /** @description The whole history kept (ACTIVITY_RETENTION_DAYS), newest first. */
+            activity: components["schemas"]["ActivityEvent"][];
+            /** Format: date-time */
+            exported_at: string;
+            linked_providers: components["schemas"]["ExportLinkedProvider"][];
+            passkeys: components["schemas"]["ExportPasskey"][];
+            /** @description Where the user is signed in now. */
+            sessions: components["schemas"]["ExportSession"][];
+            /** @description Every task, newest first. */
+            tasks: components["schemas"]["TaskResponse"][];
+            user: components["schemas"]["UserResponse"];
+        };
+        /** @description A linked OpenID Connect provider in the export. */
+        ExportLinkedProvider: {
+            /** @description The address the provider asserted when it was last used. */
+            email: string | null;
+            /** Format: date-time */
+            linked_at: string;
+            /** @description The provider's id (OIDC_PROVIDERS). */
+            provider: string;
+        };
+        /** @description A passkey in the export: its name and dates (never its key). */
+        ExportPasskey: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
+        };
+        /** @description A session in the export. */
+        ExportSession: {
+            /** Format: date-time */
+            created_at: string;
+            ip: string | null;
+            /** Format: date-time */
+            last_used_at: string;
+            user_agent: string | null;
         };
         /** @description One entry of a 422 list, in pydantic's shape. */
         FieldError: {
@@ -1262,6 +1418,124 @@ export interface operations {
             };
         };
     };
+    delete_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description Deleted; the client is signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Current password is incorrect, or Invalid two-factor code */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description An account without a password signed in more than 10 minutes ago: Sign in again to delete your account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    activity_page: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many events, at most (1 to 200; 50 by default).
+                 * @example 50
+                 */
+                limit?: number;
+                /**
+                 * @description The `id` of an event: only events older than it (the next page after it).
+                 * @example 1042
+                 */
+                before?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest events (older than `before`, when given) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityResponse"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A `limit` or `before` that is not an integer in range, or given twice */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+        };
+    };
     change_email: {
         parameters: {
             query?: never;
@@ -1378,6 +1652,37 @@ export interface operations {
                 headers: {
                     /** @description seconds */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document, as an attachment */
+            200: {
+                headers: {
+                    /** @description attachment; filename="todo-data-<date>.json" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDocument"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token, or an ended session */
+            401: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

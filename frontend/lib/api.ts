@@ -6,6 +6,7 @@
 import { clearSession, type EndReason } from "@/lib/auth/storage";
 import { formatWait } from "@/lib/format";
 import type {
+  ActivityResponse,
   ChangePasswordRequest,
   CurrentSessionResponse,
   LinkTokenRequest,
@@ -261,6 +262,11 @@ export const authApi = {
     request<SignedIn>("/api/auth/change-password", { method: "POST", body: data }),
   sessions: (signal?: AbortSignal) => request<SessionListResponse>("/api/auth/sessions", { signal }),
   endSession: (id: string) => request<void>(`/api/auth/sessions/${encodeURIComponent(id)}`, { method: "DELETE" }),
+  /** Ends every session of the account but this one (a session that ended meanwhile is what was wanted). */
+  endOtherSessions: async (): Promise<void> => {
+    const { sessions } = await authApi.sessions();
+    await Promise.all(sessions.filter((s) => !s.current).map((s) => authApi.endSession(s.id).catch(() => undefined)));
+  },
 };
 
 // ---- Account recovery and email (links arrive by mail) ---------------------------------------------
@@ -333,11 +339,35 @@ export const providersApi = {
     request<void>(`/api/auth/identities/${encodeURIComponent(identityId)}`, { method: "DELETE" }),
 };
 
+// ---- Your data and your history ----------------------------------------------------------------
+
+/** Where the browser downloads everything the API keeps about the user (one JSON file, an attachment). */
+export const EXPORT_URL = "/api/auth/export";
+
+export const dataApi = {
+  /** The newest `limit` events of the account's history; with `before` (an event id), the ones older than it. */
+  activity: (options: { before?: string; limit?: number; signal?: AbortSignal } = {}) => {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.before !== undefined) query.set("before", options.before);
+    const qs = query.toString();
+    return request<ActivityResponse>(`/api/auth/activity${qs ? `?${qs}` : ""}`, { signal: options.signal });
+  },
+  /** Deletes the account and everything of it; the session (and its cookie) ends with it. */
+  deleteAccount: (currentPassword: string, code: string | null) =>
+    request<void>("/api/auth/account", {
+      method: "DELETE",
+      body: code === null ? { current_password: currentPassword } : { current_password: currentPassword, code },
+    }),
+};
+
 // ---- Tasks ---------------------------------------------------------------------------------------
 
 export const tasksApi = {
   list: (status: TaskStatus = "all", signal?: AbortSignal) =>
     request<TaskListResponse>(`/api/tasks?status=${encodeURIComponent(status)}`, { signal }),
+  /** How many tasks the user has (a page of one answers the count). */
+  count: async (signal?: AbortSignal) => (await request<TaskListResponse>("/api/tasks?limit=1", { signal })).total,
   create: (data: TaskCreateRequest) => request<Task>("/api/tasks", { method: "POST", body: data }),
   update: (id: string, data: TaskUpdateRequest) =>
     request<Task>(`/api/tasks/${encodeURIComponent(id)}`, { method: "PATCH", body: data }),

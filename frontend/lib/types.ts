@@ -74,3 +74,8 @@ export type LinkedIdentity = Schemas["IdentityResponse"];
 export type IdentitiesResponse = Schemas["IdentitiesResponse"];
 
 export type LinkStartResponse = Schemas["LinkStartResponse"];
+
+/** One event of the account's history (GET /api/auth/activity). */
+export type ActivityEvent = Schemas["ActivityEvent"];
+
+export type ActivityResponse = Schemas["ActivityResponse"];

@@ -178,6 +178,33 @@ pub fn verification_mails(limits: &RateLimits, user_id: &str) -> Limit {
     }
 }
 
+// ---------- an account deleted ----------
+
+/// The keys above that name an account, for deleting it with everything else of it (they hold its id or its
+/// address): exact keys, and the beginnings of the keys that name its address and a client. Read from the
+/// limit functions themselves, so a key written differently there is deleted the same way here. Not among
+/// them: the change-email count per target address (`mail:change:to:…`), which protects a mailbox rather than
+/// an account and counts every account's requests toward it; it leaves with its window.
+pub fn account_keys(limits: &RateLimits, user_id: &str, email: &str) -> (Vec<String>, Vec<String>) {
+    let any = ClientIp(None);
+    let key = |limits: Vec<Limit>, at: usize| limits.into_iter().nth(at).map(|l| l.key).unwrap_or_default();
+    let exact = vec![
+        password_failures_per_account(limits, user_id).key,
+        key(second_factor(limits, user_id, any), 0),
+        task_creates_per_user(limits, user_id).key,
+        verification_mails(limits, user_id).key,
+        key(change_email(limits, user_id, email, any), 0),
+        logins_per_email(limits, email).key,
+        key(forgot_password(limits, email, any), 2),
+    ];
+    let client = any.to_string();
+    let prefixes = [failures_per_email_client(limits, email, any).key, key(forgot_password(limits, email, any), 1)]
+        .into_iter()
+        .map(|k| k.strip_suffix(client.as_str()).map(str::to_string).unwrap_or(k))
+        .collect();
+    (exact, prefixes)
+}
+
 /// What a success does to the event an [`Attempt`] reserved under one limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnSuccess {
@@ -264,4 +291,47 @@ async fn retry_after(db: &Db, limits: &[Limit], window: Duration, now: Ts) -> Re
         }
     }
     Ok(wait)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> RateLimits {
+        RateLimits {
+            login_failures_per_email_client: 5,
+            login_failures_per_client: 50,
+            logins_per_email: 30,
+            registrations_per_client: 10,
+            password_failures_per_account: 10,
+            mail_requests_per_email: 5,
+            mail_requests_per_client: 20,
+            task_creates_per_minute: 600,
+            oidc_starts_per_client: 60,
+            window: Duration::from_secs(900),
+        }
+    }
+
+    #[test]
+    fn an_accounts_keys_are_every_key_naming_its_id_or_its_address() {
+        let (l, id, email) = (limits(), "4f1c-id", "ada@example.com");
+        let client = ClientIp(Some("203.0.113.7".parse().unwrap()));
+        let (exact, prefixes) = account_keys(&l, id, email);
+        let covered =
+            |key: &str| exact.iter().any(|k| k == key) || prefixes.iter().any(|p| key.starts_with(p.as_str()));
+        let mut of_account: Vec<Limit> = sign_in(&l, email, client);
+        of_account.extend(current_password(&l, email, client, id));
+        of_account.extend(second_factor(&l, id, client));
+        of_account.extend(forgot_password(&l, email, client));
+        of_account.extend(change_email(&l, id, email, client));
+        of_account.extend([task_creates_per_user(&l, id), verification_mails(&l, id)]);
+        for limit in of_account {
+            let mailbox = limit.key.starts_with("mail:change:to:");
+            let names_it = (limit.key.contains(id) || limit.key.contains(email)) && !mailbox;
+            assert_eq!(covered(&limit.key), names_it, "{}", limit.key);
+        }
+        assert_eq!(prefixes, ["fail:email+client:ada@example.com|", "mail:forgot:email+client:ada@example.com|"]);
+        // Another address that begins like this one is not touched.
+        assert!(!covered("fail:email+client:ada@example.com.evil|203.0.113.7"));
+    }
 }

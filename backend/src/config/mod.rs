@@ -113,6 +113,8 @@ pub struct Settings {
     pub header_read_timeout: Duration,
     pub shutdown_grace: Duration,
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `ACTIVITY_RETENTION_DAYS`: events older than this are purged.
+    pub activity_retention: Duration,
     pub mail: MailSettings,
     /// `OIDC_PROVIDERS` and their `OIDC_<ID>_*` variables, in the listed order.
     pub oidc_providers: Vec<OidcProvider>,

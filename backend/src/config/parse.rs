@@ -162,6 +162,7 @@ impl Settings {
                 .raw("METRICS_ADDR")
                 .map(|a| a.parse().map_err(|e| invalid("METRICS_ADDR", &a, e)))
                 .transpose()?,
+            activity_retention: Duration::from_secs(24 * 3600 * r.ranged::<u64>("ACTIVITY_RETENTION_DAYS", 1, 3650)?),
             mail,
             oidc_providers,
             database,

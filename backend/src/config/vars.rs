@@ -61,6 +61,7 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "OIDC_<ID>_NAME", default: "", help: "what the button says after \"Continue with \" (default: the id)" },
     Variable { name: "OIDC_<ID>_SCOPES", default: "openid email profile", help: "scopes asked for, space or comma separated (openid is always added)" },
     Variable { name: "OIDC_STARTS_PER_CLIENT", default: "60", help: "provider sign-ins and links started per client per window before the next one ends on /login with \"too many attempts\" (each keeps a pending flow for 10 minutes); 0 = no limit" },
+    Variable { name: "ACTIVITY_RETENTION_DAYS", default: "365", help: "how long an account's history (sign-ins, failed sign-ins, changes; GET /api/auth/activity) is kept, in days (1..=3650); older events are purged every minute" },
 ];
 
 /// The `--help` text: every variable with its default.

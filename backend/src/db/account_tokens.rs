@@ -3,7 +3,11 @@
 //! consumed atomically (of two racing uses exactly one gets the row), and the flows they complete (reset,
 //! verify, change of address) done all or nothing.
 
-use super::{outbox::insert_mails, Db, Mail, User, USER_COLUMNS};
+use super::{
+    activity::{record, Event, EventType},
+    outbox::insert_mails,
+    Db, Mail, User, USER_COLUMNS,
+};
 use crate::clock::Ts;
 
 /// What a link is for; each kind supersedes the user's older links of the same kind.
@@ -34,6 +38,8 @@ pub struct TokenMail {
     pub hash: String,
     pub expires_at: Ts,
     pub mails: Vec<Mail>,
+    /// What the request records on the account with it (a change of address asked for), if anything.
+    pub event: Option<Event>,
 }
 
 /// A link token as [`consume!`] used it.
@@ -83,6 +89,9 @@ macro_rules! write_token_mail {
         .execute(&mut *$tx)
         .await?;
         $crate::db::outbox::insert_mails!($tx, &tm.mails, $now);
+        if let Some(event) = &tm.event {
+            $crate::db::activity::record!($tx, &tm.user_id, event);
+        }
     }};
 }
 pub(crate) use {supersede, write_token_mail};
@@ -138,15 +147,16 @@ impl Db {
 
     /// Password reset, all or nothing: uses the link, sets the password, revokes every token of the user, ends
     /// their other reset links and every pending change of address, marks the email verified and queues
-    /// `notice`. When the address had never been proved before, the reset is its owner's first proof: whatever
-    /// the account's registrant set up without that proof (two-factor) is removed too. `None`: the link did
-    /// not work (also when the account's email changed since it was sent).
+    /// `notice` and records `event` on the account. When the address had never been proved before, the reset is
+    /// its owner's first proof: whatever the account's registrant set up without that proof (two-factor) is
+    /// removed too. `None`: the link did not work (also when the account's email changed since it was sent).
     pub async fn reset_password(
         &self,
         hash: &str,
         hashed_password: &str,
         notice: &Mail,
         now: Ts,
+        event: &Event,
     ) -> Result<Option<String>, sqlx::Error> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -172,14 +182,16 @@ impl Db {
                 super::two_factor::clear_two_factor!(tx, &user_id);
             }
             insert_mails!(tx, [notice], now);
+            record!(tx, &user_id, event);
             tx.commit().await?;
             Ok(Some(user_id))
         })
     }
 
     /// Uses a verification or email-change link: marks the address verified, or makes the new address the
-    /// account's (if no other account has it by then: the unique index decides a race).
-    pub async fn verify_email(&self, hash: &str, now: Ts) -> Result<Verified, sqlx::Error> {
+    /// account's (if no other account has it by then: the unique index decides a race). Records, from
+    /// `origin`'s request, `email_verified` (detail: the address) or `email_changed` (detail: old → new).
+    pub async fn verify_email(&self, hash: &str, now: Ts, origin: &Event) -> Result<Verified, sqlx::Error> {
         // In a block of its own, so that a unique violation from any statement comes out as `result`.
         let result: Result<Verified, sqlx::Error> = async {
             on_pool!(self, pool => {
@@ -188,7 +200,10 @@ impl Db {
                 else {
                     return Ok(Verified::Invalid);
                 };
-                let changed = if purpose == Purpose::Change.as_str() {
+                let (changed, event) = if purpose == Purpose::Change.as_str() {
+                    let old: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+                        .bind(&user_id).fetch_optional(&mut *tx).await?;
+                    let detail = format!("{} → {email}", old.unwrap_or_default());
                     let r = sqlx::query(
                         "UPDATE users SET email = $2, email_verified_at = $3, updated_at = $3 WHERE id = $1 \
                          AND NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = $2 AND id <> $1)",
@@ -203,18 +218,20 @@ impl Db {
                     // Links sent to the old address stop working.
                     supersede!(tx, &user_id, Purpose::Reset.as_str(), now);
                     supersede!(tx, &user_id, Purpose::Verify.as_str(), now);
-                    r.rows_affected()
+                    (r.rows_affected(), origin.as_kind(EventType::EmailChanged, Some(detail)))
                 } else {
-                    sqlx::query(
+                    let r = sqlx::query(
                         "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3) \
                          WHERE id = $1 AND lower(email) = $2",
                     )
                     .bind(&user_id).bind(&email).bind(now)
-                    .execute(&mut *tx).await?.rows_affected()
+                    .execute(&mut *tx).await?.rows_affected();
+                    (r, origin.as_kind(EventType::EmailVerified, Some(email.clone())))
                 };
                 if changed != 1 {
                     return Ok(Verified::Invalid);
                 }
+                record!(tx, &user_id, &event);
                 let user = sqlx::query_as::<_, User>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
                     .bind(&user_id).fetch_one(&mut *tx).await?;
                 tx.commit().await?;

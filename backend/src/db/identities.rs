@@ -3,7 +3,11 @@
 //! (`user_identities`, one per (issuer, subject)). Every "once" is one conditional statement whose row count
 //! decides; every change that mails a notice writes it in the same transaction.
 
-use super::{outbox::insert_mails, Db, Mail, NewUser, User, USER_COLUMNS};
+use super::{
+    activity::{record, Event},
+    outbox::insert_mails,
+    Db, Mail, NewUser, User, USER_COLUMNS,
+};
 use crate::clock::Ts;
 
 /// A flow as the start stores it (only hashes of the state and of the browser's cookie).
@@ -175,12 +179,14 @@ impl Db {
         }
     }
 
-    /// Links an identity to an account and queues `notice`, in one transaction.
+    /// Links an identity to an account, queues `notice` and records `event` on the account's history, in one
+    /// transaction.
     pub async fn link_identity(
         &self,
         user_id: &str,
         identity: &NewIdentity<'_>,
         notice: &Mail,
+        event: &Event,
         now: Ts,
     ) -> Result<Linked, sqlx::Error> {
         let result: Result<(), sqlx::Error> = async {
@@ -188,6 +194,7 @@ impl Db {
                 let mut tx = pool.begin().await?;
                 insert_identity!(tx, user_id, identity, now);
                 insert_mails!(tx, std::slice::from_ref(notice), now);
+                record!(tx, user_id, event);
                 tx.commit().await
             })
         }
@@ -266,7 +273,7 @@ impl Db {
         user_id: &str,
         identity_id: &str,
         no_password_like: &str,
-        notice: impl FnOnce(&str) -> Mail,
+        notice: impl FnOnce(&str) -> (Mail, Event),
         now: Ts,
     ) -> Result<Unlinked, sqlx::Error> {
         on_pool!(self, pool => {
@@ -285,7 +292,9 @@ impl Db {
                     .bind(user_id).bind(identity_id).fetch_optional(&mut *tx).await?;
                 return Ok(if exists.is_some() { Unlinked::LastWay } else { Unlinked::NotFound });
             };
-            insert_mails!(tx, [notice(&provider_id)], now);
+            let (mail, event) = notice(&provider_id);
+            insert_mails!(tx, [mail], now);
+            record!(tx, user_id, &event);
             tx.commit().await?;
             Ok(Unlinked::Done { provider_id })
         })

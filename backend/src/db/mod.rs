@@ -1,8 +1,9 @@
 //! The only module that speaks SQL: the pool and migrations here, one file per table (or group of tables)
 //! beside it — `users.rs`, `tasks.rs`, `attempts.rs` (throttling and revocation upkeep), `sessions.rs`,
 //! `two_factor.rs`, `outbox.rs` (mail waiting for delivery), `account_tokens.rs` (the tokens of mailed links
-//! and the flows they complete), `identities.rs` (provider sign-in: pending flows and linked identities). The
-//! timestamp type, [`Ts`], is the clock's.
+//! and the flows they complete), `identities.rs` (provider sign-in: pending flows and linked identities),
+//! `activity.rs` (the account's history, written in the transaction of each change) and `deletion.rs` (an account
+//! and every row of it). The timestamp type, [`Ts`], is the clock's.
 //!
 //! One pool per database kind, chosen by `DATABASE_URL`. Every query is written once: the SQL is
 //! portable (`$1` placeholders work on both, `RETURNING` too) and [`on_pool!`] expands the same body for
@@ -68,7 +69,9 @@ macro_rules! on_pool {
 }
 
 pub mod account_tokens;
+pub mod activity;
 mod attempts;
+pub mod deletion;
 pub mod identities;
 pub mod outbox;
 pub mod sessions;
@@ -76,8 +79,10 @@ mod tasks;
 mod two_factor;
 mod users;
 pub use account_tokens::{Purpose, TokenMail, Verified};
+pub use activity::{ActivityRow, Event, EventType, FailureCap, Origin};
+pub use deletion::{Deletion, USER_TABLES};
 pub use outbox::{Mail, OutboxCounts, OutboxRow};
-pub use sessions::SessionRow;
+pub use sessions::{SessionRow, SignInRecord};
 pub use tasks::{Task, TaskFilter, TaskPatch};
 pub use two_factor::{MfaChallenge, TwoFactorRow};
 pub(crate) use users::USER_COLUMNS;

@@ -16,6 +16,8 @@ pub struct Mail {
     pub html: String,
     /// The link in it, if any: logged when mail goes to files instead of SMTP; erased once sent.
     pub link: Option<String>,
+    /// Erase the recipient too once sent or given up (the goodbye of a deleted account keeps no address).
+    pub forget_recipient: bool,
 }
 
 /// The outbox by state, and the delivery attempts made ([`Db::outbox_counts`]).
@@ -46,7 +48,7 @@ macro_rules! insert_mails {
         for mail in $mails {
             sqlx::query(
                 "INSERT INTO mail_outbox (id, recipient, subject, text_body, html_body, link, created_at, \
-                 attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7)",
+                 attempts, next_attempt_at, forget_recipient) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7, $8)",
             )
             .bind(uuid::Uuid::new_v4().to_string())
             .bind(&mail.recipient)
@@ -55,6 +57,7 @@ macro_rules! insert_mails {
             .bind(&mail.html)
             .bind(mail.link.as_deref())
             .bind($now)
+            .bind(mail.forget_recipient)
             .execute(&mut *$tx)
             .await?;
         }
@@ -84,10 +87,12 @@ impl Db {
         Ok(rows)
     }
 
-    /// Delivered: the row stays (for the record, until purged) without its bodies and link.
+    /// Delivered: the row stays (for the record, until purged) without its bodies and link (and without its
+    /// recipient, for a mail that asked to forget it).
     pub async fn mail_sent(&self, id: &str, now: Ts) -> Result<(), sqlx::Error> {
         const SQL: &str = "UPDATE mail_outbox SET sent_at = $2, lease_until = NULL, last_error = NULL, \
-             text_body = '', html_body = '', link = NULL WHERE id = $1";
+             text_body = '', html_body = '', link = NULL, \
+             recipient = CASE WHEN forget_recipient THEN '' ELSE recipient END WHERE id = $1";
         on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(now).execute(pool).await.map(|_| ()))
     }
 
@@ -97,7 +102,8 @@ impl Db {
             Some(_) => "UPDATE mail_outbox SET lease_until = NULL, last_error = $2, next_attempt_at = $3 WHERE id = $1",
             None => {
                 "UPDATE mail_outbox SET lease_until = NULL, last_error = $2, failed_at = $4, \
-                     text_body = '', html_body = '', link = NULL WHERE id = $1"
+                     text_body = '', html_body = '', link = NULL, \
+                     recipient = CASE WHEN forget_recipient THEN '' ELSE recipient END WHERE id = $1"
             }
         };
         on_pool!(self, pool => sqlx::query(sql).bind(id).bind(error).bind(retry_at.unwrap_or(now)).bind(now).execute(pool).await.map(|_| ()))

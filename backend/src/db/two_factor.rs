@@ -3,7 +3,11 @@
 //! conditional UPDATE or DELETE whose row count decides, so two racing requests cannot both succeed.
 
 use super::Db;
-use super::{outbox::insert_mails, Mail};
+use super::{
+    activity::{record, Event},
+    outbox::insert_mails,
+    Mail,
+};
 use crate::clock::Ts;
 
 /// A user's two-factor row: the secrets as stored (encrypted), and the last accepted TOTP step.
@@ -66,8 +70,8 @@ impl Db {
     }
 
     /// Turns two-factor on with the pending secret `pending` (as read when its code was checked; a newer
-    /// setup in between makes this fail), records `step` as used, replaces the recovery codes and queues
-    /// `notice`, in one transaction. `false`: nothing changed.
+    /// setup in between makes this fail), records `step` as used, replaces the recovery codes, queues `notice`
+    /// and records `event`, in one transaction, at the event's time. `false`: nothing changed.
     pub async fn enable_two_factor(
         &self,
         user_id: &str,
@@ -75,8 +79,9 @@ impl Db {
         step: i64,
         recovery_hashes: &[String],
         notice: &Mail,
-        now: Ts,
+        event: &Event,
     ) -> Result<bool, sqlx::Error> {
+        let now = event.origin.at;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let moved = sqlx::query(
@@ -91,17 +96,26 @@ impl Db {
             sqlx::query("UPDATE users SET two_factor_enabled = true WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
             replace_recovery_codes!(tx, user_id, recovery_hashes);
             insert_mails!(tx, std::slice::from_ref(notice), now);
+            record!(tx, user_id, event);
             tx.commit().await?;
             Ok(true)
         })
     }
 
-    /// Turns two-factor off: secret, recovery codes and pending sign-ins go; `notice` is queued with it.
-    pub async fn disable_two_factor(&self, user_id: &str, notice: &Mail, now: Ts) -> Result<(), sqlx::Error> {
+    /// Turns two-factor off: secret, recovery codes and pending sign-ins go; `notice` is queued and `event`
+    /// recorded with it.
+    pub async fn disable_two_factor(
+        &self,
+        user_id: &str,
+        notice: &Mail,
+        now: Ts,
+        event: &Event,
+    ) -> Result<(), sqlx::Error> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             clear_two_factor!(tx, user_id);
             insert_mails!(tx, std::slice::from_ref(notice), now);
+            record!(tx, user_id, event);
             tx.commit().await
         })
     }
@@ -120,14 +134,15 @@ impl Db {
         on_pool!(self, pool => sqlx::query_scalar::<_, i64>(SQL).bind(user_id).fetch_one(pool).await)
     }
 
-    /// Replaces every recovery code of a user who has two-factor on by `hashes`, and queues `notice`, in one
-    /// transaction. `false`: two-factor is not on (nothing changed).
+    /// Replaces every recovery code of a user who has two-factor on by `hashes`, queues `notice` and records
+    /// `event`, in one transaction. `false`: two-factor is not on (nothing changed).
     pub async fn replace_recovery_codes(
         &self,
         user_id: &str,
         hashes: &[String],
         notice: &Mail,
         now: Ts,
+        event: &Event,
     ) -> Result<bool, sqlx::Error> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -138,17 +153,36 @@ impl Db {
             }
             replace_recovery_codes!(tx, user_id, hashes);
             insert_mails!(tx, std::slice::from_ref(notice), now);
+            record!(tx, user_id, event);
             tx.commit().await?;
             Ok(true)
         })
     }
 
-    /// Spends a recovery code: `true` exactly once per code.
-    pub async fn use_recovery_code(&self, user_id: &str, code_hash: &str, now: Ts) -> Result<bool, sqlx::Error> {
+    /// Spends a recovery code: `true` exactly once per code, and then `event` is recorded with the number of
+    /// codes left as its detail, in the same transaction.
+    pub async fn use_recovery_code(
+        &self,
+        user_id: &str,
+        code_hash: &str,
+        now: Ts,
+        event: &Event,
+    ) -> Result<bool, sqlx::Error> {
         const SQL: &str = "UPDATE recovery_codes SET used_at = $3 \
              WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL";
-        on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(code_hash).bind(now)
-            .execute(pool).await.map(|r| r.rows_affected() == 1))
+        const LEFT: &str = "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let used = sqlx::query(SQL).bind(user_id).bind(code_hash).bind(now)
+                .execute(&mut *tx).await?.rows_affected() == 1;
+            if used {
+                let left: i64 = sqlx::query_scalar(LEFT).bind(user_id).fetch_one(&mut *tx).await?;
+                let plural = if left == 1 { "" } else { "s" };
+                record!(tx, user_id, &event.as_kind(event.kind, Some(format!("{left} recovery code{plural} left"))));
+                tx.commit().await?;
+            }
+            Ok(used)
+        })
     }
 
     /// Writes the active secret again (under the current key), if it is still `old`.

@@ -1,6 +1,9 @@
 //! The users table, and the current-user check that reads a user with its token's revocation and session.
 
-use super::{Db, Purpose};
+use super::{
+    activity::{record, Event},
+    Db, Purpose,
+};
 use crate::clock::Ts;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -157,9 +160,15 @@ impl Db {
         on_pool!(self, pool => sqlx::query_scalar::<_, String>(SQL).bind(sample).fetch_all(pool).await)
     }
 
-    /// Sets a new password hash, invalidates every token issued so far and ends every pending change of
-    /// address, in one transaction. Returns the new version.
-    pub async fn set_password(&self, user_id: &str, hashed_password: &str, now: Ts) -> Result<i32, sqlx::Error> {
+    /// Sets a new password hash, invalidates every token issued so far, ends every pending change of address and
+    /// records `event`, in one transaction. Returns the new version.
+    pub async fn set_password(
+        &self,
+        user_id: &str,
+        hashed_password: &str,
+        now: Ts,
+        event: &Event,
+    ) -> Result<i32, sqlx::Error> {
         const SQL: &str = "UPDATE users SET hashed_password = $2, updated_at = $3, \
              token_version = token_version + 1 WHERE id = $1 RETURNING token_version";
         on_pool!(self, pool => {
@@ -167,6 +176,7 @@ impl Db {
             let version = sqlx::query_scalar::<_, i32>(SQL).bind(user_id).bind(hashed_password).bind(now)
                 .fetch_one(&mut *tx).await?;
             super::account_tokens::supersede!(tx, user_id, Purpose::Change.as_str(), now);
+            record!(tx, user_id, event);
             tx.commit().await?;
             Ok(version)
         })
@@ -185,23 +195,17 @@ impl Db {
         on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(old).bind(new).execute(pool).await.map(|r| r.rows_affected() == 1))
     }
 
-    /// "Sign out everywhere": every token issued so far carries an older version from now on, and every pending
-    /// change of address ends (one transaction).
-    pub async fn bump_token_version(&self, user_id: &str, now: Ts) -> Result<i32, sqlx::Error> {
+    /// "Sign out everywhere": every token issued so far carries an older version from now on, every pending
+    /// change of address ends, and `event` is recorded (one transaction).
+    pub async fn bump_token_version(&self, user_id: &str, now: Ts, event: &Event) -> Result<i32, sqlx::Error> {
         const SQL: &str = "UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version";
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let version = sqlx::query_scalar::<_, i32>(SQL).bind(user_id).fetch_one(&mut *tx).await?;
             super::account_tokens::supersede!(tx, user_id, Purpose::Change.as_str(), now);
+            record!(tx, user_id, event);
             tx.commit().await?;
             Ok(version)
         })
-    }
-
-    /// Revokes one token until it would have expired anyway (then the row can go).
-    pub async fn revoke_token(&self, token_id: &str, user_id: &str, expires_at: Ts) -> Result<(), sqlx::Error> {
-        const SQL: &str = "INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (token_id) DO NOTHING";
-        on_pool!(self, pool => sqlx::query(SQL).bind(token_id).bind(user_id).bind(expires_at).execute(pool).await.map(|_| ()))
     }
 }

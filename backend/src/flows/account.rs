@@ -2,13 +2,13 @@
 //! end signed in.
 
 use super::{
-    recovery,
+    activity, recovery,
     sign_in::{self, Method, SignedIn},
     Device, EMAIL_TAKEN,
 };
 use crate::{
     auth::{policy::Owner, throttle},
-    db::{NewUser, Purpose, User},
+    db::{EventType, NewUser, Purpose, User},
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -39,8 +39,8 @@ pub async fn register(
     }
 }
 
-/// A new password for a signed-in user who proves the current one: every other token of the user is revoked,
-/// and this client gets a fresh session.
+/// A new password for a signed-in user who proves the current one: every other token of the user is revoked
+/// (`password_changed` recorded with the change), and this client gets a fresh session.
 pub async fn change_password(
     state: &AppState,
     device: &Device,
@@ -51,7 +51,8 @@ pub async fn change_password(
     let user = sign_in::check_current_password(state, device.ip, user_id, current_password).await?;
     let owner = Owner { email: &user.email, name: user.name.as_deref() };
     let hashed = state.passwords.new_hash(None, "new_password", new_password, owner).await?;
-    let token_version = state.db.set_password(&user.id, &hashed, state.clock.now()).await?;
+    let event = activity::event(state, device, EventType::PasswordChanged, Some("Other sessions signed out".into()));
+    let token_version = state.db.set_password(&user.id, &hashed, event.origin.at, &event).await?;
     tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
     sign_in::finish_sign_in(state, device, User { token_version, ..user }, Method::PasswordChange).await
 }

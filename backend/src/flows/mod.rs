@@ -9,12 +9,18 @@
 //! - [`account`]: registration and the change of password (both end signed in);
 //! - [`recovery`]: the flows of mailed links: forgot/reset password, verify, resend, change of address;
 //! - [`sessions`]: where a user is signed in, and signing out;
-//! - [`oidc`]: sign-in with an OpenID Connect provider, linking and unlinking one.
+//! - [`oidc`]: sign-in with an OpenID Connect provider, linking and unlinking one;
+//! - [`activity`]: the account's history (the event each flow records with its change, failed sign-ins, the
+//!   new-device notice) and what a device is;
+//! - [`data`]: the user's data taken away (the export) and the account deleted.
 //!
-//! Within the layer, modules point one way: `account`, `recovery`, `two_factor` and `oidc` use `sign_in`, which
-//! uses `sessions`.
+//! Within the layer, modules point one way: `data`, `account`, `recovery`, `two_factor` and `oidc` use
+//! `sign_in`, which uses `sessions`; `data` uses `two_factor` too; every one of them may use `activity`, which
+//! uses none.
 
 pub mod account;
+pub mod activity;
+pub mod data;
 pub mod oidc;
 pub mod recovery;
 pub mod sessions;

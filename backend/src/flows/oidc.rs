@@ -26,6 +26,7 @@
 use std::time::Duration;
 
 use super::{
+    activity,
     sign_in::{self, Method, SignedIn},
     Device,
 };
@@ -38,7 +39,7 @@ use crate::{
     },
     db::{
         identities::{IdentityRow, Linked, NewFlow, NewIdentity, Unlinked},
-        NewUser, SessionUser, User,
+        Event, EventType, NewUser, SessionUser, User,
     },
     error::{ApiError, ApiResult},
     mail::{self, Kind},
@@ -237,7 +238,7 @@ pub async fn callback(
     };
     let next = flow.next_path.unwrap_or_else(|| DEFAULT_NEXT.to_string());
     let outcome = match &flow.link_user_id {
-        Some(user_id) => link_to(state, provider, user_id, &identity).await.map(|()| Finished::Linked { next }),
+        Some(user_id) => link_to(state, device, provider, user_id, &identity).await.map(|()| Finished::Linked { next }),
         None => sign_in_as(state, device, provider, &identity, next).await,
     };
     outcome.map_err(|e| match e {
@@ -312,7 +313,8 @@ async fn sign_in_as(
             }
             Some(user) if user.email_verified_at.is_some() => {
                 let notice = linked_notice(&user.email, provider, false);
-                match state.db.link_identity(&user.id, &new_identity, &notice, now).await? {
+                let event = linked_event(state, device, provider);
+                match state.db.link_identity(&user.id, &new_identity, &notice, &event, now).await? {
                     Linked::Done | Linked::Already { same_user: true } => {
                         tracing::info!(user_id = %user.id, provider = %provider.config.id, "provider linked by verified address");
                         return finish(state, device, user, next).await;
@@ -348,7 +350,13 @@ async fn finish(state: &AppState, device: &Device, user: User, next: String) -> 
 }
 
 /// "Link <name>": the identity becomes one more way into the signed-in account that started the flow.
-async fn link_to(state: &AppState, provider: &Provider, user_id: &str, identity: &Identity) -> Result<(), Outcome> {
+async fn link_to(
+    state: &AppState,
+    device: &Device,
+    provider: &Provider,
+    user_id: &str,
+    identity: &Identity,
+) -> Result<(), Outcome> {
     let user = state.db.user_by_id(user_id).await?.ok_or(Outcome::Failure(Failure::Expired))?;
     let new_identity = NewIdentity {
         provider_id: &provider.config.id,
@@ -357,7 +365,8 @@ async fn link_to(state: &AppState, provider: &Provider, user_id: &str, identity:
         email: identity.email.as_deref(),
     };
     let notice = linked_notice(&user.email, provider, false);
-    match state.db.link_identity(&user.id, &new_identity, &notice, state.clock.now()).await? {
+    let event = linked_event(state, device, provider);
+    match state.db.link_identity(&user.id, &new_identity, &notice, &event, state.clock.now()).await? {
         Linked::Done => {
             tracing::info!(user_id = %user.id, provider = %provider.config.id, "provider linked");
             Ok(())
@@ -375,14 +384,16 @@ pub async fn linked(state: &AppState, user: &SessionUser) -> ApiResult<(Vec<Iden
 
 /// Unlinks one of the signed-in user's identities, unless it is the account's last way to sign in; a notice
 /// is mailed.
-pub async fn unlink(state: &AppState, user: &SessionUser, identity_id: &str) -> ApiResult<()> {
+pub async fn unlink(state: &AppState, device: &Device, user: &SessionUser, identity_id: &str) -> ApiResult<()> {
     // No identity id of ours is long or holds NUL (which PostgreSQL cannot even compare): not found.
     if identity_id.len() > 128 || identity_id.contains('\0') {
         return Err(ApiError::not_found(NOT_LINKED));
     }
     let email = user.email.to_lowercase();
     let notice = |provider_id: &str| {
-        mail::compose(&email, &Kind::ProviderUnlinked { email: &email, provider: &provider_name(state, provider_id) })
+        let name = provider_name(state, provider_id);
+        let mail = mail::compose(&email, &Kind::ProviderUnlinked { email: &email, provider: &name });
+        (mail, activity::event(state, device, EventType::ProviderUnlinked, Some(name)))
     };
     match state.db.unlink_identity(&user.id, identity_id, no_password::SQL_LIKE, notice, state.clock.now()).await? {
         Unlinked::Done { provider_id } => {
@@ -392,6 +403,11 @@ pub async fn unlink(state: &AppState, user: &SessionUser, identity_id: &str) -> 
         Unlinked::NotFound => Err(ApiError::not_found(NOT_LINKED)),
         Unlinked::LastWay => Err(ApiError::bad_request(LAST_WAY_IN)),
     }
+}
+
+/// The history's `provider_linked` event: which provider.
+fn linked_event(state: &AppState, device: &Device, provider: &Provider) -> Event {
+    activity::event(state, device, EventType::ProviderLinked, Some(provider.config.name.clone()))
 }
 
 /// A provider's display name (`OIDC_<ID>_NAME`), or its id when it is no longer configured.

@@ -2,7 +2,7 @@
 //! change the address. Every mail goes through the outbox, written in the same transaction as the change it
 //! reports; links are `{WEB_URL}/<page>?token=…`, never built from a request; only the token's hash is kept.
 
-use super::{sign_in, EMAIL_TAKEN};
+use super::{activity, sign_in, Device, EMAIL_TAKEN};
 use crate::{
     auth::{
         opaque::OpaqueToken,
@@ -10,7 +10,7 @@ use crate::{
         throttle::{self, Limit},
         ClientIp,
     },
-    db::{Mail, Purpose, SessionUser, TokenMail, User, Verified},
+    db::{EventType, Mail, Purpose, SessionUser, TokenMail, User, Verified},
     error::{ApiError, ApiResult},
     mail::{self, Kind},
     state::AppState,
@@ -42,6 +42,7 @@ pub fn link_mail(state: &AppState, user_id: &str, purpose: Purpose, email: &str,
         hash: new.hash,
         expires_at: state.clock.now().plus(valid_for),
         mails,
+        event: None,
     }
 }
 
@@ -74,8 +75,9 @@ pub async fn forgot_password(state: &AppState, client: ClientIp, email: String) 
 }
 
 /// A new password with the token of a reset link. The link works once; every token of the user is revoked,
-/// the address counts as verified, and a notice is mailed. Nobody is signed in.
-pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -> ApiResult<String> {
+/// the address counts as verified, a notice is mailed and `password_reset` recorded (from the browser that
+/// opened the link). Nobody is signed in.
+pub async fn reset_password(state: &AppState, device: &Device, token: &str, new_password: &str) -> ApiResult<String> {
     let hash = crate::auth::opaque::hash(token);
     let invalid = || ApiError::bad_request(RESET_INVALID);
     // Checked before hashing, so a flood of bad links costs no hashing; used for real below.
@@ -84,7 +86,9 @@ pub async fn reset_password(state: &AppState, token: &str, new_password: &str) -
     let owner = Owner { email: &email, name: name.as_deref() };
     let hashed = state.passwords.new_hash(None, "new_password", new_password, owner).await?;
     let notice = mail::compose(&email, &Kind::PasswordChanged { email: &email });
-    let user_id = state.db.reset_password(&hash, &hashed, &notice, state.clock.now()).await?.ok_or_else(invalid)?;
+    let event = activity::event(state, device, EventType::PasswordReset, Some("With a mailed link".into()));
+    let user_id =
+        state.db.reset_password(&hash, &hashed, &notice, event.origin.at, &event).await?.ok_or_else(invalid)?;
     tracing::info!(user_id = %user_id, "password reset; every token revoked");
     Ok(user_id)
 }
@@ -98,9 +102,11 @@ pub async fn check_reset_link(state: &AppState, token: &str) -> ApiResult<String
 }
 
 /// Confirms an address (after registration, or a change) with the token of a mailed link; for a change, the
-/// account takes the new address if no other account has it by then.
-pub async fn verify_email(state: &AppState, token: &str) -> ApiResult<User> {
-    match state.db.verify_email(&crate::auth::opaque::hash(token), state.clock.now()).await? {
+/// account takes the new address if no other account has it by then. `email_verified` or `email_changed` is
+/// recorded with it (from the browser that opened the link).
+pub async fn verify_email(state: &AppState, device: &Device, token: &str) -> ApiResult<User> {
+    let origin = activity::event(state, device, EventType::EmailVerified, None);
+    match state.db.verify_email(&crate::auth::opaque::hash(token), origin.origin.at, &origin).await? {
         Verified::Done(user) => {
             tracing::info!(user_id = %user.id, "email verified");
             Ok(user)
@@ -125,14 +131,16 @@ pub async fn resend_verification(state: &AppState, user: &SessionUser) -> ApiRes
 /// A change of address, after the current password: a link goes to the new address and a notice to the old
 /// one; the address changes only when the link is used ([`verify_email`]). Counted per account, per target
 /// address and per client (the client's budget of address probes is registration's) before the address is
-/// looked up. A password reset or change and "sign out everywhere" end the link.
+/// looked up. A password reset or change and "sign out everywhere" end the link. `email_change_requested`
+/// (detail: the new address) is recorded with the link.
 pub async fn change_email(
     state: &AppState,
-    client: ClientIp,
+    device: &Device,
     user: &SessionUser,
     password: &str,
     new_email: &str,
 ) -> ApiResult<()> {
+    let client = device.ip;
     sign_in::check_current_password(state, client, &user.id, password).await?;
     count_mail_request(state, &throttle::change_email(&state.settings.rate_limits, &user.id, new_email, client))
         .await?;
@@ -141,7 +149,10 @@ pub async fn change_email(
         return Err(ApiError::bad_request(EMAIL_TAKEN));
     }
     let notice = mail::compose(&old, &Kind::ChangeNotice { old_email: &old, new_email });
-    let tm = link_mail(state, &user.id, Purpose::Change, new_email, vec![notice]);
+    let tm = TokenMail {
+        event: Some(activity::event(state, device, EventType::EmailChangeRequested, Some(format!("To {new_email}")))),
+        ..link_mail(state, &user.id, Purpose::Change, new_email, vec![notice])
+    };
     state.db.issue_token_mail(&tm, state.clock.now()).await?;
     tracing::info!(user_id = %user.id, "email change requested");
     Ok(())

@@ -3,14 +3,14 @@
 //! that carries it. A password that is right but not enough (two-factor on, or an address that must be
 //! verified first) is an outcome, not an error: [`SignInOutcome`].
 
-use super::{sessions, Device};
+use super::{activity, sessions, Device};
 use crate::{
     auth::{
         opaque::OpaqueToken,
         policy::{self, Owner},
         throttle, ClientIp,
     },
-    db::User,
+    db::{SignInRecord, User},
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -41,7 +41,7 @@ pub struct SignedIn {
     pub password_change_suggested: bool,
 }
 
-/// The way a sign-in was proved, for the log (and, later, the account's history).
+/// The way a sign-in was proved, for the log and the account's history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Password,
@@ -52,10 +52,40 @@ pub enum Method {
     Provider,
 }
 
+impl Method {
+    /// How the history says it (the `detail` of the `sign_in` event).
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Password => "Password",
+            Method::Registration => "New account",
+            Method::PasswordChange => "New password",
+            Method::SecondFactor => "Password and two-factor code",
+            Method::Provider => "Identity provider",
+        }
+    }
+
+    /// Whether a sign-in this way may mail a new-device notice: not the one registration makes (the account's
+    /// first), nor the fresh session of a password change (made by a session that is signed in already).
+    fn may_notify(self) -> bool {
+        !matches!(self, Method::Registration | Method::PasswordChange)
+    }
+}
+
 /// The one place a sign-in is finished: a session for `user` at its current token version, and a token that
-/// carries the session's id.
+/// carries the session's id. In the session's transaction: the `sign_in` event on the account's history and,
+/// when the device (browser family and network) has not signed in to the account for
+/// [`activity::NEW_DEVICE_AFTER`], a "new sign-in" notice — except for the first sign-in after registration
+/// (the account's second on record; registration's own sends none either).
 pub async fn finish_sign_in(state: &AppState, device: &Device, user: User, how: Method) -> ApiResult<SignedIn> {
-    let session_id = sessions::start(state, device, &user.id, user.token_version).await?;
+    let event = activity::sign_in_event(state, device, how.label());
+    let notice =
+        how.may_notify().then(|| activity::new_device_notice(state, &user.email.to_lowercase(), device, &event));
+    let record = SignInRecord {
+        event: &event,
+        notice: notice.as_ref(),
+        seen_since: event.origin.at.minus(activity::NEW_DEVICE_AFTER),
+    };
+    let session_id = sessions::start(state, device, &user.id, user.token_version, &record).await?;
     let access_token =
         state.tokens.issue(&user.id, &user.email, user.token_version, &session_id).map_err(ApiError::internal)?;
     tracing::info!(user_id = %user.id, method = ?how, "signed in");
@@ -80,12 +110,19 @@ pub async fn password(state: &AppState, device: &Device, email: &str, password: 
             false
         }
     };
-    let Some(user) = user.filter(|_| verified) else {
-        attempt.failed();
-        // No sooner than the slowest kind of stored hash would take: the time tells no kind of row, and no
-        // unknown email, from another (see `Hasher::refusal_floor`).
-        tokio::time::sleep_until(began + state.hasher.refusal_floor()).await;
-        return Err(ApiError::Unauthorized(INVALID_CREDENTIALS));
+    let user = match user {
+        Some(user) if verified => user,
+        refused => {
+            attempt.failed();
+            // On the account whose address was tried (never the password), written after the answer.
+            if let Some(user) = &refused {
+                activity::failed_sign_in(state, device, &user.id, "Wrong password");
+            }
+            // No sooner than the slowest kind of stored hash would take: the time tells no kind of row, and no
+            // unknown email, from another (see `Hasher::refusal_floor`).
+            tokio::time::sleep_until(began + state.hasher.refusal_floor()).await;
+            return Err(ApiError::Unauthorized(INVALID_CREDENTIALS));
+        }
     };
     attempt.succeeded().await?;
     state.hasher.remember(&account_client);

@@ -9,6 +9,7 @@
 //! it completes; wrong codes are throttled per user and per client.
 
 use super::{
+    activity,
     sign_in::{self, Method, SignedIn},
     Device,
 };
@@ -16,7 +17,7 @@ use axum::http::StatusCode;
 
 use crate::{
     auth::{cipher::DataCipher, opaque, throttle, totp, ClientIp},
-    db::{SessionUser, User},
+    db::{EventType, SessionUser, User},
     error::{ApiError, ApiResult},
     mail::{self, Kind},
     state::AppState,
@@ -56,8 +57,8 @@ pub async fn setup(state: &AppState, client: ClientIp, user_id: &str, password: 
 }
 
 /// Turn two-factor on with a code for the pending secret; answers ten recovery codes, once (only their hashes
-/// are kept). A notice is mailed in the same transaction.
-pub async fn enable(state: &AppState, client: ClientIp, user: &SessionUser, code: &str) -> ApiResult<Vec<String>> {
+/// are kept). A notice is mailed and `two_factor_enabled` recorded in the same transaction.
+pub async fn enable(state: &AppState, device: &Device, user: &SessionUser, code: &str) -> ApiResult<Vec<String>> {
     if user.two_factor_enabled {
         return Err(ApiError::bad_request(ALREADY_ON));
     }
@@ -65,14 +66,15 @@ pub async fn enable(state: &AppState, client: ClientIp, user: &SessionUser, code
         return Err(ApiError::bad_request("Start two-factor setup first"));
     };
     let secret = decrypt_secret(state, &user.id, &pending)?;
-    let attempt = state.reserve(&throttle::second_factor(&state.settings.rate_limits, &user.id, client)).await?;
+    let attempt = state.reserve(&throttle::second_factor(&state.settings.rate_limits, &user.id, device.ip)).await?;
     let step = totp::matching_step(&secret, &totp::normalize(code), now_step(state));
     attempt.settle(step.is_some()).await?;
     let step = step.ok_or(ApiError::bad_request(INVALID_CODE))?;
     let codes = totp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
     let notice = notice(&user.email, true);
-    if !state.db.enable_two_factor(&user.id, &pending, step, &hashes, &notice, state.clock.now()).await? {
+    let event = activity::event(state, device, EventType::TwoFactorEnabled, Some("Authenticator app".into()));
+    if !state.db.enable_two_factor(&user.id, &pending, step, &hashes, &notice, &event).await? {
         // Another setup or enable got there first.
         return Err(ApiError::bad_request("Two-factor setup changed meanwhile; start again"));
     }
@@ -87,10 +89,11 @@ pub async fn status(state: &AppState, user: &SessionUser) -> ApiResult<(bool, i6
 }
 
 /// Ten new recovery codes (the old ones stop working), after the current password and a current code (or an
-/// unused recovery code); a notice is mailed in the same transaction. Answers the codes, once.
+/// unused recovery code); a notice is mailed and `recovery_codes_replaced` recorded in the same transaction.
+/// Answers the codes, once.
 pub async fn new_recovery_codes(
     state: &AppState,
-    client: ClientIp,
+    device: &Device,
     user: &SessionUser,
     password: &str,
     code: &str,
@@ -98,14 +101,16 @@ pub async fn new_recovery_codes(
     if !user.two_factor_enabled {
         return Err(ApiError::bad_request(NOT_ON));
     }
-    let user = sign_in::check_current_password(state, client, &user.id, password).await?;
-    if !spend_second_factor(state, &user, client, code).await? {
+    let user = sign_in::check_current_password(state, device.ip, &user.id, password).await?;
+    if !spend_second_factor(state, &user, device, code).await? {
         return Err(ApiError::bad_request(INVALID_CODE));
     }
     let codes = totp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
     let notice = mail::compose(&user.email, &Kind::RecoveryCodes { email: &user.email });
-    if !state.db.replace_recovery_codes(&user.id, &hashes, &notice, state.clock.now()).await? {
+    let detail = format!("{} new recovery codes", codes.len());
+    let event = activity::event(state, device, EventType::RecoveryCodesReplaced, Some(detail));
+    if !state.db.replace_recovery_codes(&user.id, &hashes, &notice, event.origin.at, &event).await? {
         return Err(ApiError::bad_request(NOT_ON));
     }
     tracing::info!(user_id = %user.id, "recovery codes replaced");
@@ -113,10 +118,11 @@ pub async fn new_recovery_codes(
 }
 
 /// Turn two-factor off: needs the current password and a current code (or an unused recovery code). Secret,
-/// recovery codes and pending sign-ins are deleted; a notice is mailed in the same transaction.
+/// recovery codes and pending sign-ins are deleted; a notice is mailed and `two_factor_disabled` recorded in
+/// the same transaction.
 pub async fn disable(
     state: &AppState,
-    client: ClientIp,
+    device: &Device,
     user: &SessionUser,
     password: &str,
     code: &str,
@@ -124,11 +130,12 @@ pub async fn disable(
     if !user.two_factor_enabled {
         return Err(ApiError::bad_request(NOT_ON));
     }
-    let user = sign_in::check_current_password(state, client, &user.id, password).await?;
-    if !spend_second_factor(state, &user, client, code).await? {
+    let user = sign_in::check_current_password(state, device.ip, &user.id, password).await?;
+    if !spend_second_factor(state, &user, device, code).await? {
         return Err(ApiError::bad_request(INVALID_CODE));
     }
-    state.db.disable_two_factor(&user.id, &notice(&user.email, false), state.clock.now()).await?;
+    let event = activity::event(state, device, EventType::TwoFactorDisabled, Some("Authenticator app".into()));
+    state.db.disable_two_factor(&user.id, &notice(&user.email, false), event.origin.at, &event).await?;
     tracing::info!(user_id = %user.id, "two-factor disabled");
     Ok(())
 }
@@ -144,7 +151,8 @@ pub async fn complete_sign_in(state: &AppState, device: &Device, mfa_token: &str
     if user.token_version != challenge.token_version || !user.two_factor_enabled {
         return Err(expired());
     }
-    if !spend_second_factor(state, &user, device.ip, code).await? {
+    if !spend_second_factor(state, &user, device, code).await? {
+        activity::failed_sign_in(state, device, &user.id, "Wrong two-factor code");
         return Err(ApiError::Unauthorized(INVALID_CODE));
     }
     if !state.db.consume_mfa_challenge(&hash, state.clock.now()).await? {
@@ -154,19 +162,21 @@ pub async fn complete_sign_in(state: &AppState, device: &Device, mfa_token: &str
 }
 
 /// Checks and spends a second factor, throttled per user and per client: a 6-digit code (its time step
-/// recorded, so it works once) or a recovery code (marked used). `false`: wrong, replayed or already spent.
-async fn spend_second_factor(state: &AppState, user: &User, client: ClientIp, code: &str) -> ApiResult<bool> {
-    let attempt = state.reserve(&throttle::second_factor(&state.settings.rate_limits, &user.id, client)).await?;
-    let spent = spend(state, &user.id, code).await?;
+/// recorded, so it works once) or a recovery code (marked used, and `recovery_code_used` recorded). `false`:
+/// wrong, replayed or already spent.
+pub(super) async fn spend_second_factor(state: &AppState, user: &User, device: &Device, code: &str) -> ApiResult<bool> {
+    let attempt = state.reserve(&throttle::second_factor(&state.settings.rate_limits, &user.id, device.ip)).await?;
+    let spent = spend(state, device, &user.id, code).await?;
     attempt.settle(spent).await?;
     Ok(spent)
 }
 
-async fn spend(state: &AppState, user_id: &str, code: &str) -> ApiResult<bool> {
+async fn spend(state: &AppState, device: &Device, user_id: &str, code: &str) -> ApiResult<bool> {
     let code = totp::normalize(code);
     if !totp::is_totp_shaped(&code) {
         let hash = totp::recovery_code_hash(&code);
-        return Ok(state.db.use_recovery_code(user_id, &hash, state.clock.now()).await?);
+        let event = activity::event(state, device, EventType::RecoveryCodeUsed, None);
+        return Ok(state.db.use_recovery_code(user_id, &hash, event.origin.at, &event).await?);
     }
     let Some(stored) = state.db.two_factor_row(user_id).await?.and_then(|row| row.secret) else {
         return Ok(false);

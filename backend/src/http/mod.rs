@@ -1,8 +1,8 @@
 //! The HTTP layer: the router ([`app`]) with its cross-cutting layers, the routes and their OpenAPI document
 //! (`routes/`), the extractors that say who is asking and from where (`extract.rs`), request bodies and their
-//! validation (`schemas.rs`, `validate.rs`), the answers many routes share (`responses.rs`), the browser's
-//! session cookie (`web_session.rs`), the metrics listener (`metrics.rs`) and the connection loop
-//! (`server.rs`). Below it: the flows (`crate::flows`).
+//! validation (`schemas.rs`, `validate.rs`), the answers many routes share (`responses.rs`), bodies written as
+//! they are read (`stream.rs`), the browser's session cookie (`web_session.rs`), the metrics listener
+//! (`metrics.rs`) and the connection loop (`server.rs`). Below it: the flows (`crate::flows`).
 
 pub mod extract;
 pub mod metrics;
@@ -10,6 +10,7 @@ pub mod responses;
 pub mod routes;
 pub mod schemas;
 pub mod server;
+pub mod stream;
 pub mod validate;
 pub mod web_session;
 

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::{
     auth::policy,
     clock::Ts,
-    db,
+    db, flows,
     flows::sign_in::SignedIn,
     http::validate::{Fields, FromJson, Text},
 };
@@ -553,6 +553,142 @@ impl TwoFactorRequiredResponse {
     pub fn new(mfa_token: String) -> Self {
         TwoFactorRequiredResponse { detail: TWO_FACTOR_REQUIRED.to_string(), mfa_token }
     }
+}
+
+// ---------- your data and your history (routes/data.rs) ----------
+
+/// One event of the account's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityEvent {
+    /// Give it as `before` to read the events older than this one.
+    #[schema(example = "1042")]
+    pub id: String,
+    /// What happened: sign_in, sign_in_failed, signed_out, session_ended, password_changed, password_reset,
+    /// email_change_requested, email_changed, email_verified, two_factor_enabled, two_factor_disabled,
+    /// recovery_code_used, recovery_codes_replaced, passkey_added, passkey_removed, provider_linked,
+    /// provider_unlinked.
+    #[serde(rename = "type")]
+    #[schema(example = "sign_in")]
+    pub kind: String,
+    #[schema(value_type = String, format = DateTime, example = "2026-11-26T11:36:54.829173Z")]
+    pub created_at: Ts,
+    /// The client's address, as throttling sees it (behind a trusted proxy: the browser's); null when unknown.
+    #[schema(required = true, example = "203.0.113.7")]
+    pub ip: Option<String>,
+    /// The request's `User-Agent` (cut to 512 characters); null when none was sent.
+    #[schema(required = true)]
+    pub user_agent: Option<String>,
+    /// The browser family and system the user agent names, e.g. "Firefox on Linux"; null without one.
+    #[schema(required = true, example = "Firefox on Linux")]
+    pub browser: Option<String>,
+    /// A short detail: how a sign-in was proved, which session ended, the new address, …
+    #[schema(required = true, example = "Password")]
+    pub detail: Option<String>,
+}
+
+impl From<db::ActivityRow> for ActivityEvent {
+    fn from(row: db::ActivityRow) -> Self {
+        let detail = match (row.detail, row.repeats) {
+            (detail, 0) => detail,
+            (detail, n) => {
+                let more = if n == 1 { "1 more".to_string() } else { format!("{n} more") };
+                Some(format!("{} ({more} in the hour that followed)", detail.unwrap_or_default()))
+            }
+        };
+        ActivityEvent {
+            id: row.id.to_string(),
+            kind: row.kind,
+            created_at: row.created_at,
+            browser: row.user_agent.as_deref().map(|ua| flows::activity::browser(Some(ua))),
+            ip: row.ip,
+            user_agent: row.user_agent,
+            detail,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityResponse {
+    /// Newest first.
+    pub events: Vec<ActivityEvent>,
+}
+
+/// The proof a deletion asks for.
+#[derive(Debug, ToSchema)]
+pub struct DeleteAccountRequest {
+    /// The account's password (an account without one proves itself with a sign-in at most 10 minutes old).
+    #[schema(max_length = 4096, pattern = "^[^\\u0000]*$")]
+    pub current_password: Option<String>,
+    /// With two-factor on: a current 6-digit code, or an unused recovery code.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$", example = "123456")]
+    pub code: Option<String>,
+}
+
+impl FromJson for DeleteAccountRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let current_password = f.optional("current_password", ANY_PASSWORD);
+        let code = f.optional("code", CODE);
+        Some(DeleteAccountRequest { current_password: current_password.flatten(), code: code.flatten() })
+    }
+}
+
+/// A session in the export.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportSession {
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Ts,
+    #[schema(value_type = String, format = DateTime)]
+    pub last_used_at: Ts,
+    #[schema(required = true)]
+    pub user_agent: Option<String>,
+    #[schema(required = true)]
+    pub ip: Option<String>,
+}
+
+impl From<db::SessionRow> for ExportSession {
+    fn from(s: db::SessionRow) -> Self {
+        ExportSession { created_at: s.created_at, last_used_at: s.last_used_at, user_agent: s.user_agent, ip: s.ip }
+    }
+}
+
+/// A passkey in the export: its name and dates (never its key).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportPasskey {
+    pub name: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Ts,
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
+    pub last_used_at: Option<Ts>,
+}
+
+/// A linked OpenID Connect provider in the export.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportLinkedProvider {
+    /// The provider's id (OIDC_PROVIDERS).
+    pub provider: String,
+    /// The address the provider asserted when it was last used.
+    #[schema(required = true)]
+    pub email: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub linked_at: Ts,
+}
+
+/// `GET /api/auth/export`: everything the API keeps about the user, as one JSON document, streamed (never a
+/// password hash, TOTP secret, recovery code, token or session secret). Described here; written by
+/// `routes::data` section by section.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportDocument {
+    #[schema(value_type = String, format = DateTime)]
+    pub exported_at: Ts,
+    pub user: UserResponse,
+    /// Every task, newest first.
+    pub tasks: Vec<TaskResponse>,
+    /// Where the user is signed in now.
+    pub sessions: Vec<ExportSession>,
+    /// The whole history kept (ACTIVITY_RETENTION_DAYS), newest first.
+    pub activity: Vec<ActivityEvent>,
+    pub passkeys: Vec<ExportPasskey>,
+    pub linked_providers: Vec<ExportLinkedProvider>,
 }
 
 #[cfg(test)]

@@ -216,6 +216,42 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+// ---------- query parameters ----------
+
+/// A problem with the query parameter `field`, in pydantic's shape (`loc` `["query", field]`).
+pub fn query_error(field: &str, kind: &'static str, msg: String, ctx: Option<Value>) -> FieldError {
+    FieldError { loc: vec![Value::from("query"), Value::from(field)], msg, kind, ctx }
+}
+
+/// An integer query parameter in `min..=max`, refused in pydantic's words.
+pub fn int_param(field: &str, value: &str, min: i64, max: i64) -> Result<i64, FieldError> {
+    let n: i64 = value.parse().map_err(|_| {
+        query_error(
+            field,
+            "int_parsing",
+            "Input should be a valid integer, unable to parse string as an integer".into(),
+            None,
+        )
+    })?;
+    if n < min {
+        return Err(query_error(
+            field,
+            "greater_than_equal",
+            format!("Input should be greater than or equal to {min}"),
+            Some(json!({ "ge": min })),
+        ));
+    }
+    if n > max {
+        return Err(query_error(
+            field,
+            "less_than_equal",
+            format!("Input should be less than or equal to {max}"),
+            Some(json!({ "le": max })),
+        ));
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

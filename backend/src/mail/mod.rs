@@ -22,5 +22,7 @@ pub fn compose(recipient: &str, kind: &Kind<'_>) -> Mail {
         text: rendered.text,
         html: rendered.html,
         link: kind.link().map(str::to_owned),
+        // The goodbye of a deleted account is the one mail whose row must not keep the address once delivered.
+        forget_recipient: matches!(kind, Kind::AccountDeleted { .. }),
     }
 }

@@ -87,19 +87,37 @@ pub enum Kind<'a> {
     RecoveryCodes {
         email: &'a str,
     },
+    /// A sign-in from a device (browser family and network) the account has not used lately; `link` is the
+    /// account page, where the sign-in and "This was not me" are.
+    NewSignIn {
+        email: &'a str,
+        /// When, as the mail says it (UTC).
+        when: &'a str,
+        ip: &'a str,
+        browser: &'a str,
+        link: &'a str,
+    },
+    /// The account was deleted, with everything in it.
+    AccountDeleted {
+        email: &'a str,
+    },
 }
 
 impl Kind<'_> {
     /// The link the mail carries, if any.
     pub fn link(&self) -> Option<&str> {
         match self {
-            Kind::Verify { link, .. } | Kind::ChangeEmail { link, .. } | Kind::ResetPassword { link, .. } => Some(link),
+            Kind::Verify { link, .. }
+            | Kind::ChangeEmail { link, .. }
+            | Kind::ResetPassword { link, .. }
+            | Kind::NewSignIn { link, .. } => Some(link),
             Kind::ChangeNotice { .. }
             | Kind::PasswordChanged { .. }
             | Kind::TwoFactor { .. }
             | Kind::ProviderLinked { .. }
             | Kind::ProviderUnlinked { .. }
-            | Kind::RecoveryCodes { .. } => None,
+            | Kind::RecoveryCodes { .. }
+            | Kind::AccountDeleted { .. } => None,
         }
     }
 }
@@ -218,6 +236,24 @@ pub fn render(kind: &Kind<'_>) -> Rendered {
             String::new(),
             "If this wasn't you, someone has your password and a code: reset your password at once with \"Forgot password?\" on the sign-in page, then turn two-factor sign-in off and on again from your own device.".to_string(),
         ),
+        Kind::NewSignIn { email, when, ip, browser, link } => (
+            format!("New sign-in to your {p} account"),
+            "A new device signed in",
+            format!("The {p} account for {email} was signed in to from a device it has not used lately: {browser}, from the address {ip}, on {when}."),
+            "See your recent activity",
+            Some(*link),
+            "If this was you, there is nothing to do.".to_string(),
+            "If this wasn't you, open your account page, choose \"This was not me\" to sign out everywhere, and change your password.".to_string(),
+        ),
+        Kind::AccountDeleted { email } => (
+            format!("Your {p} account was deleted"),
+            "Your account was deleted",
+            format!("The {p} account for {email} was deleted, with its tasks, sessions and history. Nothing of it is kept, and this address can be used to register again."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, someone had your password (and your two-factor code, if it was on): the account cannot be restored, so change that password wherever else you use it.".to_string(),
+        ),
     };
     let m = Message { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };
     Rendered {
@@ -267,5 +303,25 @@ mod tests {
         }
         assert!(render(&kinds[0]).text.contains("for 2 days"));
         assert!(render(&kinds[3]).text.contains("for 1 hour"));
+    }
+
+    #[test]
+    fn the_new_sign_in_notice_says_when_where_and_which_browser_and_the_goodbye_says_what_went() {
+        let link = "https://app.example/account";
+        let m = render(&Kind::NewSignIn {
+            email: "a@example.com",
+            when: "2026-11-26 11:37 UTC",
+            ip: "203.0.113.7",
+            browser: "Firefox on Linux",
+            link,
+        });
+        for part in [&m.text, &m.html] {
+            for said in ["2026-11-26 11:37 UTC", "203.0.113.7", "Firefox on Linux", link, "This was not me"] {
+                assert!(part.contains(said), "{said} missing from {part}");
+            }
+        }
+        let m = render(&Kind::AccountDeleted { email: "a@example.com" });
+        assert!(m.subject.contains("deleted") && m.text.contains("a@example.com") && !m.text.contains("http"));
+        assert!(m.text.contains("If this wasn't you"));
     }
 }

@@ -28,3 +28,4 @@ mod tokens;
 mod two_factor;
 mod verified_only;
 mod web_session;
+mod your_data;

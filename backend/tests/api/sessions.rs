@@ -158,7 +158,8 @@ both!(
         assert_eq!(sessions(&app, &again).await.len(), 1);
 
         // A reset (built elsewhere) bumps users.token_version: that too ends every session listed.
-        app.state.db.bump_token_version(&user_id, app.state.clock.now()).await.unwrap();
+        let event = app.event(todo_auth::db::EventType::SignedOut);
+        app.state.db.bump_token_version(&user_id, app.state.clock.now(), &event).await.unwrap();
         let after_reset = login_as(&app, "ada@example.com", "a brand new secret", &[]).await;
         expect_revoked(&app, &again).await;
         let list = sessions(&app, &after_reset).await;

@@ -26,6 +26,9 @@ fn refused(task_id: &str) -> Vec<(Method, String, Option<serde_json::Value>)> {
         (Method::POST, "/api/auth/2fa/setup".into(), Some(json!({ "current_password": PASSWORD }))),
         (Method::POST, "/api/auth/2fa/enable".into(), Some(json!({ "code": "123456" }))),
         (Method::POST, "/api/auth/2fa/disable".into(), Some(json!({ "current_password": PASSWORD, "code": "1" }))),
+        (Method::GET, "/api/auth/activity".into(), None),
+        (Method::GET, "/api/auth/export".into(), None),
+        (Method::DELETE, "/api/auth/account".into(), Some(json!({ "current_password": PASSWORD }))),
     ]
 }
 

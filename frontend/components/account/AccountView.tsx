@@ -1,13 +1,15 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
 import { NameForm } from "@/components/account/NameForm";
 import { LinkedProvidersSection } from "@/components/account/LinkedProvidersSection";
+import { RecentActivitySection } from "@/components/account/RecentActivitySection";
 import { EmailAddress, Panel, SettingsRow, SettingsSection } from "@/components/account/Settings";
 import { SessionsList } from "@/components/account/SessionsList";
 import { RecoveryCodesRow, TwoFactorRow } from "@/components/account/TwoFactorSection";
 import { VerifyEmailNotice } from "@/components/account/VerifyEmailNotice";
+import { YourDataSection } from "@/components/account/YourDataSection";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { CurrentPasswordField, FormError } from "@/components/FormField";
 import { LocalTime } from "@/components/LocalTime";
@@ -20,7 +22,7 @@ import { notify } from "@/lib/notify";
 const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
 
 /** Which row's form is open: one at a time, so the page asks for the current password once. */
-type Open = "name" | "email" | "password" | "two-factor" | "recovery-codes" | null;
+type Open = "name" | "email" | "password" | "two-factor" | "recovery-codes" | "activity" | "delete-account" | null;
 
 /**
  * /account: sections of summary rows, one form open at a time (after Clerk's user profile and GitHub's
@@ -32,6 +34,15 @@ export function AccountView() {
   const { user } = useAuth();
   const [open, setOpen] = useState<Open>(null);
   const [emailSentTo, setEmailSentTo] = useState<string | null>(null);
+  // "This was not me" ends the other sessions: the sessions list reads them again, and the password form opens
+  // with the focus in it (given after the rows' own focus handling, which parents' effects follow).
+  const [sessionsVersion, setSessionsVersion] = useState(0);
+  const focusPassword = useRef(false);
+  useEffect(() => {
+    if (open !== "password" || !focusPassword.current) return;
+    focusPassword.current = false;
+    document.getElementById("current_password")?.focus();
+  }, [open]);
   if (!user) return null;
   const toggle = (which: Exclude<Open, null>) => () => setOpen((now) => (now === which ? null : which));
   const close = () => setOpen(null);
@@ -118,7 +129,19 @@ export function AccountView() {
 
       <LinkedProvidersSection />
 
-      <SessionsList />
+      <SessionsList key={sessionsVersion} />
+
+      <RecentActivitySection
+        open={open === "activity"}
+        onToggle={toggle("activity")}
+        onNotMe={() => {
+          setSessionsVersion((v) => v + 1);
+          focusPassword.current = true;
+          setOpen("password");
+        }}
+      />
+
+      <YourDataSection open={open === "delete-account"} onToggle={toggle("delete-account")} onClose={close} />
 
       <SignOutEverywhere />
     </div>

@@ -53,12 +53,12 @@ export function SessionsList() {
   }
 
   async function endOthers() {
-    const others = sessions?.filter((s) => !s.current) ?? [];
     setBusy("others");
     try {
-      // A session that ended meanwhile (404) is what we wanted anyway.
-      await Promise.all(others.map((s) => authApi.endSession(s.id).catch(() => undefined)));
+      await authApi.endOtherSessions();
       notify.success("Signed out everywhere else");
+    } catch (err) {
+      notify.error(errorMessage(err));
     } finally {
       reload();
       setBusy(null);

@@ -2,7 +2,7 @@
 
 import { createContext, useCallback, useContext, useEffect, useMemo, useSyncExternalStore } from "react";
 import toast from "react-hot-toast";
-import { authApi } from "@/lib/api";
+import { authApi, dataApi } from "@/lib/api";
 import {
   clearSession,
   getSession,
@@ -34,6 +34,8 @@ export interface AuthContextValue {
   logoutAll: () => Promise<void>;
   /** Changes the password; the API puts the fresh session in the cookie. */
   changePassword: (currentPassword: string, newPassword: string) => Promise<void>;
+  /** Deletes the account (password, and a code when two-factor is on), then ends the session here. */
+  deleteAccount: (currentPassword: string, code: string | null) => Promise<void>;
   /**
    * Asks the API whether this tab's session still holds (and refreshes the user). One ended elsewhere ends
    * here too, in every tab, with the reason.
@@ -131,6 +133,11 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
     signedIn(await authApi.changePassword({ current_password: currentPassword, new_password: newPassword }));
   }, []);
 
+  const deleteAccount = useCallback(async (currentPassword: string, code: string | null) => {
+    await dataApi.deleteAccount(currentPassword, code);
+    clearSession("logout");
+  }, []);
+
   const refresh = useCallback(async () => {
     const { user, expiresAt: until } = await authApi.session();
     if (user) learnSession(user, until);
@@ -150,9 +157,10 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
       logout,
       logoutAll,
       changePassword,
+      deleteAccount,
       refresh,
     }),
-    [session, login, loginWithCode, register, logout, logoutAll, changePassword, refresh],
+    [session, login, loginWithCode, register, logout, logoutAll, changePassword, deleteAccount, refresh],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

@@ -7,7 +7,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     auth::ClientIp,
     error::ApiResult,
-    flows::recovery,
+    flows::{recovery, Device},
     http::{
         extract::AnyUser,
         responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
@@ -70,9 +70,10 @@ pub async fn forgot_password(
     ))]
 pub async fn reset_password(
     State(state): State<AppState>,
+    device: Device,
     Valid(body): Valid<ResetPasswordRequest>,
 ) -> ApiResult<Json<MessageResponse>> {
-    recovery::reset_password(&state, &body.token, &body.new_password).await?;
+    recovery::reset_password(&state, &device, &body.token, &body.new_password).await?;
     Ok(Json(MessageResponse { message: "Your password has been changed. Sign in with your new password." }))
 }
 
@@ -100,9 +101,10 @@ pub async fn check_reset_link(
     ))]
 pub async fn verify_email(
     State(state): State<AppState>,
+    device: Device,
     Valid(body): Valid<LinkTokenRequest>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = recovery::verify_email(&state, &body.token).await?;
+    let user = recovery::verify_email(&state, &device, &body.token).await?;
     Ok(Json(UserResponse::from(&user)))
 }
 
@@ -132,10 +134,10 @@ pub async fn resend_verification(State(state): State<AppState>, AnyUser(current)
     ))]
 pub async fn change_email(
     State(state): State<AppState>,
-    client: ClientIp,
+    device: Device,
     AnyUser(current): AnyUser,
     Valid(body): Valid<ChangeEmailRequest>,
 ) -> ApiResult<Accepted> {
-    recovery::change_email(&state, client, &current.user, &body.current_password, &body.new_email).await?;
+    recovery::change_email(&state, &device, &current.user, &body.current_password, &body.new_email).await?;
     Ok(accepted("A link to confirm the new address is on its way. Your email changes when it is opened."))
 }

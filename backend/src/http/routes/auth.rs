@@ -120,8 +120,8 @@ pub async fn update_me(
         (status = 204, description = "Token revoked"),
         NotSignedIn,
     ))]
-pub async fn logout(State(state): State<AppState>, AnyUser(current): AnyUser) -> ApiResult<StatusCode> {
-    sessions::sign_out(&state, &current.user, &current.token).await?;
+pub async fn logout(State(state): State<AppState>, device: Device, AnyUser(current): AnyUser) -> ApiResult<StatusCode> {
+    sessions::sign_out(&state, &device, &current.user, &current.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -132,8 +132,12 @@ pub async fn logout(State(state): State<AppState>, AnyUser(current): AnyUser) ->
         (status = 200, description = "Every token revoked; sign in again", body = LogoutAllResponse),
         NotSignedIn,
     ))]
-pub async fn logout_all(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Json<LogoutAllResponse>> {
-    sessions::sign_out_everywhere(&state, &current.user).await?;
+pub async fn logout_all(
+    State(state): State<AppState>,
+    device: Device,
+    current: CurrentUser,
+) -> ApiResult<Json<LogoutAllResponse>> {
+    sessions::sign_out_everywhere(&state, &device, &current.user).await?;
     Ok(Json(LogoutAllResponse {
         message: "Signed out on every device. Sign in again to continue.",
         reauthenticate: true,

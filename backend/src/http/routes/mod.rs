@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod data;
 pub mod health;
 pub mod oidc;
 pub mod sessions;
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(account::router())
         .merge(two_factor::router())
         .merge(oidc::router())
+        .merge(data::router())
         .merge(tasks::router())
         .merge(super::web_session::router())
 }
@@ -81,8 +83,8 @@ mod tests {
 
     use crate::http::{
         schemas::{
-            ChangeEmailRequest, ChangePasswordRequest, ForgotPasswordRequest, LinkTokenRequest, LoginRequest,
-            RecoveryCodesRequest, RegisterRequest, ResetPasswordRequest, TaskCreate, TaskUpdate,
+            ChangeEmailRequest, ChangePasswordRequest, DeleteAccountRequest, ForgotPasswordRequest, LinkTokenRequest,
+            LoginRequest, RecoveryCodesRequest, RegisterRequest, ResetPasswordRequest, TaskCreate, TaskUpdate,
             TwoFactorDisableRequest, TwoFactorEnableRequest, TwoFactorLoginRequest, TwoFactorSetupRequest,
             UpdateMeRequest,
         },
@@ -172,6 +174,7 @@ mod tests {
             check::<TwoFactorLoginRequest>(&doc),
             check::<UpdateMeRequest>(&doc),
             check::<RecoveryCodesRequest>(&doc),
+            check::<DeleteAccountRequest>(&doc),
         ];
         assert!(checked.iter().map(|(_, n)| n).sum::<usize>() >= 25, "{checked:?}");
         // Every request body the document names is among those checked (a new one cannot be forgotten).

@@ -263,11 +263,12 @@ pub async fn list_identities(
     ))]
 pub async fn unlink(
     State(state): State<AppState>,
+    device: Device,
     current: CurrentUser,
     identity_id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> ApiResult<StatusCode> {
     let Ok(Path(identity_id)) = identity_id else { return Err(ApiError::not_found(oidc::NOT_LINKED)) };
-    oidc::unlink(&state, &current.user, &identity_id).await?;
+    oidc::unlink(&state, &device, &current.user, &identity_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -13,7 +13,7 @@ use crate::{
     clock::Ts,
     db::SessionRow,
     error::{ApiError, ApiResult},
-    flows::sessions,
+    flows::{sessions, Device},
     http::{extract::CurrentUser, responses::NotSignedIn, schemas::ErrorResponse},
     state::AppState,
 };
@@ -84,10 +84,11 @@ pub async fn list_sessions(
     ))]
 pub async fn end_session(
     State(state): State<AppState>,
+    device: Device,
     current: CurrentUser,
     Path(session_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if !sessions::end(&state, &current.user, &session_id).await? {
+    if !sessions::end(&state, &device, &current.user, &session_id).await? {
         return Err(ApiError::not_found("Session not found"));
     }
     Ok(StatusCode::NO_CONTENT)

@@ -5,39 +5,23 @@
 //! `total` the number of tasks written. A database error after the 200 has started aborts the body (the
 //! chunked encoding never ends), so a client sees a broken response, never a shorter valid list.
 
-use std::{
-    io,
-    pin::Pin,
-    task::{Context, Poll},
-};
+use std::io;
 
 use axum::{
     body::Body,
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
 };
-use hyper::body::{Bytes, Frame};
+use hyper::body::Bytes;
 use tokio::sync::mpsc;
 
 use crate::{
     db::{Db, Task, TaskFilter},
-    http::schemas::TaskResponse,
+    http::{schemas::TaskResponse, stream::ChannelBody},
 };
 
 /// Rows read per database query after the first read.
 pub const CHUNK_ROWS: i64 = 500;
-
-/// A response body fed by a channel; an `Err` ends it as broken.
-struct ChannelBody(mpsc::Receiver<Result<Bytes, io::Error>>);
-
-impl hyper::body::Body for ChannelBody {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        self.0.poll_recv(cx).map(|item| item.map(|chunk| chunk.map(Frame::data)))
-    }
-}
 
 /// A 200 whose body lists `first` (the newest tasks, in list order) and then every older task of the
 /// same user that matches `filter`.

@@ -8,7 +8,7 @@ use axum::{
     Json,
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::task_stream;
@@ -16,12 +16,12 @@ use crate::{
     auth::throttle::{self, Attempt},
     config::TASK_CREATE_WINDOW,
     db::TaskFilter,
-    error::{ApiError, ApiResult, FieldError},
+    error::{ApiError, ApiResult},
     http::{
         extract::{BearerToken, CurrentUser, TaskId, TASK_NOT_FOUND},
         responses::{InvalidBody, NotSignedIn, TaskNotFound},
         schemas::{ErrorResponse, TaskCreate, TaskListResponse, TaskResponse, TaskUpdate, ValidationErrorResponse},
-        validate::Valid,
+        validate::{int_param, query_error, Valid},
     },
     state::AppState,
 };
@@ -58,39 +58,6 @@ pub const IN_ONE_READ: i64 = 200;
 struct Page {
     limit: i64,
     offset: i64,
-}
-
-fn query_error(field: &str, kind: &'static str, msg: String, ctx: Option<Value>) -> FieldError {
-    FieldError { loc: vec![Value::from("query"), Value::from(field)], msg, kind, ctx }
-}
-
-/// An integer query parameter in `min..=max`, refused in pydantic's words.
-fn int_param(field: &str, value: &str, min: i64, max: i64) -> Result<i64, FieldError> {
-    let n: i64 = value.parse().map_err(|_| {
-        query_error(
-            field,
-            "int_parsing",
-            "Input should be a valid integer, unable to parse string as an integer".into(),
-            None,
-        )
-    })?;
-    if n < min {
-        return Err(query_error(
-            field,
-            "greater_than_equal",
-            format!("Input should be greater than or equal to {min}"),
-            Some(json!({ "ge": min })),
-        ));
-    }
-    if n > max {
-        return Err(query_error(
-            field,
-            "less_than_equal",
-            format!("Input should be less than or equal to {max}"),
-            Some(json!({ "le": max })),
-        ));
-    }
-    Ok(n)
 }
 
 fn params(query: Result<Query<ListParams>, QueryRejection>) -> ApiResult<(TaskFilter, Option<Page>)> {

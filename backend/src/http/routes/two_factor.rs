@@ -56,12 +56,12 @@ pub async fn status(State(state): State<AppState>, current: CurrentUser) -> ApiR
     ))]
 pub async fn recovery_codes(
     State(state): State<AppState>,
-    client: ClientIp,
+    device: Device,
     current: CurrentUser,
     Valid(body): Valid<RecoveryCodesRequest>,
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
     let recovery_codes =
-        two_factor::new_recovery_codes(&state, client, &current.user, &body.current_password, &body.code).await?;
+        two_factor::new_recovery_codes(&state, &device, &current.user, &body.current_password, &body.code).await?;
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
@@ -98,11 +98,11 @@ pub async fn setup(
     ))]
 pub async fn enable(
     State(state): State<AppState>,
-    client: ClientIp,
+    device: Device,
     current: CurrentUser,
     Valid(body): Valid<TwoFactorEnableRequest>,
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
-    let recovery_codes = two_factor::enable(&state, client, &current.user, &body.code).await?;
+    let recovery_codes = two_factor::enable(&state, &device, &current.user, &body.code).await?;
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
@@ -118,11 +118,11 @@ pub async fn enable(
     ))]
 pub async fn disable(
     State(state): State<AppState>,
-    client: ClientIp,
+    device: Device,
     current: CurrentUser,
     Valid(body): Valid<TwoFactorDisableRequest>,
 ) -> ApiResult<StatusCode> {
-    two_factor::disable(&state, client, &current.user, &body.current_password, &body.code).await?;
+    two_factor::disable(&state, &device, &current.user, &body.current_password, &body.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -300,12 +300,18 @@ impl TestApp {
     /// look-up), then one pass of the mail worker. When it returns, every mail those requests caused has been
     /// delivered (or has failed); returns how many the worker tried.
     pub async fn deliver_pending_mail(&self) -> usize {
+        self.settle().await;
+        let worker = self.state.mail_worker().expect("mail settings");
+        worker.deliver_pending_mail().await.expect("the outbox can be read")
+    }
+
+    /// Waits for the work the last requests started in the background and did not wait for (a forgot-password's
+    /// look-up, the record of a failed sign-in).
+    pub async fn settle(&self) {
         let background = &self.state.background;
         background.close();
         background.wait().await;
         background.reopen();
-        let worker = self.state.mail_worker().expect("mail settings");
-        worker.deliver_pending_mail().await.expect("the outbox can be read")
     }
 
     /// A user written straight into the database with the password hash `hash` (of any kind), as the seed or an
@@ -330,6 +336,13 @@ impl TestApp {
     pub async fn mail(&self, smtp: &SmtpServer, address: &str, n: usize) -> Received {
         self.deliver_pending_mail().await;
         smtp.nth(address, n)
+    }
+
+    /// An event of `kind` at the app's clock, from nowhere in particular: what a test that changes an account
+    /// straight in the database gives the db function to record.
+    pub fn event(&self, kind: todo_auth::db::EventType) -> todo_auth::db::Event {
+        let origin = todo_auth::db::Origin { at: self.state.clock.now(), ip: None, user_agent: None };
+        todo_auth::db::Event::new(kind, None, origin)
     }
 
     pub async fn create_task(&self, token: &str, title: &str) -> Value {

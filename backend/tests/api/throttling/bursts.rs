@@ -187,7 +187,8 @@ both!(
         let six = todo_auth::auth::scheme::bcrypt_hash(PASSWORD, 6).unwrap();
         for email in ["a@example.com", "b@example.com"] {
             let user = app.state.db.user_by_email(email).await.unwrap().unwrap();
-            app.state.db.set_password(&user.id, &six, app.state.clock.now()).await.unwrap();
+            let event = app.event(todo_auth::db::EventType::PasswordChanged);
+            app.state.db.set_password(&user.id, &six, app.state.clock.now(), &event).await.unwrap();
         }
         assert_eq!(app.state.hasher.dummy_scheme(), Scheme::Bcrypt { cost: 4 });
         app.state.follow_stored_hashes().await;
@@ -200,7 +201,8 @@ both!(
         let argon = Scheme::Argon2id.hash(PASSWORD).unwrap();
         for email in ["a@example.com", "b@example.com", "c@example.com"] {
             let user = app.state.db.user_by_email(email).await.unwrap().unwrap();
-            app.state.db.set_password(&user.id, &argon, app.state.clock.now()).await.unwrap();
+            let event = app.event(todo_auth::db::EventType::PasswordChanged);
+            app.state.db.set_password(&user.id, &argon, app.state.clock.now(), &event).await.unwrap();
         }
         app.state.follow_stored_hashes().await;
         assert_eq!(app.state.hasher.dummy_scheme(), Scheme::Argon2id);
