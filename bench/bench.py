@@ -19,7 +19,6 @@ import http.client
 import json
 import os
 import platform
-import shutil
 import signal
 import socket
 import sqlite3
@@ -33,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
+import harness  # noqa: E402  (the scripts' shared helpers: psql)
 OUT = os.path.join(HERE, "out")
 SEED_DIR = os.path.abspath(os.environ.get("SEED_DIR", os.path.join(REPO, "..", "shared", "peers", "fastapi-seed")))
 SEED_VENV = os.environ.get("SEED_VENV", os.path.expanduser("~/.cache/fastapi-seed-venv"))
@@ -220,8 +221,7 @@ def wrk(mode, conns, seconds, extra_env=None, path=None, delay_ms=0, timeout="10
 
 
 def psql(sql, db="postgres"):
-    subprocess.run(["psql", f"{PG}/{db}", "-v", "ON_ERROR_STOP=1", "-q", "-X"], input=sql.encode(),
-                   check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, PGOPTIONS="-c client_min_messages=warning"))
+    harness.psql(f"{PG}/{db}", sql)
 
 
 def fresh_database(target):

@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 API_BIN = os.environ.get("API_BIN", str(ROOT / "backend" / "target" / "release" / "todo-auth-api"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "lib"))
+import harness  # noqa: E402  (the scripts' shared helpers: psql)
+
 ADMIN = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 USERS = int(os.environ.get("SCALE_USERS", "1000000"))
 TASKS = int(os.environ.get("SCALE_TASKS", "10000000"))
@@ -41,11 +44,7 @@ def log(*a):
 
 
 def psql(db, sql, timeout=None):
-    res = subprocess.run(["psql", f"{ADMIN}/{db}", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql],
-                         capture_output=True, text=True, timeout=timeout)
-    if res.returncode != 0:
-        raise RuntimeError(f"psql on {db}: {res.stderr.strip()}\n{sql[:300]}")
-    return res.stdout.strip()
+    return harness.psql(f"{ADMIN}/{db}", sql, timeout=timeout)
 
 
 def user_id(i):

@@ -38,6 +38,9 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from harness import database_url_of, free_ports, psql, request, wait_for  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx" / "todo-auth.conf"
 WEB_SERVER = ROOT / "frontend" / "server.mjs"
@@ -161,31 +164,6 @@ def check_shipped_config():
 # ---------------------------------------------------------------- HTTP
 
 
-def request(method, url, body=None, token=None, source=None, timeout=15, headers=None):
-    """One request on a fresh connection. Returns (status, parsed JSON or None, headers)."""
-    m = re.match(r"http://([^:/]+):(\d+)(/.*)", url)
-    host, port, path = m.group(1), int(m.group(2)), m.group(3)
-    conn = http.client.HTTPConnection(host, port, timeout=timeout, source_address=(source, 0) if source else None)
-    headers = {"Connection": "close", **(headers or {})}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        conn.request(method, path, body=data, headers=headers)
-        res = conn.getresponse()
-        raw = res.read()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        return res.status, parsed, {k.lower(): v for k, v in res.getheaders()}
-    finally:
-        conn.close()
-
-
 def page(url, headers=None, source=None, method="GET", body=None, timeout=15):
     """One request on a fresh connection, for pages: (status, body text, headers with Set-Cookie as a list)."""
     m = re.match(r"http://([^:/]+):(\d+)(/.*)", url)
@@ -211,39 +189,7 @@ def http_status(method, url):
         return None
 
 
-def free_ports(n):
-    """n distinct ports the kernel considers free right now."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def wait_for(cond, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
 # ---------------------------------------------------------------- PostgreSQL
-
-
-def psql(url, sql):
-    res = subprocess.run(["psql", url, "-XAtqc", sql], capture_output=True, text=True)
-    if res.returncode != 0:
-        raise RuntimeError(f"psql: {res.stderr.strip()}")
-    return res.stdout.strip()
-
-
-def database_url_of(admin_url, name):
-    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 # ---------------------------------------------------------------- API processes

@@ -13,22 +13,18 @@ export CLUSTER_PORT="${CLUSTER_PORT:-8080}"
 # other clients, and the web processes' cookie name all follow it.
 export WEB_URL="${WEB_URL:-http://localhost:$CLUSTER_PORT,http://127.0.0.1:$CLUSTER_PORT}"
 export CORS_ORIGINS="${CORS_ORIGINS:-$WEB_URL}"
-if [ -z "${JWT_SECRET:-}" ]; then
-  # Every process must sign with one key: made once for local use, like make run's.
+# Every process must share one signing key and one key for two-factor secrets (without the second, two-factor
+# set-up is off): when they are not set, each is made once for local use, like make run's, and kept in data/.
+local_secret() {
+  local var="$1" file="data/$2"
+  [ -z "${!var:-}" ] || return 0
   mkdir -p data
-  [ -s data/.cluster_jwt_secret ] || (umask 077 && openssl rand -hex 32 >data/.cluster_jwt_secret)
-  JWT_SECRET="$(cat data/.cluster_jwt_secret)"
-  export JWT_SECRET
-  echo "==> JWT_SECRET not set: using the local one in data/.cluster_jwt_secret"
-fi
-if [ -z "${DATA_ENCRYPTION_KEY:-}" ]; then
-  # Two-factor secrets are encrypted with one key shared by every process (required with PostgreSQL).
-  mkdir -p data
-  [ -s data/.cluster_data_encryption_key ] || (umask 077 && openssl rand -hex 32 >data/.cluster_data_encryption_key)
-  DATA_ENCRYPTION_KEY="$(cat data/.cluster_data_encryption_key)"
-  export DATA_ENCRYPTION_KEY
-  echo "==> DATA_ENCRYPTION_KEY not set: using the local one in data/.cluster_data_encryption_key"
-fi
+  [ -s "$file" ] || (umask 077 && openssl rand -hex 32 >"$file")
+  export "$var=$(cat "$file")"
+  echo "==> $var not set: using the local one in $file"
+}
+local_secret JWT_SECRET .cluster_jwt_secret
+local_secret DATA_ENCRYPTION_KEY .cluster_data_encryption_key
 ensure_nginx
 command -v psql >/dev/null || { echo "psql (PostgreSQL client) is required"; exit 1; }
 

@@ -12,14 +12,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from harness import free_port, psql, request  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared"))
@@ -44,27 +44,9 @@ def check(what, ok, detail=""):
         print(f"  FAIL  {what} {detail}")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def call(port, method, path, body=None, token=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, data, timeout=30) as res:
-            text = res.read()
-            return res.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as e:
-        text = e.read()
-        return e.code, (json.loads(text) if text else None)
+    status, parsed, _ = request(method, f"http://127.0.0.1:{port}{path}", body, token, timeout=30)
+    return status, parsed
 
 
 class Server:
@@ -163,9 +145,8 @@ def round_trip(kind, url, fx):
         s.stop()
 
 
-def psql(*args):
-    subprocess.run(["psql", "-h", PG, "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q", *args], check=True,
-                   stdout=subprocess.DEVNULL)
+def admin(name):
+    return f"postgresql://postgres@{PG}:5432/{name}"
 
 
 def main():
@@ -179,12 +160,12 @@ def main():
         round_trip("sqlite", f"sqlite:///{db}", FIXTURE["sqlite"])
 
         name = f"seed_compat_{uuid.uuid4().hex[:10]}"
-        psql("-d", "postgres", "-c", f"CREATE DATABASE {name}")
+        psql(admin("postgres"), f"CREATE DATABASE {name}")
         try:
-            psql("-d", name, "-f", os.path.join(SEED_DB, "seed-app.postgres.sql"))
-            round_trip("postgres", f"postgresql://postgres@{PG}:5432/{name}", FIXTURE["postgres"])
+            psql(admin(name), file=os.path.join(SEED_DB, "seed-app.postgres.sql"))
+            round_trip("postgres", admin(name), FIXTURE["postgres"])
         finally:
-            psql("-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            psql(admin("postgres"), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"seed-compat: {passed} passed, {failed} failed")

@@ -170,13 +170,7 @@ impl Db {
             })
         }
         .await;
-        match result {
-            Ok(Some(user)) => Ok(NewUser::Created(user)),
-            Ok(None) => Ok(NewUser::EmailTaken),
-            // Another sign-in made the account (or linked this identity) meanwhile.
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(NewUser::EmailTaken),
-            Err(e) => Err(e),
-        }
+        NewUser::from_insert(result)
     }
 
     /// Links an identity to an account, queues `notice` and records `event` on the account's history, in one

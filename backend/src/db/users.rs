@@ -75,6 +75,19 @@ pub enum NewUser {
     EmailTaken,
 }
 
+impl NewUser {
+    /// The outcome of a transaction that inserts a user unless the address is taken (`None`): a unique
+    /// violation means another request made an account with the address (or linked it) meanwhile.
+    pub(crate) fn from_insert(result: Result<Option<User>, sqlx::Error>) -> Result<NewUser, sqlx::Error> {
+        match result {
+            Ok(Some(user)) => Ok(NewUser::Created(user)),
+            Ok(None) => Ok(NewUser::EmailTaken),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(NewUser::EmailTaken),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 pub(crate) const USER_COLUMNS: &str =
     "id, email, hashed_password, name, created_at, token_version, two_factor_enabled, email_verified_at";
 
@@ -116,12 +129,7 @@ impl Db {
             })
         }
         .await;
-        match result {
-            Ok(Some(user)) => Ok(NewUser::Created(user)),
-            Ok(None) => Ok(NewUser::EmailTaken),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(NewUser::EmailTaken),
-            Err(e) => Err(e),
-        }
+        NewUser::from_insert(result)
     }
 
     /// Case-insensitive look-up; if a seed database holds two spellings, the exact one wins.
