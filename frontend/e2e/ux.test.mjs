@@ -287,7 +287,7 @@ test("the account page: one form open at a time, the email never broken mid-word
   // is configured, Passkeys): the page as it was keeps its two screens, and each new section (with its margin)
   // stays within a quarter of a screen while closed.
   const added = await page.evaluate(() =>
-    ["activity", "section-your-data", "section-providers", "section-passkeys"].map((id) => {
+    ["activity", "section-your-data", "linked-providers", "section-passkeys"].map((id) => {
       const el = document.querySelector(`[data-testid="${id}"]`);
       return { id, h: el ? el.getBoundingClientRect().height + parseFloat(getComputedStyle(el).marginBottom) : 0 };
     }),
