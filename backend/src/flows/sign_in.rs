@@ -50,6 +50,8 @@ pub enum Method {
     SecondFactor,
     /// An OpenID Connect provider (`flows::oidc`).
     Provider,
+    /// A one-time code mailed to the account's address (`flows::email_code`).
+    EmailCode,
 }
 
 impl Method {
@@ -61,6 +63,7 @@ impl Method {
             Method::PasswordChange => "New password",
             Method::SecondFactor => "Password and two-factor code",
             Method::Provider => "Identity provider",
+            Method::EmailCode => "Emailed code",
         }
     }
 
