@@ -10,7 +10,8 @@
 //!   stored (`auth::email_code`), [`CODE_TTL`], one live code per account (a newer request replaces the row).
 //! - **Guesses**: each guess spends one of the code's [`MAX_GUESSES`] before it is compared, in one statement,
 //!   so a burst gets no more comparisons than that; guesses are also throttled per address (all clients) and
-//!   per client before anything else.
+//!   per client before anything else. A refusal is answered no sooner than [`REFUSAL_FLOOR`] after the guess
+//!   began, whatever the address.
 //! - **Single use**: the right code is consumed by one `DELETE … RETURNING`: of two simultaneous uses exactly
 //!   one signs in.
 //! - **The account**: the code proves the address, so it is marked verified; an address never proved before
@@ -39,6 +40,12 @@ pub const CODE_TTL: Duration = Duration::from_secs(10 * 60);
 pub const MAX_GUESSES: i64 = 5;
 
 pub const INVALID_CODE: &str = "Invalid or expired code";
+
+/// A refused guess is answered no sooner than this after it began. A guess at an address with a live code
+/// writes (its guess is spent) and one at an address without (no account, or no code) does not: on PostgreSQL
+/// that is a commit, 1–2 ms apart, which would tell an address with an account from one without once a code
+/// was asked for it. The floor is far above that difference and unnoticeable to a person.
+pub const REFUSAL_FLOOR: Duration = Duration::from_millis(50);
 
 /// Ask for a code: counted against the throttle whatever the address, then answered; the look-up and the mail
 /// follow in the background (see the module's comment).
@@ -74,7 +81,11 @@ pub async fn request(state: &AppState, client: ClientIp, email: String) -> ApiRe
 /// (and for an address without an account); the TOTP step when the account has two-factor on.
 pub async fn verify(state: &AppState, device: &Device, email: &str, code: &str) -> ApiResult<SignInOutcome> {
     let attempt = state.reserve(&throttle::email_code_guesses(&state.settings.rate_limits, email, device.ip)).await?;
-    let invalid = || ApiError::Unauthorized(INVALID_CODE);
+    let began = tokio::time::Instant::now();
+    let refused = || async {
+        tokio::time::sleep_until(began + REFUSAL_FLOOR).await;
+        ApiError::Unauthorized(INVALID_CODE)
+    };
     let now = state.clock.now();
     // One guess of the address's live code spent, before the comparison (also for a guess not shaped like a
     // code, which the body's check refuses earlier anyway).
@@ -87,14 +98,14 @@ pub async fn verify(state: &AppState, device: &Device, email: &str, code: &str) 
         if let Some(code) = live.first() {
             activity::failed_sign_in(state, device, &code.user_id, "Wrong emailed code");
         }
-        return Err(invalid());
+        return Err(refused().await);
     };
     let verified = activity::event(state, device, EventType::EmailVerified, Some(format!("{email} (emailed code)")));
     let marker = no_password::marker(state.settings.bcrypt_cost);
     let used = state.db.use_email_code(&right.user_id, email, &right.code_hash, &marker, &verified).await?;
     let UsedCode::Done { user, took_back } = used else {
         attempt.failed();
-        return Err(invalid());
+        return Err(refused().await);
     };
     attempt.succeeded().await?;
     if took_back {
