@@ -12,3 +12,7 @@ CREATE TABLE IF NOT EXISTS email_codes (
 );
 CREATE INDEX IF NOT EXISTS ix_email_codes_email ON email_codes (email);
 CREATE INDEX IF NOT EXISTS ix_email_codes_expires_at ON email_codes (expires_at);
+
+-- The first proof of a sign-in waiting for its two-factor code (password, provider, email_code), so the account's
+-- history says how the sign-in was made; NULL (challenges made before this column) reads as password.
+ALTER TABLE mfa_challenges ADD COLUMN first_factor VARCHAR;

@@ -114,7 +114,7 @@ pub async fn verify(state: &AppState, device: &Device, email: &str, code: &str) 
     }
     if user.two_factor_enabled {
         return Ok(SignInOutcome::SecondFactorRequired {
-            mfa_token: sign_in::start_second_factor(state, &user).await?,
+            mfa_token: sign_in::start_second_factor(state, &user, Method::EmailCode).await?,
         });
     }
     Ok(SignInOutcome::SignedIn(sign_in::finish_sign_in(state, device, user, Method::EmailCode).await?))

@@ -410,6 +410,10 @@ both!(
         let (status, body) = parts(login_2fa(&app, &mfa_token, &totp(&secret, step)).await).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["user"]["two_factor_enabled"], true);
+        // The history says both steps.
+        app.settle().await;
+        let events = activity_types(&app, body["access_token"].as_str().unwrap()).await;
+        assert!(events.contains(&("sign_in".into(), "Emailed code and two-factor code".into())), "{events:?}");
     }
 );
 
