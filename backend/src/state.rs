@@ -8,6 +8,7 @@ use tokio_util::task::TaskTracker;
 use crate::{
     auth::{
         cipher::DataCipher,
+        email_code::CodeKey,
         hasher::Hasher,
         jwt::Tokens,
         oidc::Providers,
@@ -36,6 +37,8 @@ pub struct Inner {
     /// DATA_ENCRYPTION_KEY: encrypts two-factor secrets at rest. `None` without a key (PostgreSQL with the
     /// seed's variables only): two-factor set-up is off.
     pub cipher: Option<DataCipher>,
+    /// The key of one-time email codes' hashes (derived from JWT_SECRET, shared by every process).
+    pub email_codes: CodeKey,
     /// The OpenID Connect providers (`OIDC_PROVIDERS`), with what this process has read of each.
     pub oidc: Providers,
     /// Work a request starts and does not wait for (the look-up and mail of a forgot-password request):
@@ -62,6 +65,7 @@ impl AppState {
             .as_ref()
             .map(|key| DataCipher::new(key, &settings.data_encryption_previous_keys));
         let oidc = Providers::new(&settings.oidc_providers);
+        let email_codes = CodeKey::new(&settings.jwt_secret);
         AppState(Arc::new(Inner {
             settings,
             db,
@@ -70,6 +74,7 @@ impl AppState {
             passwords,
             clock: Arc::new(Clock::default()),
             cipher,
+            email_codes,
             oidc,
             background: TaskTracker::new(),
         }))

@@ -35,3 +35,35 @@ export async function linkFromMail(to, page, { after = new Set() } = {}) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The names of the mail files written so far (pass as `after` to wait for a newer mail only). */
+export function mailFiles() {
+  assert.ok(MAIL_DIR, "E2E_MAIL_DIR is not set: run the browser tests with scripts/e2e.sh");
+  try {
+    return new Set(readdirSync(MAIL_DIR).filter((f) => f.endsWith(".eml")));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Waits (30 s at most) for a sign-in code mailed to `to` (not among `after`); returns its 6 digits. */
+export async function codeFromMail(to, { after = new Set() } = {}) {
+  assert.ok(MAIL_DIR, "E2E_MAIL_DIR is not set: run the browser tests with scripts/e2e.sh");
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    let files = [];
+    try {
+      files = readdirSync(MAIL_DIR).filter((f) => f.endsWith(".eml") && !after.has(f));
+    } catch {
+      files = [];
+    }
+    for (const f of files) {
+      const text = readMail(path.join(MAIL_DIR, f));
+      if (!new RegExp(`^To: .*${to.replace(/[.+]/g, "\\$&")}`, "mi").test(text)) continue;
+      const found = /^Subject: (\d{6}) is your .* sign-in code/mi.exec(text);
+      if (found) return found[1];
+    }
+    assert.ok(Date.now() < deadline, `no sign-in code mailed to ${to} in ${MAIL_DIR}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

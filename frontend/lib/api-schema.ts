@@ -191,6 +191,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/email-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a one-time sign-in code by mail.
+         * @description Always the same 202 after the same work: the throttle is counted for every address, and the look-up and
+         *     the mail are done after the answer, so neither the body nor the timing tells whether an account exists.
+         *     No mail is sent for an unknown address. The code has 6 digits, works once for 10 minutes, and a newer
+         *     request replaces it.
+         */
+        post: operations["request_email_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/email-code/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a mailed code.
+         * @description A wrong, used, expired or replaced code answers 401 (as does an address without an account); a code is dead
+         *     after 5 wrong guesses. The code marks the email verified. An account with two-factor on gets the 403 of a
+         *     password sign-in, with the `mfa_token` for /api/auth/login/2fa. Guesses are throttled per address and per
+         *     client.
+         */
+        post: operations["verify_email_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/export": {
         parameters: {
             query?: never;
@@ -768,6 +814,27 @@ export interface components {
             code?: string | null;
             /** @description The account's password (an account without one proves itself with a sign-in at most 10 minutes old). */
             current_password?: string | null;
+        };
+        EmailCodeRequest: {
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased; must be a deliverable-looking address (as pydantic's EmailStr): the special-use domains .arpa, .invalid, .local, .localhost, .onion and .test are refused.
+             * @example ada@example.com
+             */
+            email: string;
+        };
+        EmailCodeVerifyRequest: {
+            /**
+             * @description The 6-digit code of the mail.
+             * @example 042917
+             */
+            code: string;
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased; must be a deliverable-looking address (as pydantic's EmailStr): the special-use domains .arpa, .invalid, .local, .localhost, .onion and .test are refused.
+             * @example ada@example.com
+             */
+            email: string;
         };
         /** @description `{"detail": "..."}`: every error except 422. */
         ErrorResponse: {
@@ -1649,6 +1716,132 @@ export interface operations {
             };
             /** @description Too many attempts */
             429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    request_email_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description If an account exists, a code is on its way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageResponse"];
+                };
+            };
+            /** @description Invalid body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Too many requests for this address or from this client */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    verify_email_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailCodeVerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description Invalid or expired code */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Code right, and two-factor is on: continue at /api/auth/login/2fa with the mfa_token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorRequiredResponse"];
+                };
+            };
+            /** @description Invalid body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"];
+                };
+            };
+            /** @description Too many attempts */
+            429: {
+                headers: {
+                    /** @description seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database or hashing capacity unavailable */
+            503: {
                 headers: {
                     /** @description seconds */
                     "Retry-After"?: number;

@@ -9,6 +9,8 @@ import type {
   ActivityResponse,
   ChangePasswordRequest,
   CurrentSessionResponse,
+  EmailCodeRequest,
+  EmailCodeVerifyRequest,
   LinkTokenRequest,
   IdentitiesResponse,
   LinkStartResponse,
@@ -246,6 +248,19 @@ export const authApi = {
     return { user: res.user, expiresAt: (res.expires_at && Date.parse(res.expires_at)) || null };
   },
   login: (data: LoginRequest) => request<SignedIn>("/api/auth/login", { method: "POST", body: data, auth: false }),
+  /**
+   * Mails a one-time sign-in code to the address if an account has it (the same 202 either way); a newer
+   * request replaces the older code.
+   */
+  requestEmailCode: (email: string) =>
+    request<MessageResponse>("/api/auth/email-code", {
+      method: "POST",
+      body: { email: email.trim() } satisfies EmailCodeRequest,
+      auth: false,
+    }),
+  /** Signs in with the mailed code; a two-factor account gets the login's 403 with an mfa_token instead. */
+  loginWithEmailCode: (data: EmailCodeVerifyRequest) =>
+    request<SignedIn>("/api/auth/email-code/verify", { method: "POST", body: data, auth: false }),
   /** Second step of a two-factor sign-in: the login's mfa_token and a code (or a recovery code). */
   loginTwoFactor: (mfaToken: string, code: string) =>
     request<SignedIn>("/api/auth/login/2fa", { method: "POST", body: { mfa_token: mfaToken, code }, auth: false }),

@@ -37,6 +37,11 @@ export type RegisterRequest = Schemas["RegisterRequest"];
 
 export type LoginRequest = Schemas["LoginRequest"];
 
+/** Sign-in with a one-time email code: asking for one, and using it. */
+export type EmailCodeRequest = Schemas["EmailCodeRequest"];
+
+export type EmailCodeVerifyRequest = Schemas["EmailCodeVerifyRequest"];
+
 export type TaskCreateRequest = Schemas["TaskCreate"];
 
 export type TaskUpdateRequest = Schemas["TaskUpdate"];

@@ -1,11 +1,12 @@
 //! Authentication's primitives, without HTTP: password hashes (`scheme.rs`, seed: auth/password.py) and the
 //! pool they run on (`hasher.rs`), the password rules (`policy.rs`, `pwned.rs`), tokens (`jwt.rs`, seed:
-//! auth/jwt.py; `opaque.rs` for the random ones), two-factor codes (`totp.rs`), encryption at rest
+//! auth/jwt.py; `opaque.rs` for the random ones), two-factor codes (`totp.rs`), one-time email codes (`email_code.rs`), encryption at rest
 //! (`cipher.rs`), throttling (`throttle.rs`) and the client address it keys on, the relying party of OpenID
 //! Connect sign-in (`oidc.rs`) and the marker of an account without a password (`no_password.rs`). The flows
 //! that combine them are in `crate::flows`; the request extractors in `crate::http::extract`.
 
 pub mod cipher;
+pub mod email_code;
 pub mod hasher;
 pub mod jwt;
 pub mod no_password;

@@ -128,23 +128,49 @@ pub fn task_creates_per_user(limits: &RateLimits, user_id: &str) -> Limit {
 /// and per address from all clients, at four times that, so many clients together still mail one inbox a
 /// bounded number of times.
 pub fn forgot_password(limits: &RateLimits, email: &str, client: ClientIp) -> Vec<Limit> {
+    mail_requests(limits, "forgot", email, client)
+}
+
+/// One-time email code requests: counted like password-reset requests ([`forgot_password`]), under keys of
+/// their own, so asking for codes spends no reset budget and the other way round.
+pub fn email_code_requests(limits: &RateLimits, email: &str, client: ClientIp) -> Vec<Limit> {
+    mail_requests(limits, "code", email, client)
+}
+
+/// The limits of a request that mails a link or a code to an address given by an anonymous client (`kind`
+/// names the request in the keys).
+fn mail_requests(limits: &RateLimits, kind: &str, email: &str, client: ClientIp) -> Vec<Limit> {
     let per_email = limits.mail_requests_per_email;
     vec![
         Limit {
-            key: format!("mail:forgot:client:{client}"),
+            key: format!("mail:{kind}:client:{client}"),
             max: limits.mail_requests_per_client,
             on_success: OnSuccess::Keep,
         },
         Limit {
-            key: format!("mail:forgot:email+client:{email}|{client}"),
+            key: format!("mail:{kind}:email+client:{email}|{client}"),
             max: per_email,
             on_success: OnSuccess::Keep,
         },
         Limit {
-            key: format!("mail:forgot:email:{email}"),
+            key: format!("mail:{kind}:email:{email}"),
             max: per_email.saturating_mul(4),
             on_success: OnSuccess::Keep,
         },
+    ]
+}
+
+/// Guesses of a one-time email code: wrong ones per address from all clients (what bounds an attack on one
+/// account's codes, whatever the number of clients: with the defaults 10 guesses of 10^6 per window) and per
+/// client (shared with failed sign-ins). Each guess is counted before the code is compared.
+pub fn email_code_guesses(limits: &RateLimits, email: &str, client: ClientIp) -> Vec<Limit> {
+    vec![
+        Limit {
+            key: format!("fail:code:email:{email}"),
+            max: limits.email_code_failures_per_email,
+            on_success: OnSuccess::Release,
+        },
+        failures_per_client(limits, client),
     ]
 }
 
@@ -196,12 +222,18 @@ pub fn account_keys(limits: &RateLimits, user_id: &str, email: &str) -> (Vec<Str
         key(change_email(limits, user_id, email, any), 0),
         logins_per_email(limits, email).key,
         key(forgot_password(limits, email, any), 2),
+        key(email_code_requests(limits, email, any), 2),
+        key(email_code_guesses(limits, email, any), 0),
     ];
     let client = any.to_string();
-    let prefixes = [failures_per_email_client(limits, email, any).key, key(forgot_password(limits, email, any), 1)]
-        .into_iter()
-        .map(|k| k.strip_suffix(client.as_str()).map(str::to_string).unwrap_or(k))
-        .collect();
+    let prefixes = [
+        failures_per_email_client(limits, email, any).key,
+        key(forgot_password(limits, email, any), 1),
+        key(email_code_requests(limits, email, any), 1),
+    ]
+    .into_iter()
+    .map(|k| k.strip_suffix(client.as_str()).map(str::to_string).unwrap_or(k))
+    .collect();
     (exact, prefixes)
 }
 
@@ -308,6 +340,7 @@ mod tests {
             mail_requests_per_client: 20,
             task_creates_per_minute: 600,
             oidc_starts_per_client: 60,
+            email_code_failures_per_email: 10,
             window: Duration::from_secs(900),
         }
     }
@@ -324,13 +357,22 @@ mod tests {
         of_account.extend(second_factor(&l, id, client));
         of_account.extend(forgot_password(&l, email, client));
         of_account.extend(change_email(&l, id, email, client));
+        of_account.extend(email_code_requests(&l, email, client));
+        of_account.extend(email_code_guesses(&l, email, client));
         of_account.extend([task_creates_per_user(&l, id), verification_mails(&l, id)]);
         for limit in of_account {
             let mailbox = limit.key.starts_with("mail:change:to:");
             let names_it = (limit.key.contains(id) || limit.key.contains(email)) && !mailbox;
             assert_eq!(covered(&limit.key), names_it, "{}", limit.key);
         }
-        assert_eq!(prefixes, ["fail:email+client:ada@example.com|", "mail:forgot:email+client:ada@example.com|"]);
+        assert_eq!(
+            prefixes,
+            [
+                "fail:email+client:ada@example.com|",
+                "mail:forgot:email+client:ada@example.com|",
+                "mail:code:email+client:ada@example.com|"
+            ]
+        );
         // Another address that begins like this one is not touched.
         assert!(!covered("fail:email+client:ada@example.com.evil|203.0.113.7"));
     }

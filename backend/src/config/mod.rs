@@ -46,6 +46,8 @@ pub struct RateLimits {
     pub task_creates_per_minute: u32,
     /// Provider sign-ins (and links) started per client.
     pub oidc_starts_per_client: u32,
+    /// Wrong one-time email codes per address (from all clients).
+    pub email_code_failures_per_email: u32,
     pub window: Duration,
 }
 

@@ -148,6 +148,7 @@ impl Settings {
                 mail_requests_per_client: r.parse("MAIL_REQUESTS_PER_CLIENT")?,
                 task_creates_per_minute: r.parse("TASK_CREATES_PER_MINUTE")?,
                 oidc_starts_per_client: r.parse("OIDC_STARTS_PER_CLIENT")?,
+                email_code_failures_per_email: r.parse("EMAIL_CODE_FAILURES_PER_EMAIL")?,
                 window: r.seconds("RATE_LIMIT_WINDOW_SECONDS", 1, 7 * 24 * 3600)?,
             },
             trusted_proxies,

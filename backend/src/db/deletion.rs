@@ -19,6 +19,7 @@ pub const USER_TABLES: &[(&str, &str)] = &[
     ("activity", "user_id"),
     ("user_identities", "user_id"),
     ("oidc_flows", "link_user_id"),
+    ("email_codes", "user_id"),
 ];
 
 /// What goes with an account beyond [`USER_TABLES`], and what is left behind.

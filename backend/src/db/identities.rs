@@ -91,6 +91,50 @@ macro_rules! insert_identity {
     }};
 }
 
+/// Takes back an unverified account, inside the transaction `$tx`, for whoever just proved its address (at a
+/// provider, or with a code mailed to it): whatever its registrant set or left pending goes — the password
+/// (replaced by the marker `$no_password`), every session and token (the token version moves on), two-factor,
+/// linked identities, pending provider links, outstanding mailed links and codes — and the address is marked
+/// verified. Yields the user as it is now, or `None` when the account is verified by now (or has another
+/// address), and nothing changed.
+macro_rules! take_back {
+    ($tx:expr, $user_id:expr, $email:expr, $no_password:expr, $now:expr) => {{
+        let sql = format!(
+            "UPDATE users SET hashed_password = $3, token_version = token_version + 1, email_verified_at = $4, \
+             updated_at = $4, two_factor_enabled = false \
+             WHERE id = $1 AND lower(email) = $2 AND email_verified_at IS NULL RETURNING {}",
+            $crate::db::USER_COLUMNS
+        );
+        let user = sqlx::query_as::<_, $crate::db::User>(&sql)
+            .bind($user_id)
+            .bind($email)
+            .bind($no_password)
+            .bind($now)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        if user.is_some() {
+            for sql in [
+                "DELETE FROM sessions WHERE user_id = $1",
+                "DELETE FROM user_two_factor WHERE user_id = $1",
+                "DELETE FROM recovery_codes WHERE user_id = $1",
+                "DELETE FROM mfa_challenges WHERE user_id = $1",
+                "DELETE FROM user_identities WHERE user_id = $1",
+                "DELETE FROM oidc_flows WHERE link_user_id = $1",
+                "DELETE FROM email_codes WHERE user_id = $1",
+            ] {
+                sqlx::query(sql).bind($user_id).execute(&mut *$tx).await?;
+            }
+            sqlx::query("UPDATE account_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
+                .bind($user_id)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        user
+    }};
+}
+pub(crate) use take_back;
+
 impl Db {
     pub async fn create_oidc_flow(&self, f: &NewFlow<'_>) -> Result<(), sqlx::Error> {
         const SQL: &str = "INSERT INTO oidc_flows (state_hash, browser_hash, provider_id, nonce, pkce_verifier, \
@@ -219,31 +263,11 @@ impl Db {
         notice: &Mail,
         now: Ts,
     ) -> Result<Option<User>, sqlx::Error> {
-        let sql = format!(
-            "UPDATE users SET hashed_password = $3, token_version = token_version + 1, email_verified_at = $4, \
-             updated_at = $4, two_factor_enabled = false \
-             WHERE id = $1 AND lower(email) = $2 AND email_verified_at IS NULL RETURNING {USER_COLUMNS}"
-        );
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let Some(user) = sqlx::query_as::<_, User>(&sql)
-                .bind(user_id).bind(email).bind(no_password).bind(now)
-                .fetch_optional(&mut *tx).await?
-            else {
+            let Some(user) = take_back!(tx, user_id, email, no_password, now) else {
                 return Ok(None);
             };
-            for sql in [
-                "DELETE FROM sessions WHERE user_id = $1",
-                "DELETE FROM user_two_factor WHERE user_id = $1",
-                "DELETE FROM recovery_codes WHERE user_id = $1",
-                "DELETE FROM mfa_challenges WHERE user_id = $1",
-                "DELETE FROM user_identities WHERE user_id = $1",
-                "DELETE FROM oidc_flows WHERE link_user_id = $1",
-            ] {
-                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-            }
-            sqlx::query("UPDATE account_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL")
-                .bind(user_id).bind(now).execute(&mut *tx).await?;
             insert_identity!(tx, user_id, identity, now);
             insert_mails!(tx, std::slice::from_ref(notice), now);
             tx.commit().await?;

@@ -1,7 +1,7 @@
 //! The only module that speaks SQL: the pool and migrations here, one file per table (or group of tables)
 //! beside it — `users.rs`, `tasks.rs`, `attempts.rs` (throttling and revocation upkeep), `sessions.rs`,
 //! `two_factor.rs`, `outbox.rs` (mail waiting for delivery), `account_tokens.rs` (the tokens of mailed links
-//! and the flows they complete), `identities.rs` (provider sign-in: pending flows and linked identities),
+//! and the flows they complete), `email_codes.rs` (one-time sign-in codes), `identities.rs` (provider sign-in: pending flows and linked identities),
 //! `activity.rs` (the account's history, written in the transaction of each change) and `deletion.rs` (an account
 //! and every row of it). The timestamp type, [`Ts`], is the clock's.
 //!
@@ -72,6 +72,7 @@ pub mod account_tokens;
 pub mod activity;
 mod attempts;
 pub mod deletion;
+pub mod email_codes;
 pub mod identities;
 pub mod outbox;
 pub mod sessions;
@@ -81,6 +82,7 @@ mod users;
 pub use account_tokens::{Purpose, TokenMail, Verified};
 pub use activity::{ActivityRow, Event, EventType, FailureCap, Origin};
 pub use deletion::{Deletion, USER_TABLES};
+pub use email_codes::{NewEmailCode, UsedCode};
 pub use outbox::{Mail, OutboxCounts, OutboxRow};
 pub use sessions::{SessionRow, SignInRecord};
 pub use tasks::{Task, TaskFilter, TaskPatch};

@@ -109,9 +109,9 @@ impl Db {
         on_pool!(self, pool => sqlx::query(sql).bind(id).bind(error).bind(retry_at.unwrap_or(now)).bind(now).execute(pool).await.map(|_| ()))
     }
 
-    /// Drops outbox rows older than `before` (sent or not) and link tokens that expired before `now`.
+    /// Drops outbox rows older than `before` (sent or not), and link tokens and email codes that expired before `now`.
     pub async fn purge_mail(&self, before: Ts, now: Ts) -> Result<u64, sqlx::Error> {
-        let tokens = self.purge_account_tokens(now).await?;
+        let tokens = self.purge_account_tokens(now).await? + self.purge_email_codes(now).await?;
         on_pool!(self, pool => {
             let m = sqlx::query("DELETE FROM mail_outbox WHERE created_at < $1").bind(before).execute(pool).await?;
             Ok(m.rows_affected() + tokens)

@@ -23,6 +23,8 @@ pub struct TwoFactorRow {
 pub struct MfaChallenge {
     pub user_id: String,
     pub token_version: i32,
+    /// What the first step proved with (`password`, `provider`, `email_code`; `None`: a password).
+    pub first_factor: Option<String>,
 }
 
 /// Deletes every two-factor row of `$user_id` (secret, recovery codes, pending sign-ins) and turns the flag
@@ -197,16 +199,18 @@ impl Db {
         user_id: &str,
         token_version: i32,
         expires_at: Ts,
+        first_factor: &str,
     ) -> Result<(), sqlx::Error> {
-        const SQL: &str =
-            "INSERT INTO mfa_challenges (token_hash, user_id, token_version, expires_at) VALUES ($1, $2, $3, $4)";
+        const SQL: &str = "INSERT INTO mfa_challenges (token_hash, user_id, token_version, expires_at, first_factor) \
+             VALUES ($1, $2, $3, $4, $5)";
         on_pool!(self, pool => sqlx::query(SQL).bind(token_hash).bind(user_id).bind(token_version).bind(expires_at)
-            .execute(pool).await.map(|_| ()))
+            .bind(first_factor).execute(pool).await.map(|_| ()))
     }
 
     /// The challenge with this token hash, unless it expired (at `now`) or was used.
     pub async fn mfa_challenge(&self, token_hash: &str, now: Ts) -> Result<Option<MfaChallenge>, sqlx::Error> {
-        const SQL: &str = "SELECT user_id, token_version FROM mfa_challenges WHERE token_hash = $1 AND expires_at > $2";
+        const SQL: &str = "SELECT user_id, token_version, first_factor FROM mfa_challenges \
+             WHERE token_hash = $1 AND expires_at > $2";
         on_pool!(self, pool => sqlx::query_as::<_, MfaChallenge>(SQL).bind(token_hash).bind(now).fetch_optional(pool).await)
     }
 

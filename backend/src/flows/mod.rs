@@ -9,18 +9,20 @@
 //! - [`account`]: registration and the change of password (both end signed in);
 //! - [`recovery`]: the flows of mailed links: forgot/reset password, verify, resend, change of address;
 //! - [`sessions`]: where a user is signed in, and signing out;
+//! - [`email_code`]: sign-in with a one-time code mailed to the account's address;
 //! - [`oidc`]: sign-in with an OpenID Connect provider, linking and unlinking one;
 //! - [`activity`]: the account's history (the event each flow records with its change, failed sign-ins, the
 //!   new-device notice) and what a device is;
 //! - [`data`]: the user's data taken away (the export) and the account deleted.
 //!
-//! Within the layer, modules point one way: `data`, `account`, `recovery`, `two_factor` and `oidc` use
-//! `sign_in`, which uses `sessions`; `data` uses `two_factor` too; every one of them may use `activity`, which
+//! Within the layer, modules point one way: `data`, `account`, `recovery`, `two_factor`, `oidc` and
+//! `email_code` use `sign_in`, which uses `sessions`; `email_code` uses `recovery`'s count of mail requests; `data` uses `two_factor` too; every one of them may use `activity`, which
 //! uses none.
 
 pub mod account;
 pub mod activity;
 pub mod data;
+pub mod email_code;
 pub mod oidc;
 pub mod recovery;
 pub mod sessions;

@@ -343,7 +343,10 @@ async fn finish(state: &AppState, device: &Device, user: User, next: String) -> 
         return Err(Outcome::Failure(Failure::VerifyFirst));
     }
     if user.two_factor_enabled {
-        return Ok(Finished::SecondFactor { mfa_token: sign_in::start_second_factor(state, &user).await?, next });
+        return Ok(Finished::SecondFactor {
+            mfa_token: sign_in::start_second_factor(state, &user, Method::Provider).await?,
+            next,
+        });
     }
     let signed_in = sign_in::finish_sign_in(state, device, user, Method::Provider).await?;
     Ok(Finished::SignedIn { signed_in, next })

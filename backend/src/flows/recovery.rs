@@ -48,7 +48,7 @@ pub fn link_mail(state: &AppState, user_id: &str, purpose: Purpose, email: &str,
 
 /// The throttle of the requests that send mail: every request counts, whether or not an account exists,
 /// reserved atomically before any work.
-async fn count_mail_request(state: &AppState, limits: &[Limit]) -> ApiResult<()> {
+pub(super) async fn count_mail_request(state: &AppState, limits: &[Limit]) -> ApiResult<()> {
     state.reserve(limits).await?.failed(); // kept whatever the outcome
     Ok(())
 }

@@ -50,6 +50,12 @@ pub enum Method {
     SecondFactor,
     /// An OpenID Connect provider (`flows::oidc`).
     Provider,
+    /// A one-time code mailed to the account's address (`flows::email_code`).
+    EmailCode,
+    /// A provider, then the two-factor step.
+    ProviderAndSecondFactor,
+    /// An emailed code, then the two-factor step.
+    EmailCodeAndSecondFactor,
 }
 
 impl Method {
@@ -61,6 +67,9 @@ impl Method {
             Method::PasswordChange => "New password",
             Method::SecondFactor => "Password and two-factor code",
             Method::Provider => "Identity provider",
+            Method::EmailCode => "Emailed code",
+            Method::ProviderAndSecondFactor => "Identity provider and two-factor code",
+            Method::EmailCodeAndSecondFactor => "Emailed code and two-factor code",
         }
     }
 
@@ -68,6 +77,24 @@ impl Method {
     /// first), nor the fresh session of a password change (made by a session that is signed in already).
     fn may_notify(self) -> bool {
         !matches!(self, Method::Registration | Method::PasswordChange)
+    }
+
+    /// How a two-factor step's challenge names its first proof (`mfa_challenges.first_factor`).
+    fn first_factor_key(self) -> &'static str {
+        match self {
+            Method::Provider => "provider",
+            Method::EmailCode => "email_code",
+            _ => "password",
+        }
+    }
+
+    /// The finished sign-in of a two-factor step whose first proof was `first_factor` (a challenge's).
+    pub fn after_second_factor(first_factor: Option<&str>) -> Method {
+        match first_factor {
+            Some("provider") => Method::ProviderAndSecondFactor,
+            Some("email_code") => Method::EmailCodeAndSecondFactor,
+            _ => Method::SecondFactor,
+        }
     }
 }
 
@@ -133,7 +160,9 @@ pub async fn password(state: &AppState, device: &Device, email: &str, password: 
         return Ok(SignInOutcome::Unverified);
     }
     if user.two_factor_enabled {
-        return Ok(SignInOutcome::SecondFactorRequired { mfa_token: start_second_factor(state, &user).await? });
+        return Ok(SignInOutcome::SecondFactorRequired {
+            mfa_token: start_second_factor(state, &user, Method::Password).await?,
+        });
     }
     let signed_in = finish_sign_in(state, device, user, Method::Password).await?;
     Ok(SignInOutcome::SignedIn(SignedIn { password_change_suggested: suggest_change, ..signed_in }))
@@ -175,10 +204,14 @@ pub async fn check_current_password(
 }
 
 /// Starts the second step of a sign-in whose first proof was right: a random token, of which only a hash is
-/// kept, bound to the user's current token version (a password change or "sign out everywhere" voids it).
-pub async fn start_second_factor(state: &AppState, user: &User) -> ApiResult<String> {
+/// kept, bound to the user's current token version (a password change or "sign out everywhere" voids it), and
+/// naming how the first step was proved (`first`), for the history of the finished sign-in.
+pub async fn start_second_factor(state: &AppState, user: &User, first: Method) -> ApiResult<String> {
     let new = OpaqueToken::generate();
     let expires_at = state.clock.now().plus(SECOND_FACTOR_TTL);
-    state.db.create_mfa_challenge(&new.hash, &user.id, user.token_version, expires_at).await?;
+    state
+        .db
+        .create_mfa_challenge(&new.hash, &user.id, user.token_version, expires_at, first.first_factor_key())
+        .await?;
     Ok(new.token)
 }

@@ -158,7 +158,8 @@ pub async fn complete_sign_in(state: &AppState, device: &Device, mfa_token: &str
     if !state.db.consume_mfa_challenge(&hash, state.clock.now()).await? {
         return Err(expired());
     }
-    sign_in::finish_sign_in(state, device, user, Method::SecondFactor).await
+    let how = Method::after_second_factor(challenge.first_factor.as_deref());
+    sign_in::finish_sign_in(state, device, user, how).await
 }
 
 /// Checks and spends a second factor, throttled per user and per client: a 6-digit code (its time step

@@ -427,6 +427,42 @@ impl FromJson for ChangeEmailRequest {
     }
 }
 
+// ---------- one-time email codes (routes/auth.rs) ----------
+
+#[derive(Debug, ToSchema)]
+pub struct EmailCodeRequest {
+    #[schema(schema_with = email_schema)]
+    pub email: String,
+}
+
+impl FromJson for EmailCodeRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        Some(EmailCodeRequest { email: f.email("email")? })
+    }
+}
+
+/// The digits of a mailed code, as the document states them.
+const EMAIL_CODE_PATTERN: &str = "^[0-9]{6}$";
+
+#[derive(Debug, ToSchema)]
+pub struct EmailCodeVerifyRequest {
+    #[schema(schema_with = email_schema)]
+    pub email: String,
+    /// The 6-digit code of the mail.
+    #[schema(min_length = 6, max_length = 6, pattern = "^[0-9]{6}$", example = "042917")]
+    pub code: String,
+}
+
+impl FromJson for EmailCodeVerifyRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let email = f.email("email");
+        let digits = crate::auth::email_code::DIGITS;
+        let code = f.required("code", Text { min: digits, max: digits, strip: false });
+        let code = f.pattern("code", code?, EMAIL_CODE_PATTERN, crate::auth::email_code::is_code_shaped);
+        Some(EmailCodeVerifyRequest { email: email?, code: code? })
+    }
+}
+
 // ---------- two-factor sign-in (routes/two_factor.rs) ----------
 
 /// A code from an authenticator app, or a recovery code.

@@ -174,6 +174,25 @@ impl Fields<'_> {
         }
     }
 
+    /// `value` (already read) if it matches `pattern`, which `matches` decides; else pydantic's
+    /// `string_pattern_mismatch`.
+    pub fn pattern(
+        &mut self,
+        name: &'static str,
+        value: String,
+        pattern: &'static str,
+        matches: fn(&str) -> bool,
+    ) -> Option<String> {
+        if matches(&value) {
+            return Some(value);
+        }
+        self.errors.push(
+            FieldError::body(Some(name), "string_pattern_mismatch", format!("String should match pattern '{pattern}'"))
+                .with_ctx(json!({ "pattern": pattern })),
+        );
+        None
+    }
+
     fn string(&mut self, name: &'static str, value: &Value, rule: Text) -> Option<String> {
         let Value::String(s) = value else {
             self.errors.push(FieldError::body(Some(name), "string_type", "Input should be a valid string"));

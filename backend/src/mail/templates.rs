@@ -15,6 +15,8 @@ struct Message<'a> {
     what: &'a str,
     action: &'a str,
     link: Option<&'a str>,
+    /// A one-time code to type in (instead of a link).
+    code: Option<&'a str>,
     validity: &'a str,
     not_you: &'a str,
 }
@@ -101,6 +103,12 @@ pub enum Kind<'a> {
     AccountDeleted {
         email: &'a str,
     },
+    /// A one-time code that signs in to the account (`POST /api/auth/email-code`).
+    SignInCode {
+        email: &'a str,
+        code: &'a str,
+        valid_for: Duration,
+    },
 }
 
 impl Kind<'_> {
@@ -117,7 +125,8 @@ impl Kind<'_> {
             | Kind::ProviderLinked { .. }
             | Kind::ProviderUnlinked { .. }
             | Kind::RecoveryCodes { .. }
-            | Kind::AccountDeleted { .. } => None,
+            | Kind::AccountDeleted { .. }
+            | Kind::SignInCode { .. } => None,
         }
     }
 }
@@ -136,6 +145,10 @@ fn human(d: Duration) -> String {
 
 pub fn render(kind: &Kind<'_>) -> Rendered {
     let p = PRODUCT;
+    let code = match kind {
+        Kind::SignInCode { code, .. } => Some(*code),
+        _ => None,
+    };
     let (subject, heading, what, action, link, validity, not_you) = match kind {
         Kind::Verify { email, link, valid_for } => (
             format!("Confirm your email address for {p}"),
@@ -254,8 +267,17 @@ pub fn render(kind: &Kind<'_>) -> Rendered {
             String::new(),
             "If this wasn't you, someone had your password (and your two-factor code, if it was on): the account cannot be restored, so change that password wherever else you use it.".to_string(),
         ),
+        Kind::SignInCode { email, code, valid_for } => (
+            format!("{code} is your {p} sign-in code"),
+            "Your sign-in code",
+            format!("Someone asked to sign in to the {p} account for {email} with a code sent to this address. Type this code on the sign-in page:"),
+            "",
+            None,
+            format!("The code works once, for {}. A newer request replaces it, and five wrong tries end it.", human(*valid_for)),
+            "If this wasn't you, ignore this mail: nobody can sign in without the code. Never tell it to anyone who asks for it.".to_string(),
+        ),
     };
-    let m = Message { product: p, heading, what: &what, action, link, validity: &validity, not_you: &not_you };
+    let m = Message { product: p, heading, what: &what, action, link, code, validity: &validity, not_you: &not_you };
     Rendered {
         subject,
         // Rendering only writes strings the templates were compiled for: it cannot fail.
@@ -322,6 +344,20 @@ mod tests {
         }
         let m = render(&Kind::AccountDeleted { email: "a@example.com" });
         assert!(m.subject.contains("deleted") && m.text.contains("a@example.com") && !m.text.contains("http"));
+        assert!(m.text.contains("If this wasn't you"));
+    }
+
+    #[test]
+    fn the_code_mail_shows_the_code_how_long_it_works_and_no_link() {
+        let kind = Kind::SignInCode { email: "a@example.com", code: "042917", valid_for: Duration::from_secs(600) };
+        let m = render(&kind);
+        assert!(kind.link().is_none());
+        assert!(m.subject.contains("042917") && m.subject.contains(PRODUCT));
+        for part in [&m.text, &m.html] {
+            assert!(part.contains("042917") && part.contains("10 minutes") && part.contains("a@example.com"), "{part}");
+            assert!(!part.contains("http") || part.contains("<!DOCTYPE"), "no link: {part}");
+        }
+        assert!(!m.html.contains("href="));
         assert!(m.text.contains("If this wasn't you"));
     }
 }

@@ -480,7 +480,7 @@ async fn every_documented_operation_is_served_and_every_schema_reference_resolve
             operations += 1;
         }
     }
-    assert_eq!(operations, 40, "documented operations");
+    assert_eq!(operations, 42, "documented operations");
     let mut all = Vec::new();
     refs(&doc, &mut all);
     assert!(all.len() > 50, "{} references", all.len());

@@ -19,7 +19,7 @@ use todo_auth::{
 
 use crate::{both, helpers::*};
 
-const WEB_URL: &str = "https://app.example";
+pub const WEB_URL: &str = "https://app.example";
 
 /// The API pointed at `smtp` (its mail delivered by [`TestApp::deliver_pending_mail`]).
 pub async fn mail_app(kind: Kind, smtp: &str, overrides: &[(&str, &str)]) -> TestApp {

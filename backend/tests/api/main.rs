@@ -8,6 +8,7 @@ mod bad_input;
 mod contract;
 mod crash;
 mod email_change;
+mod email_codes;
 mod fixtures;
 mod flood;
 mod lookalikes;

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useEffect, useId, useState } from "react";
 import { CurrentPasswordField, EmailField, FormError, ShowPassword } from "@/components/FormField";
+import { EmailCodeSignIn } from "@/components/auth/EmailCodeSignIn";
 import { ProviderSignIn } from "@/components/auth/ProviderSignIn";
 import { TwoFactorStep } from "@/components/auth/TwoFactorStep";
 import { ApiError } from "@/lib/api";
@@ -27,6 +28,8 @@ export function LoginForm() {
   const showId = useId();
   // Set when the password was right and the account asks for a second factor (the login's 403).
   const [mfaToken, setMfaToken] = useState<string | null>(null);
+  // "Email me a code" instead of the password.
+  const [byCode, setByCode] = useState(false);
   const { formRef, errors, formError, throttle, pending, onSubmit, onInput } = useFormSubmit(FIELDS, {
     // Any password may be tried at sign-in (the API accepts any): only an empty one is refused here. The
     // registration rules would block a user whose older password is shorter, or pasted with spaces.
@@ -65,6 +68,9 @@ export function LoginForm() {
   }, []);
 
   if (mfaToken) return <TwoFactorStep mfaToken={mfaToken} onRestart={() => setMfaToken(null)} />;
+  if (byCode) {
+    return <EmailCodeSignIn initialEmail={email} onSecondFactor={setMfaToken} onPassword={() => setByCode(false)} />;
+  }
 
   return (
     <section className="card auth-card" aria-labelledby="login-title">
@@ -98,6 +104,12 @@ export function LoginForm() {
           {pending ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      <p className="auth-divider">
+        <span>or without a password</span>
+      </p>
+      <button type="button" className="btn btn-secondary btn-block" onClick={() => setByCode(true)}>
+        Email me a code
+      </button>
       <p className="auth-switch">
         No account yet?{" "}
         <Link href={next ? `/register?next=${encodeURIComponent(next)}` : "/register"}>Create one</Link>

@@ -27,6 +27,8 @@ export interface AuthContextValue {
   login: (email: string, password: string) => Promise<User>;
   /** Completes a two-factor sign-in with the login's mfa_token and a code (or a recovery code). */
   loginWithCode: (mfaToken: string, code: string) => Promise<User>;
+  /** Signs in with a code mailed to the address; for a two-factor user throws the 403 carrying `mfaToken`. */
+  loginWithEmailCode: (email: string, code: string) => Promise<User>;
   register: (email: string, password: string, name?: string | null) => Promise<User>;
   /** Ends the session on the server (the cookie goes with it), then here (even when the server cannot be reached). */
   logout: () => Promise<void>;
@@ -108,6 +110,12 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
     [],
   );
 
+  const loginWithEmailCode = useCallback(
+    async (email: string, code: string) =>
+      signedIn(await authApi.loginWithEmailCode({ email: email.trim(), code: code.trim() })),
+    [],
+  );
+
   const register = useCallback(async (email: string, password: string, name?: string | null) => {
     const body: RegisterRequest = { email: email.trim(), password };
     const trimmedName = name?.trim();
@@ -153,6 +161,7 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
       endReason: session.endReason,
       login,
       loginWithCode,
+      loginWithEmailCode,
       register,
       logout,
       logoutAll,
@@ -160,7 +169,18 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
       deleteAccount,
       refresh,
     }),
-    [session, login, loginWithCode, register, logout, logoutAll, changePassword, deleteAccount, refresh],
+    [
+      session,
+      login,
+      loginWithCode,
+      loginWithEmailCode,
+      register,
+      logout,
+      logoutAll,
+      changePassword,
+      deleteAccount,
+      refresh,
+    ],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

@@ -1,5 +1,5 @@
-//! /api/auth (seed: routes/auth.py): register, login, me — and, beyond the seed, logout, logout-all and
-//! change-password. Each handler extracts, calls one flow (`crate::flows`), and says the flow's outcome in HTTP.
+//! /api/auth (seed: routes/auth.py): register, login, me — and, beyond the seed, logout, logout-all,
+//! change-password and sign-in with a one-time email code (email-code, email-code/verify). Each handler extracts, calls one flow (`crate::flows`), and says the flow's outcome in HTTP.
 
 use axum::{
     extract::State,
@@ -10,9 +10,10 @@ use axum::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
+    auth::ClientIp,
     error::{ApiError, ApiResult},
     flows::{
-        account, sessions,
+        account, email_code, sessions,
         sign_in::{self, SignInOutcome},
         Device,
     },
@@ -20,8 +21,9 @@ use crate::{
         extract::{AnyUser, CurrentUser, VERIFY_FIRST},
         responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
-            ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
-            TwoFactorRequiredResponse, UpdateMeRequest, UserResponse,
+            ChangePasswordRequest, EmailCodeRequest, EmailCodeVerifyRequest, ErrorResponse, LoginRequest,
+            LogoutAllResponse, MessageResponse, RegisterRequest, TokenResponse, TwoFactorRequiredResponse,
+            UpdateMeRequest, UserResponse,
         },
         validate::Valid,
     },
@@ -36,6 +38,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(logout_all))
         .routes(routes!(change_password))
+        .routes(routes!(request_email_code))
+        .routes(routes!(verify_email_code))
 }
 
 /// A sign-in's outcome in HTTP: the token (200), or the 403 that says what is still missing.
@@ -164,4 +168,52 @@ pub async fn change_password(
     let signed_in =
         account::change_password(&state, &device, &current.user.id, &body.current_password, &body.new_password).await?;
     Ok(Json(TokenResponse::from(signed_in)))
+}
+
+/// Ask for a one-time sign-in code by mail.
+///
+/// Always the same 202 after the same work: the throttle is counted for every address, and the look-up and
+/// the mail are done after the answer, so neither the body nor the timing tells whether an account exists.
+/// No mail is sent for an unknown address. The code has 6 digits, works once for 10 minutes, and a newer
+/// request replaces it.
+#[utoipa::path(post, path = "/api/auth/email-code", tag = "auth", request_body = EmailCodeRequest,
+    responses(
+        (status = 202, description = "If an account exists, a code is on its way", body = MessageResponse),
+        InvalidBody,
+        (status = 429, description = "Too many requests for this address or from this client", body = ErrorResponse, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 503, description = "Database unavailable", body = ErrorResponse),
+    ))]
+pub async fn request_email_code(
+    State(state): State<AppState>,
+    client: ClientIp,
+    Valid(body): Valid<EmailCodeRequest>,
+) -> ApiResult<(StatusCode, Json<MessageResponse>)> {
+    email_code::request(&state, client, body.email).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(MessageResponse { message: "If an account exists for this address, a sign-in code is on its way." }),
+    ))
+}
+
+/// Sign in with a mailed code.
+///
+/// A wrong, used, expired or replaced code answers 401 (as does an address without an account); a code is dead
+/// after 5 wrong guesses. The code marks the email verified. An account with two-factor on gets the 403 of a
+/// password sign-in, with the `mfa_token` for /api/auth/login/2fa. Guesses are throttled per address and per
+/// client.
+#[utoipa::path(post, path = "/api/auth/email-code/verify", tag = "auth", request_body = EmailCodeVerifyRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Invalid or expired code", body = ErrorResponse),
+        (status = 403, description = "Code right, and two-factor is on: continue at /api/auth/login/2fa with the mfa_token", body = TwoFactorRequiredResponse),
+        InvalidBody,
+        TooManyAttempts,
+        Unavailable,
+    ))]
+pub async fn verify_email_code(
+    State(state): State<AppState>,
+    device: Device,
+    Valid(body): Valid<EmailCodeVerifyRequest>,
+) -> ApiResult<Response> {
+    Ok(sign_in_response(email_code::verify(&state, &device, &body.email, &body.code).await?))
 }

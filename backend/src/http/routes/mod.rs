@@ -83,10 +83,10 @@ mod tests {
 
     use crate::http::{
         schemas::{
-            ChangeEmailRequest, ChangePasswordRequest, DeleteAccountRequest, ForgotPasswordRequest, LinkTokenRequest,
-            LoginRequest, RecoveryCodesRequest, RegisterRequest, ResetPasswordRequest, TaskCreate, TaskUpdate,
-            TwoFactorDisableRequest, TwoFactorEnableRequest, TwoFactorLoginRequest, TwoFactorSetupRequest,
-            UpdateMeRequest,
+            ChangeEmailRequest, ChangePasswordRequest, DeleteAccountRequest, EmailCodeRequest, EmailCodeVerifyRequest,
+            ForgotPasswordRequest, LinkTokenRequest, LoginRequest, RecoveryCodesRequest, RegisterRequest,
+            ResetPasswordRequest, TaskCreate, TaskUpdate, TwoFactorDisableRequest, TwoFactorEnableRequest,
+            TwoFactorLoginRequest, TwoFactorSetupRequest, UpdateMeRequest,
         },
         validate::{validate, FromJson},
     };
@@ -175,6 +175,8 @@ mod tests {
             check::<UpdateMeRequest>(&doc),
             check::<RecoveryCodesRequest>(&doc),
             check::<DeleteAccountRequest>(&doc),
+            check::<EmailCodeRequest>(&doc),
+            check::<EmailCodeVerifyRequest>(&doc),
         ];
         assert!(checked.iter().map(|(_, n)| n).sum::<usize>() >= 25, "{checked:?}");
         // Every request body the document names is among those checked (a new one cannot be forgotten).
