@@ -11,6 +11,7 @@ use crate::{
         hasher::Hasher,
         jwt::Tokens,
         oidc::Providers,
+        passkey::RelyingParty,
         policy::Passwords,
         scheme::Scheme,
         throttle::{Attempt, Limit},
@@ -38,6 +39,9 @@ pub struct Inner {
     pub cipher: Option<DataCipher>,
     /// The OpenID Connect providers (`OIDC_PROVIDERS`), with what this process has read of each.
     pub oidc: Providers,
+    /// The relying party of passkey ceremonies (`WEBAUTHN_*`); `None` when no origin of the web app can hold
+    /// passkeys of the RP id (passkey routes answer 503).
+    pub passkeys: Option<RelyingParty>,
     /// Work a request starts and does not wait for (the look-up and mail of a forgot-password request):
     /// shutdown waits for it before closing the pool, and tests wait for it instead of sleeping.
     pub background: TaskTracker,
@@ -62,6 +66,7 @@ impl AppState {
             .as_ref()
             .map(|key| DataCipher::new(key, &settings.data_encryption_previous_keys));
         let oidc = Providers::new(&settings.oidc_providers);
+        let passkeys = RelyingParty::new(&settings.webauthn);
         AppState(Arc::new(Inner {
             settings,
             db,
@@ -71,6 +76,7 @@ impl AppState {
             clock: Arc::new(Clock::default()),
             cipher,
             oidc,
+            passkeys,
             background: TaskTracker::new(),
         }))
     }
@@ -94,6 +100,9 @@ impl AppState {
                 }
                 if let Err(e) = state.db.purge_oidc_flows(state.clock.now()).await {
                     tracing::warn!(error = %e, "purge of expired provider sign-in flows failed");
+                }
+                if let Err(e) = state.db.purge_passkey_ceremonies(state.clock.now()).await {
+                    tracing::warn!(error = %e, "purge of expired passkey ceremonies failed");
                 }
             }
         });

@@ -19,6 +19,8 @@ pub const USER_TABLES: &[(&str, &str)] = &[
     ("activity", "user_id"),
     ("user_identities", "user_id"),
     ("oidc_flows", "link_user_id"),
+    ("passkeys", "user_id"),
+    ("passkey_ceremonies", "user_id"),
 ];
 
 /// What goes with an account beyond [`USER_TABLES`], and what is left behind.

@@ -1,7 +1,8 @@
 //! The only module that speaks SQL: the pool and migrations here, one file per table (or group of tables)
 //! beside it — `users.rs`, `tasks.rs`, `attempts.rs` (throttling and revocation upkeep), `sessions.rs`,
 //! `two_factor.rs`, `outbox.rs` (mail waiting for delivery), `account_tokens.rs` (the tokens of mailed links
-//! and the flows they complete), `identities.rs` (provider sign-in: pending flows and linked identities),
+//! and the flows they complete), `identities.rs` (provider sign-in: pending flows and linked identities), `passkeys.rs` (passkeys and their
+//! pending ceremonies),
 //! `activity.rs` (the account's history, written in the transaction of each change) and `deletion.rs` (an account
 //! and every row of it). The timestamp type, [`Ts`], is the clock's.
 //!
@@ -74,6 +75,7 @@ mod attempts;
 pub mod deletion;
 pub mod identities;
 pub mod outbox;
+pub mod passkeys;
 pub mod sessions;
 mod tasks;
 mod two_factor;

@@ -10,11 +10,12 @@
 //! - [`recovery`]: the flows of mailed links: forgot/reset password, verify, resend, change of address;
 //! - [`sessions`]: where a user is signed in, and signing out;
 //! - [`oidc`]: sign-in with an OpenID Connect provider, linking and unlinking one;
+//! - [`passkeys`]: passkeys (WebAuthn): adding, signing in, listing, renaming, removing;
 //! - [`activity`]: the account's history (the event each flow records with its change, failed sign-ins, the
 //!   new-device notice) and what a device is;
 //! - [`data`]: the user's data taken away (the export) and the account deleted.
 //!
-//! Within the layer, modules point one way: `data`, `account`, `recovery`, `two_factor` and `oidc` use
+//! Within the layer, modules point one way: `data`, `account`, `recovery`, `two_factor`, `oidc` and `passkeys` use
 //! `sign_in`, which uses `sessions`; `data` uses `two_factor` too; every one of them may use `activity`, which
 //! uses none.
 
@@ -22,6 +23,7 @@ pub mod account;
 pub mod activity;
 pub mod data;
 pub mod oidc;
+pub mod passkeys;
 pub mod recovery;
 pub mod sessions;
 pub mod sign_in;

@@ -15,6 +15,7 @@ mod mail;
 mod metrics;
 mod oidc;
 mod outage;
+mod passkeys;
 mod passwords;
 mod process;
 mod robustness;

@@ -1,24 +1,19 @@
 //! /api/auth (seed: routes/auth.py): register, login, me — and, beyond the seed, logout, logout-all and
 //! change-password. Each handler extracts, calls one flow (`crate::flows`), and says the flow's outcome in HTTP.
 
-use axum::{
-    extract::State,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    Json,
-};
+use axum::{extract::State, http::StatusCode, response::Response, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     flows::{
         account, sessions,
-        sign_in::{self, SignInOutcome},
+        sign_in::{self},
         Device,
     },
     http::{
-        extract::{AnyUser, CurrentUser, VERIFY_FIRST},
-        responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
+        extract::{AnyUser, CurrentUser},
+        responses::{sign_in_response, InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
             ChangePasswordRequest, ErrorResponse, LoginRequest, LogoutAllResponse, RegisterRequest, TokenResponse,
             TwoFactorRequiredResponse, UpdateMeRequest, UserResponse,
@@ -36,17 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(logout_all))
         .routes(routes!(change_password))
-}
-
-/// A sign-in's outcome in HTTP: the token (200), or the 403 that says what is still missing.
-pub fn sign_in_response(outcome: SignInOutcome) -> Response {
-    match outcome {
-        SignInOutcome::SignedIn(signed_in) => Json(TokenResponse::from(signed_in)).into_response(),
-        SignInOutcome::SecondFactorRequired { mfa_token } => {
-            (StatusCode::FORBIDDEN, Json(TwoFactorRequiredResponse::new(mfa_token))).into_response()
-        }
-        SignInOutcome::Unverified => ApiError::Detail(StatusCode::FORBIDDEN, VERIFY_FIRST.into()).into_response(),
-    }
 }
 
 /// Create an account and sign it in.
