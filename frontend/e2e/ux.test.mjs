@@ -231,6 +231,8 @@ test("a used or unknown reset link is refused as the page opens; after a reset, 
   await page.getByRole("heading", { name: "Password changed" }).waitFor();
   await page.getByRole("link", { name: "Sign in" }).last().click();
   await waitForPath(page, "/login");
+  // (filled by an effect once the page is interactive)
+  await page.waitForFunction((e) => document.getElementById("email")?.value === e, email);
   assert.equal(await page.getByLabel("Email").inputValue(), email);
 
   // the same link again, now used: refused as the page opens, nothing typed
@@ -283,10 +285,11 @@ test("the account page: one form open at a time, the email never broken mid-word
   await page.getByRole("heading", { level: 1, name: "Account" }).waitFor();
   await waitForToastsGone(page);
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  // Issue 28 adds two sections of one summary row each (Recent activity, Your data): the page as it was keeps
-  // its two screens, and each new section (with its margin) stays within a quarter of a screen while closed.
+  // Issue 28 adds two sections of one summary row each (Recent activity, Your data), issue 26 one (Passkeys): the
+  // page as it was keeps its two screens, and each new section (with its margin) stays within a quarter of a
+  // screen while closed.
   const added = await page.evaluate(() =>
-    ["activity", "section-your-data"].map((id) => {
+    ["activity", "section-your-data", "passkeys"].map((id) => {
       const el = document.querySelector(`[data-testid="${id}"]`);
       return el ? el.getBoundingClientRect().height + parseFloat(getComputedStyle(el).marginBottom) : 0;
     }),

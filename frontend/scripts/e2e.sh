@@ -111,6 +111,7 @@ JWT_SECRET="$(node -e "process.stdout.write(require('crypto').randomBytes(32).to
     API_PORT="$API_PORT" \
     CORS_ORIGINS="$WEB_URL,http://localhost:$WEB_PORT" \
     WEB_URL="$WEB_URL,http://localhost:$WEB_PORT" \
+    WEBAUTHN_RP_ID=localhost \
     BCRYPT_COST=4 \
     REGISTRATIONS_PER_CLIENT=0 \
     LOGIN_FAILURES_PER_CLIENT=0 \

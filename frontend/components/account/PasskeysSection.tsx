@@ -60,7 +60,7 @@ export function PasskeysSection({ open, onToggle, onClose }: { open: boolean; on
     <SettingsSection
       id="passkeys"
       title="Passkeys"
-      description="Sign in with your fingerprint, face or screen lock instead of a password."
+      description="Sign in with your device's screen lock, no password."
       testId="passkeys"
     >
       {error ? (
@@ -119,7 +119,7 @@ export function PasskeysSection({ open, onToggle, onClose }: { open: boolean; on
       ))}
       <SettingsRow
         id="add-passkey"
-        label={passkeys && passkeys.length > 0 ? "Another device" : "No passkeys yet"}
+        label="New passkey"
         action={{ text: "Add a passkey", label: "Add a passkey", onClick: onToggle }}
         open={open}
         panel={
@@ -133,7 +133,7 @@ export function PasskeysSection({ open, onToggle, onClose }: { open: boolean; on
           />
         }
       >
-        <span className="muted">A passkey stays on your device or in your password manager.</span>
+        <span className="muted">{passkeys && passkeys.length > 0 ? "For another device" : "No passkeys yet"}</span>
       </SettingsRow>
       <ConfirmDialog
         open={removing !== null}
@@ -221,7 +221,7 @@ function RenamePasskey({ passkey, onDone }: { passkey: PasskeyInfo; onDone: () =
         <FormError id={`rename-${passkey.id}-error`} message={formError} throttle={throttle} />
         <InputField
           id="passkey_name"
-          label="Name"
+          label="Passkey name"
           type="text"
           maxLength={64}
           required

@@ -85,7 +85,9 @@ export function LoginForm() {
       await loginWithPasskey(autofill);
       notify.success("Signed in");
     } catch (err) {
-      const message = passkeyErrorMessage(err, "sign-in");
+      // Autofill waits in the background: a failure there (no passkey picked, a site that cannot use passkeys)
+      // is no news to the person, who may be typing a password. The button's failures are said.
+      const message = autofill ? null : passkeyErrorMessage(err, "sign-in");
       if (message && mounted.current) setPasskeyError(message);
     } finally {
       if (!autofill && mounted.current) setPasskeyPending(false);
