@@ -11,6 +11,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 source "$here/prepare.sh"
 
+bash "$repo/scripts/build-deps.sh"
 cargo build --release --locked --manifest-path "$repo/backend/Cargo.toml"
 # The web phase: the production build of the web app (make run's), and nginx for the cluster's path.
 bash "$repo/frontend/scripts/ensure-deps.sh"
