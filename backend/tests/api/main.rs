@@ -21,6 +21,7 @@ mod process;
 mod robustness;
 mod security;
 mod sessions;
+mod soft_passkey;
 mod startup;
 mod task_lists;
 mod throttling;
