@@ -504,3 +504,39 @@ both!(
         assert!(retry_after(&res) > 0);
     }
 );
+
+both!(
+    async fn a_passkey_counts_as_a_way_in_when_a_provider_is_unlinked(kind: Kind) {
+        let app = TestApp::start(kind).await;
+        let token = passwordless(&app, "linked@example.com").await;
+        let user = app.state.db.user_by_email("linked@example.com").await.unwrap().unwrap();
+        let identity = todo_auth::db::identities::NewIdentity {
+            provider_id: "corp",
+            issuer: "https://idp.example",
+            subject: "subject-1",
+            email: Some("linked@example.com"),
+        };
+        let notice = todo_auth::mail::compose(
+            "linked@example.com",
+            &todo_auth::mail::Kind::ProviderLinked { email: "linked@example.com", provider: "Corp", took_back: false },
+        );
+        let event = app.event(todo_auth::db::EventType::ProviderLinked);
+        app.state.db.link_identity(&user.id, &identity, &notice, &event, app.state.clock.now()).await.unwrap();
+        let identity_id = app.state.db.list_identities(&user.id).await.unwrap()[0].id.clone();
+
+        // The provider is the only way in: not unlinked.
+        let res = app.delete(&format!("/api/auth/identities/{identity_id}"), &token).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+        // With a passkey, it may go; then the passkey is the last way in.
+        let (_, body) = parts(app.post("/api/auth/passkeys/register/start", &token, json!({})).await).await;
+        let (_, credential) = Authenticator::create(&body["options"], &Answer::default());
+        let ceremony = body["ceremony_id"].as_str().unwrap();
+        assert_eq!(register_finish(&app, &token, ceremony, credential).await.0, StatusCode::CREATED);
+        let res = app.delete(&format!("/api/auth/identities/{identity_id}"), &token).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let id = passkeys_of(&app, &token).await[0]["id"].as_str().unwrap().to_string();
+        let res = app.delete(&format!("/api/auth/passkeys/{id}"), &token).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    }
+);
