@@ -8,6 +8,7 @@ test:     ## every test: Rust (SQLite + PostgreSQL), frontend, browser, robustne
 	bash scripts/test.sh
 
 api:      ## the release-built API alone, configured by the environment (ARGS=--help lists every variable)
+	bash scripts/build-deps.sh
 	cargo build --release --locked --manifest-path backend/Cargo.toml
 	backend/target/release/todo-auth-api $(ARGS)
 

@@ -39,6 +39,9 @@ SEED_DIR = os.path.abspath(os.environ.get("SEED_DIR", os.path.join(REPO, "..", "
 SEED_VENV = os.environ.get("SEED_VENV", os.path.expanduser("~/.cache/fastapi-seed-venv"))
 # run.sh copies the release binary here, so a build in the shared tree cannot swap it mid-run
 OUR_BIN = os.environ.get("OUR_BIN", os.path.join(REPO, "backend", "target", "release", "todo-auth-api"))
+# (k): complete passkey sign-ins (backend/examples/passkey_bench.rs; bench/run.sh builds it)
+PASSKEY_BIN = os.environ.get("PASSKEY_BENCH_BIN",
+                             os.path.join(REPO, "backend", "target", "release", "examples", "passkey_bench"))
 WRK_LUA = os.path.join(HERE, "wrk.lua")
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
@@ -64,8 +67,9 @@ OFFERED = [50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600]
 
 # name, server, database, RUST_LOG (ours only), phases
 TARGETS = [
-    ("ours-sqlite", "ours", "sqlite", "info", "afbcde"),
-    ("ours-postgres", "ours", "postgres", "info", "afbcde"),
+    # (k): passkey sign-ins per second, beside (b)'s bcrypt-12 logins of the same server
+    ("ours-sqlite", "ours", "sqlite", "info", "afbkcde"),
+    ("ours-postgres", "ours", "postgres", "info", "afbkcde"),
     ("ours-sqlite-warn", "ours", "sqlite", "warn", "af"),
     ("ours-postgres-warn", "ours", "postgres", "warn", "af"),
     # PASSWORD_HASH=argon2id (a name ending in -argon2id): the users' bcrypt hashes become Argon2id at their
@@ -558,7 +562,8 @@ def run_target(t, password_hash, secret):
     if t["server"] in ("ours", "web"):
         env.update(DATABASE_URL=url, JWT_SECRET=secret, DATA_ENCRYPTION_KEY=secret, API_HOST="127.0.0.1", API_PORT=str(PORT),
                    BCRYPT_COST=str(COST), RUST_LOG=t["rust_log"], REGISTRATIONS_PER_CLIENT="0",
-                   LOGIN_FAILURES_PER_CLIENT="0", LOGIN_FAILURES_PER_EMAIL_CLIENT="0", LOGINS_PER_EMAIL="0")
+                   LOGIN_FAILURES_PER_CLIENT="0", LOGIN_FAILURES_PER_EMAIL_CLIENT="0", LOGINS_PER_EMAIL="0",
+                   PASSKEY_STARTS_PER_CLIENT="0")
         res["command"] = (f"DATABASE_URL={url.replace(OUT, 'bench/out')} JWT_SECRET=… BCRYPT_COST=12 RUST_LOG={t['rust_log']} "
                           "REGISTRATIONS_PER_CLIENT=0 LOGIN_FAILURES_PER_CLIENT=0 LOGIN_FAILURES_PER_EMAIL_CLIENT=0 "
                           f"LOGINS_PER_EMAIL=0 API_PORT={PORT} backend/target/release/todo-auth-api")
@@ -631,6 +636,22 @@ def run_target(t, password_hash, secret):
             r = wrk("login", conns, DURATION * 2, timeout="30s")
             log(f"  (b) logins c={conns}: {r['good_rps']:.2f}/s, p50 {r['p50_us'] / 1000:.0f} ms, errors {r['errors']}")
             res["b"] = r
+        if "k" in phases:
+            # Complete passkey sign-ins: login/start, the assertion signed (P-256), login/finish -> a session.
+            # One signature check and no memory-hard hash: the target is at least 50 x (b)'s bcrypt-12 rate.
+            env_k = dict(os.environ, PASSKEY_BENCH_URL=f"http://127.0.0.1:{PORT}", PASSKEY_BENCH_SECONDS=str(DURATION),
+                         PASSKEY_BENCH_CONNS=str(LOGIN_CONNS))
+            out = subprocess.run([PASSKEY_BIN], env=env_k, capture_output=True, text=True, timeout=DURATION + 60)
+            if out.returncode != 0:
+                raise RuntimeError(f"passkey bench failed: {out.stderr[-500:]}")
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            res["k"] = r
+            bcrypt_rps = res.get("b", {}).get("good_rps") or 0
+            r["x_bcrypt"] = r["good_rps"] / bcrypt_rps if bcrypt_rps else None
+            log(f"  (k) passkey sign-ins c={r['conns']}: {r['good_rps']:.1f}/s, p50 {r['p50_us'] / 1000:.1f} ms, "
+                f"errors {r['errors']}" + (f"; {r['x_bcrypt']:.0f} x bcrypt-12's {bcrypt_rps:.2f}/s "
+                                          f"({'meets' if r['x_bcrypt'] >= 50 else 'BELOW'} the 50 x target)"
+                                          if bcrypt_rps else ""))
         if "c" in phases:
             storm_conns = ASYNC_STORM_CONNS if seed_async else STORM_CONNS
             runs = []
@@ -693,6 +714,19 @@ def main():
                             "failed": str(e)})
     b1 = bcrypt_seconds()
     log(f"bcrypt cost 12 (end): {b1[0] * 1000:.0f} ms per hash")
+    # Sign-ins per second, one run: passkey (k) beside bcrypt-12 and Argon2id password sign-ins (b).
+    by_name = {r["name"]: r for r in results}
+    for db in ("sqlite", "postgres"):
+        k = by_name.get(f"ours-{db}", {}).get("k")
+        bcrypt = by_name.get(f"ours-{db}", {}).get("b", {}).get("good_rps")
+        argon = by_name.get(f"ours-{db}-argon2id", {}).get("b", {}).get("good_rps")
+        if k:
+            parts = [f"passkey {k['good_rps']:.1f}/s"]
+            if bcrypt:
+                parts.append(f"bcrypt-12 {bcrypt:.2f}/s ({k['good_rps'] / bcrypt:.0f} x)")
+            if argon:
+                parts.append(f"Argon2id {argon:.2f}/s ({k['good_rps'] / argon:.0f} x)")
+            log(f"sign-ins per second ({db}): " + ", ".join(parts))
     doc = {"started": started.isoformat(timespec="seconds"), "finished":
            datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "machine": info, "bcrypt": {"start": b0, "end": b1, "per_hash_s": statistics.median([b0[0], b1[0]]),

@@ -12,6 +12,7 @@ command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq
 source "$here/prepare.sh"
 target="${PROFILE_TARGET_DIR:-$repo/backend/target/profile}"
 CARGO_TARGET_DIR="$target" CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+  bash "$repo/scripts/build-deps.sh"
   cargo build --release --locked --manifest-path "$repo/backend/Cargo.toml"
 mkdir -p "$here/out"
 out="$here/out/callgrind.$db.out"

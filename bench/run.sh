@@ -11,7 +11,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 source "$here/prepare.sh"
 
+bash "$repo/scripts/build-deps.sh"
 cargo build --release --locked --manifest-path "$repo/backend/Cargo.toml"
+# (k)'s client: complete passkey sign-ins (backend/examples/passkey_bench.rs)
+cargo build --release --locked --manifest-path "$repo/backend/Cargo.toml" --example passkey_bench
 # The web phase: the production build of the web app (make run's), and nginx for the cluster's path.
 bash "$repo/frontend/scripts/ensure-deps.sh"
 bash "$repo/frontend/scripts/build.sh"
@@ -20,4 +23,5 @@ ensure_nginx || echo "bench: the web phase will leave out its nginx row"
 mkdir -p "$here/out"
 cp "$repo/backend/target/release/todo-auth-api" "$here/out/todo-auth-api"
 export OUR_BIN="$here/out/todo-auth-api"
+export PASSKEY_BENCH_BIN="$repo/backend/target/release/examples/passkey_bench"
 exec python3 "$here/bench.py"

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v psql >/dev/null || { echo "psql (PostgreSQL client) is required"; exit 1; }
 pg_isready -h 127.0.0.1 -p 5432 >/dev/null || { echo "PostgreSQL is not running on 127.0.0.1:5432"; exit 1; }
+bash scripts/build-deps.sh
 cargo build --release --locked --manifest-path backend/Cargo.toml
 python3 bench/scale.py
 echo

@@ -30,6 +30,7 @@ command -v psql >/dev/null || { echo "psql (PostgreSQL client) is required"; exi
 
 if [ -z "${API_BIN:-}" ]; then
   echo "==> building the API (cargo build --release)"
+  bash scripts/build-deps.sh
   cargo build --release --locked --manifest-path backend/Cargo.toml
 fi
 if [ "${CLUSTER_WEB_SIZE:-2}" != 0 ]; then

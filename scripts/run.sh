@@ -18,6 +18,7 @@ export TRUSTED_PROXIES="${TRUSTED_PROXIES:-127.0.0.1,::1}"
 export API_INTERNAL_URL="${API_INTERNAL_URL:-http://127.0.0.1:$API_PORT}"
 
 echo "==> building the API (cargo build --release)"
+bash scripts/build-deps.sh
 cargo build --release --locked --manifest-path backend/Cargo.toml
 
 pids=()

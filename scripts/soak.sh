@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 DATABASE="${SOAK_DATABASE:-sqlite}"
 
+bash scripts/build-deps.sh
 cargo build --release --locked --manifest-path backend/Cargo.toml
 cargo build --release --locked --manifest-path backend/Cargo.toml --example soak
 

@@ -16,6 +16,7 @@ finish() {
 trap finish EXIT
 stage() { printf '\n==> %s\n' "$*"; }
 
+bash scripts/build-deps.sh
 stage "backend: format and lint (cargo fmt --check, clippy -D warnings)"
 (cd backend && cargo fmt --check && cargo clippy --locked --all-targets -- -D warnings)
 

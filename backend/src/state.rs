@@ -12,6 +12,7 @@ use crate::{
         hasher::Hasher,
         jwt::Tokens,
         oidc::Providers,
+        passkey::RelyingParty,
         policy::Passwords,
         scheme::Scheme,
         throttle::{Attempt, Limit},
@@ -41,6 +42,9 @@ pub struct Inner {
     pub email_codes: CodeKey,
     /// The OpenID Connect providers (`OIDC_PROVIDERS`), with what this process has read of each.
     pub oidc: Providers,
+    /// The relying party of passkey ceremonies (`WEBAUTHN_*`); `None` when no origin of the web app can hold
+    /// passkeys of the RP id (passkey routes answer 503).
+    pub passkeys: Option<RelyingParty>,
     /// Work a request starts and does not wait for (the look-up and mail of a forgot-password request):
     /// shutdown waits for it before closing the pool, and tests wait for it instead of sleeping.
     pub background: TaskTracker,
@@ -66,6 +70,7 @@ impl AppState {
             .map(|key| DataCipher::new(key, &settings.data_encryption_previous_keys));
         let oidc = Providers::new(&settings.oidc_providers);
         let email_codes = CodeKey::new(&settings.jwt_secret);
+        let passkeys = RelyingParty::new(&settings.webauthn);
         AppState(Arc::new(Inner {
             settings,
             db,
@@ -76,6 +81,7 @@ impl AppState {
             cipher,
             email_codes,
             oidc,
+            passkeys,
             background: TaskTracker::new(),
         }))
     }
@@ -99,6 +105,9 @@ impl AppState {
                 }
                 if let Err(e) = state.db.purge_oidc_flows(state.clock.now()).await {
                     tracing::warn!(error = %e, "purge of expired provider sign-in flows failed");
+                }
+                if let Err(e) = state.db.purge_passkey_ceremonies(state.clock.now()).await {
+                    tracing::warn!(error = %e, "purge of expired passkey ceremonies failed");
                 }
             }
         });

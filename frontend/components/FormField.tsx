@@ -157,8 +157,8 @@ interface ValueFieldProps {
   autoFocus?: boolean;
 }
 
-/** An email address as every form asks for it: the address keyboard on phones, autofill from the browser. */
-export function EmailField({ onChange, ...props }: ValueFieldProps) {
+/** An email address as every form asks for it (sign-in's also offers passkeys: `autoComplete="username webauthn"`): the address keyboard on phones, autofill from the browser. */
+export function EmailField({ onChange, ...props }: ValueFieldProps & { autoComplete?: string }) {
   return (
     <InputField
       type="email"

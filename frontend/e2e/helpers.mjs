@@ -29,7 +29,14 @@ export const OIDC_NAME = process.env.E2E_OIDC_NAME || "Test provider";
 
 // The browser talks to the web app only: the web server forwards /api/... to the API (never the browser). The
 // one other site it may visit is the OpenID provider, during a provider sign-in.
-const ALLOWED_ORIGINS = new Set([new URL(WEB_URL).origin, ...(OIDC_ISSUER ? [new URL(OIDC_ISSUER).origin] : [])]);
+// The web app is also served as http://localhost:<port> (e2e.sh lists it in WEB_URL): Chromium runs passkey
+// ceremonies only on a domain, never on 127.0.0.1 (e2e/passkeys.test.mjs).
+export const LOCALHOST_URL = WEB_URL.replace("//127.0.0.1", "//localhost");
+const ALLOWED_ORIGINS = new Set([
+  new URL(WEB_URL).origin,
+  new URL(LOCALHOST_URL).origin,
+  ...(OIDC_ISSUER ? [new URL(OIDC_ISSUER).origin] : []),
+]);
 
 /**
  * The journeys' `test`:

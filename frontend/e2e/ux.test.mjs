@@ -231,6 +231,8 @@ test("a used or unknown reset link is refused as the page opens; after a reset, 
   await page.getByRole("heading", { name: "Password changed" }).waitFor();
   await page.getByRole("link", { name: "Sign in" }).last().click();
   await waitForPath(page, "/login");
+  // (filled by an effect once the page is interactive)
+  await page.waitForFunction((e) => document.getElementById("email")?.value === e, email);
   assert.equal(await page.getByLabel("Email").inputValue(), email);
 
   // the same link again, now used: refused as the page opens, nothing typed
@@ -287,7 +289,7 @@ test("the account page: one form open at a time, the email never broken mid-word
   // is configured, Passkeys): the page as it was keeps its two screens, and each new section (with its margin)
   // stays within a quarter of a screen while closed.
   const added = await page.evaluate(() =>
-    ["activity", "section-your-data", "linked-providers", "section-passkeys"].map((id) => {
+    ["activity", "section-your-data", "linked-providers", "passkeys"].map((id) => {
       const el = document.querySelector(`[data-testid="${id}"]`);
       return { id, h: el ? el.getBoundingClientRect().height + parseFloat(getComputedStyle(el).marginBottom) : 0 };
     }),

@@ -14,6 +14,9 @@ import type {
   LinkTokenRequest,
   IdentitiesResponse,
   LinkStartResponse,
+  PasskeyCeremony,
+  PasskeyInfo,
+  PasskeysResponse,
   ProvidersResponse,
   LoginRequest,
   RecoveryCodesResponse,
@@ -352,6 +355,36 @@ export const providersApi = {
     request<LinkStartResponse>(`/api/auth/oidc/${encodeURIComponent(providerId)}/link`, { method: "POST" }),
   unlink: (identityId: string) =>
     request<void>(`/api/auth/identities/${encodeURIComponent(identityId)}`, { method: "DELETE" }),
+};
+
+// ---- Passkeys ---------------------------------------------------------------------------------
+
+export const passkeysApi = {
+  /** The signed-in account's passkeys, oldest first. */
+  list: (signal?: AbortSignal) => request<PasskeysResponse>("/api/auth/passkeys", { signal }),
+  /** Starts adding a passkey: the current password (none for an account without one) proves the account. */
+  registerStart: (currentPassword: string | null) =>
+    request<PasskeyCeremony>("/api/auth/passkeys/register/start", {
+      method: "POST",
+      body: currentPassword === null ? {} : { current_password: currentPassword },
+    }),
+  registerFinish: (ceremonyId: string, credential: unknown, name?: string) =>
+    request<PasskeyInfo>("/api/auth/passkeys/register/finish", {
+      method: "POST",
+      body: { ceremony_id: ceremonyId, credential, ...(name ? { name } : {}) },
+    }),
+  rename: (id: string, name: string) =>
+    request<PasskeyInfo>(`/api/auth/passkeys/${encodeURIComponent(id)}`, { method: "PATCH", body: { name } }),
+  remove: (id: string) => request<void>(`/api/auth/passkeys/${encodeURIComponent(id)}`, { method: "DELETE" }),
+  /** Starts a passkey sign-in (no email): the options for the browser. */
+  loginStart: (signal?: AbortSignal) =>
+    request<PasskeyCeremony>("/api/auth/passkeys/login/start", { method: "POST", auth: false, signal }),
+  loginFinish: (ceremonyId: string, credential: unknown) =>
+    request<SignedIn>("/api/auth/passkeys/login/finish", {
+      method: "POST",
+      body: { ceremony_id: ceremonyId, credential },
+      auth: false,
+    }),
 };
 
 // ---- Your data and your history ----------------------------------------------------------------

@@ -80,6 +80,13 @@ export type IdentitiesResponse = Schemas["IdentitiesResponse"];
 
 export type LinkStartResponse = Schemas["LinkStartResponse"];
 
+/** Passkeys (WebAuthn): a started ceremony, and a passkey of the account as /account lists it. */
+export type PasskeyCeremony = Schemas["PasskeyCeremonyResponse"];
+
+export type PasskeyInfo = Schemas["PasskeyResponse"];
+
+export type PasskeysResponse = Schemas["PasskeysResponse"];
+
 /** One event of the account's history (GET /api/auth/activity). */
 export type ActivityEvent = Schemas["ActivityEvent"];
 

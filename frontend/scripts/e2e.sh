@@ -50,6 +50,7 @@ bash scripts/ensure-deps.sh
 if [ ! -x "$API_BIN" ]; then
   [ "$API_BIN" = "$DEFAULT_API_BIN" ] || fail "API_BIN=$API_BIN is not an executable file"
   echo "e2e: building the API ($API_BIN is missing)"
+  bash "$REPO/scripts/build-deps.sh" || fail "the API's build dependencies could not be installed"
   cargo build --release --manifest-path "$REPO/backend/Cargo.toml" || fail "cargo build of the API failed"
 fi
 
@@ -111,6 +112,7 @@ JWT_SECRET="$(node -e "process.stdout.write(require('crypto').randomBytes(32).to
     API_PORT="$API_PORT" \
     CORS_ORIGINS="$WEB_URL,http://localhost:$WEB_PORT" \
     WEB_URL="$WEB_URL,http://localhost:$WEB_PORT" \
+    WEBAUTHN_RP_ID=localhost \
     BCRYPT_COST=4 \
     REGISTRATIONS_PER_CLIENT=0 \
     LOGIN_FAILURES_PER_CLIENT=0 \

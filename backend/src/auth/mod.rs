@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod no_password;
 pub mod oidc;
 pub mod opaque;
+pub mod passkey;
 pub mod policy;
 pub mod pwned;
 pub mod scheme;

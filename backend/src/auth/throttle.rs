@@ -195,6 +195,16 @@ pub fn oidc_starts_per_client(limits: &RateLimits, client: ClientIp) -> Limit {
     }
 }
 
+/// Passkey sign-ins started per client, whatever their outcome: each keeps a pending challenge for five
+/// minutes.
+pub fn passkey_starts_per_client(limits: &RateLimits, client: ClientIp) -> Limit {
+    Limit {
+        key: format!("passkey:start:client:{client}"),
+        max: limits.passkey_starts_per_client,
+        on_success: OnSuccess::Keep,
+    }
+}
+
 /// Verification links sent again, per account.
 pub fn verification_mails(limits: &RateLimits, user_id: &str) -> Limit {
     Limit {
@@ -341,6 +351,7 @@ mod tests {
             task_creates_per_minute: 600,
             oidc_starts_per_client: 60,
             email_code_failures_per_email: 10,
+            passkey_starts_per_client: 300,
             window: Duration::from_secs(900),
         }
     }

@@ -48,6 +48,8 @@ pub struct RateLimits {
     pub oidc_starts_per_client: u32,
     /// Wrong one-time email codes per address (from all clients).
     pub email_code_failures_per_email: u32,
+    /// Passkey sign-ins started per client.
+    pub passkey_starts_per_client: u32,
     pub window: Duration,
 }
 
@@ -120,6 +122,18 @@ pub struct Settings {
     pub mail: MailSettings,
     /// `OIDC_PROVIDERS` and their `OIDC_<ID>_*` variables, in the listed order.
     pub oidc_providers: Vec<OidcProvider>,
+    /// `WEBAUTHN_RP_ID`, `WEBAUTHN_ORIGINS`, `WEBAUTHN_RP_NAME`.
+    pub webauthn: WebauthnSettings,
+}
+
+/// The relying party of passkey ceremonies (`WEBAUTHN_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebauthnSettings {
+    /// The RP id: a domain (the host of WEB_URL's first entry by default).
+    pub rp_id: String,
+    pub rp_name: String,
+    /// Origins (`scheme://host[:port]`) whose pages may run a ceremony; each host is the RP id or under it.
+    pub origins: Vec<String>,
 }
 
 /// A secret that never prints itself (`secrecy`: Debug shows a placeholder, the memory is zeroed on drop),

@@ -7,7 +7,7 @@ use jsonwebtoken::Algorithm;
 use super::{
     invalid,
     secrets::{check_named_secret, check_secret, local_secret},
-    ConfigError, DatabaseUrl, MailSettings, PasswordHash, RateLimits, Secret, Settings, VARIABLES,
+    ConfigError, DatabaseUrl, MailSettings, PasswordHash, RateLimits, Secret, Settings, WebauthnSettings, VARIABLES,
 };
 
 struct Reader<'a>(&'a HashMap<String, String>);
@@ -106,6 +106,7 @@ impl Settings {
         };
         let mail = mail_settings(&r, &database)?;
         let oidc_providers = super::oidc::providers(vars, &mail.web_url)?;
+        let webauthn = webauthn_settings(&r, &mail)?;
         Ok(Settings {
             jwt_secret,
             jwt_secret_source,
@@ -149,6 +150,7 @@ impl Settings {
                 task_creates_per_minute: r.parse("TASK_CREATES_PER_MINUTE")?,
                 oidc_starts_per_client: r.parse("OIDC_STARTS_PER_CLIENT")?,
                 email_code_failures_per_email: r.parse("EMAIL_CODE_FAILURES_PER_EMAIL")?,
+                passkey_starts_per_client: r.parse("PASSKEY_STARTS_PER_CLIENT")?,
                 window: r.seconds("RATE_LIMIT_WINDOW_SECONDS", 1, 7 * 24 * 3600)?,
             },
             trusted_proxies,
@@ -166,6 +168,7 @@ impl Settings {
             activity_retention: Duration::from_secs(24 * 3600 * r.ranged::<u64>("ACTIVITY_RETENTION_DAYS", 1, 3650)?),
             mail,
             oidc_providers,
+            webauthn,
             database,
         })
     }
@@ -209,6 +212,52 @@ fn mail_settings(r: &Reader<'_>, database: &DatabaseUrl) -> Result<MailSettings,
         retention: Duration::from_secs(3600 * r.ranged::<u64>("MAIL_RETENTION_HOURS", 1, 24 * 366)?),
         folder,
     })
+}
+
+/// `WEBAUTHN_*`: the relying party id (default: the host of WEB_URL's first entry), the origins allowed to run
+/// ceremonies (default: WEB_URL's) — each the RP id or a subdomain of it, https unless on localhost — and
+/// the name browsers show.
+fn webauthn_settings(r: &Reader<'_>, mail: &MailSettings) -> Result<WebauthnSettings, ConfigError> {
+    let rp_id = match r.raw("WEBAUTHN_RP_ID") {
+        Some(raw) => raw.trim_end_matches('.').to_ascii_lowercase(),
+        None => origin_host(mail.web_origins.first().map_or("http://localhost", String::as_str)).to_string(),
+    };
+    if rp_id.is_empty() || rp_id.contains(['/', ':', '@', ' ', '?', '#']) {
+        return Err(invalid("WEBAUTHN_RP_ID", &rp_id, "must be a domain name, e.g. example.com"));
+    }
+    let fits = |origin: &str| {
+        let host = origin_host(origin);
+        let local = host == "localhost" || host.ends_with(".localhost");
+        (host == rp_id || host.ends_with(&format!(".{rp_id}"))) && (origin.starts_with("https://") || local)
+    };
+    let origins = match r.raw("WEBAUTHN_ORIGINS") {
+        Some(raw) => {
+            let (_, origins) = web_urls(&raw).map_err(|e| ConfigError(e.0.replace("WEB_URL", "WEBAUTHN_ORIGINS")))?;
+            if let Some(bad) = origins.iter().find(|o| !fits(o)) {
+                return Err(invalid(
+                    "WEBAUTHN_ORIGINS",
+                    bad,
+                    format!(
+                        "must be https:// (or on localhost) and name {rp_id} (WEBAUTHN_RP_ID) or a subdomain of it"
+                    ),
+                ));
+            }
+            origins
+        }
+        // WEB_URL's origins that can hold passkeys of this RP id (a browser refuses the others anyway).
+        None => mail.web_origins.iter().filter(|o| fits(o)).cloned().collect(),
+    };
+    let rp_name = r.raw("WEBAUTHN_RP_NAME").unwrap_or_else(|| "Todo".to_string());
+    Ok(WebauthnSettings { rp_id, rp_name, origins })
+}
+
+/// The host of an origin as `web_urls` writes it (`scheme://host[:port]`; an IPv6 host keeps its brackets).
+fn origin_host(origin: &str) -> &str {
+    let rest = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    if rest.starts_with('[') {
+        return rest.split_inclusive(']').next().unwrap_or(rest);
+    }
+    rest.split(':').next().unwrap_or(rest)
 }
 
 /// `WEB_URL`: one base URL or a comma list of them (the web app served under several origins). The first is
@@ -362,6 +411,46 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(comma.cors_origins, ["http://a.test:3000", "https://b.test"]);
+    }
+
+    #[test]
+    fn the_passkeys_relying_party_follows_web_url_unless_set() {
+        let s = Settings::from_vars(&vars(&[("JWT_SECRET", SECRET)])).unwrap();
+        assert_eq!(s.webauthn.rp_id, "localhost");
+        assert_eq!(s.webauthn.origins, ["http://localhost:3000"]);
+        assert_eq!(s.webauthn.rp_name, "Todo");
+        let s = Settings::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("WEB_URL", "https://App.Example.com, http://127.0.0.1:3000, http://localhost:3000"),
+        ]))
+        .unwrap();
+        assert_eq!(s.webauthn.rp_id, "app.example.com");
+        assert_eq!(s.webauthn.origins, ["https://app.example.com"], "origins of another host are left out");
+        let s = Settings::from_vars(&vars(&[
+            ("JWT_SECRET", SECRET),
+            ("WEB_URL", "https://app.example.com"),
+            ("WEBAUTHN_RP_ID", "example.com"),
+            ("WEBAUTHN_ORIGINS", "https://app.example.com,https://example.com:8443"),
+            ("WEBAUTHN_RP_NAME", "Acme"),
+        ]))
+        .unwrap();
+        assert_eq!(s.webauthn.rp_id, "example.com");
+        assert_eq!(s.webauthn.origins, ["https://app.example.com", "https://example.com:8443"]);
+        assert_eq!(s.webauthn.rp_name, "Acme");
+        for (rp, origins) in [
+            ("example.com", "https://evil.test"),
+            ("example.com", "http://app.example.com"),
+            ("example.com", "https://notexample.com"),
+            ("https://example.com", "https://example.com"),
+        ] {
+            let err = Settings::from_vars(&vars(&[
+                ("JWT_SECRET", SECRET),
+                ("WEBAUTHN_RP_ID", rp),
+                ("WEBAUTHN_ORIGINS", origins),
+            ]))
+            .err();
+            assert!(err.is_some_and(|e| e.0.contains("WEBAUTHN_")), "{rp} {origins} was accepted");
+        }
     }
 
     #[test]

@@ -62,6 +62,10 @@ pub const VARIABLES: &[Variable] = &[
     Variable { name: "OIDC_<ID>_NAME", default: "", help: "what the button says after \"Continue with \" (default: the id)" },
     Variable { name: "OIDC_<ID>_SCOPES", default: "openid email profile", help: "scopes asked for, space or comma separated (openid is always added)" },
     Variable { name: "OIDC_STARTS_PER_CLIENT", default: "60", help: "provider sign-ins and links started per client per window before the next one ends on /login with \"too many attempts\" (each keeps a pending flow for 10 minutes); 0 = no limit" },
+    Variable { name: "WEBAUTHN_RP_ID", default: "", help: "the passkeys' relying party id: the registrable domain the web app is served under (e.g. example.com for https://app.example.com). Default: the host of WEB_URL's first entry. A passkey works only for this domain and its subdomains; changing it later strands every registered passkey" },
+    Variable { name: "WEBAUTHN_ORIGINS", default: "", help: "comma list of the origins (scheme://host[:port]) whose pages may run passkey ceremonies; each host must be the RP id or a subdomain of it, https except on localhost. Default: WEB_URL's origins" },
+    Variable { name: "WEBAUTHN_RP_NAME", default: "Todo", help: "the name the browser's passkey dialogs show for this site" },
+    Variable { name: "PASSKEY_STARTS_PER_CLIENT", default: "300", help: "passkey sign-ins started per client per window (each keeps a pending challenge for 5 minutes) before 429; 0 = no limit" },
     Variable { name: "ACTIVITY_RETENTION_DAYS", default: "365", help: "how long an account's history (sign-ins, failed sign-ins, changes; GET /api/auth/activity) is kept, in days (1..=3650); older events are purged every minute" },
 ];
 

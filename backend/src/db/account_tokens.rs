@@ -148,7 +148,7 @@ impl Db {
     /// Password reset, all or nothing: uses the link, sets the password, revokes every token of the user, ends
     /// their other reset links and every pending change of address, marks the email verified and queues
     /// `notice` and records `event` on the account. When the address had never been proved before, the reset is
-    /// its owner's first proof: whatever the account's registrant set up without that proof (two-factor) is
+    /// its owner's first proof: whatever the account's registrant set up without that proof (two-factor, passkeys) is
     /// removed too. `None`: the link did not work (also when the account's email changed since it was sent).
     pub async fn reset_password(
         &self,
@@ -180,6 +180,9 @@ impl Db {
             supersede!(tx, &user_id, Purpose::Change.as_str(), now);
             if unproved == Some(true) {
                 super::two_factor::clear_two_factor!(tx, &user_id);
+                for sql in ["DELETE FROM passkeys WHERE user_id = $1", "DELETE FROM passkey_ceremonies WHERE user_id = $1"] {
+                    sqlx::query(sql).bind(&user_id).execute(&mut *tx).await?;
+                }
             }
             insert_mails!(tx, [notice], now);
             record!(tx, &user_id, event);

@@ -20,6 +20,8 @@ pub const USER_TABLES: &[(&str, &str)] = &[
     ("user_identities", "user_id"),
     ("oidc_flows", "link_user_id"),
     ("email_codes", "user_id"),
+    ("passkeys", "user_id"),
+    ("passkey_ceremonies", "user_id"),
 ];
 
 /// What goes with an account beyond [`USER_TABLES`], and what is left behind.

@@ -121,6 +121,8 @@ macro_rules! take_back {
                 "DELETE FROM user_identities WHERE user_id = $1",
                 "DELETE FROM oidc_flows WHERE link_user_id = $1",
                 "DELETE FROM email_codes WHERE user_id = $1",
+                "DELETE FROM passkeys WHERE user_id = $1",
+                "DELETE FROM passkey_ceremonies WHERE user_id = $1",
             ] {
                 sqlx::query(sql).bind($user_id).execute(&mut *$tx).await?;
             }
@@ -251,7 +253,7 @@ impl Db {
 
     /// Takes back an unverified account for whoever proved its address at a provider, in one transaction:
     /// whatever its registrant set or left pending goes — the password (replaced by the marker `no_password`),
-    /// every session and token (the token version moves on), two-factor, other linked identities, pending
+    /// every session and token (the token version moves on), two-factor, passkeys, other linked identities, pending
     /// provider links, outstanding mailed links — then the identity is linked, the address marked verified and
     /// `notice` queued. `None`: the account is verified by now (or changed its address), and nothing changed.
     pub async fn take_back_account(
@@ -283,7 +285,7 @@ impl Db {
     }
 
     /// Unlinks one of the user's identities unless it is the last way to sign in: the account keeps a password
-    /// (its hash is not `LIKE no_password_like`) or another identity. The user's row is locked first, so two
+    /// (its hash is not `LIKE no_password_like`), another identity or a passkey. The user's row is locked first, so two
     /// unlinks of an account's last two identities cannot both pass. `notice` is queued with it (its recipient
     /// is the account's address).
     pub async fn unlink_identity(
@@ -300,7 +302,8 @@ impl Db {
             let gone = sqlx::query_scalar::<_, String>(
                 "DELETE FROM user_identities WHERE id = $2 AND user_id = $1 \
                  AND ((SELECT hashed_password FROM users WHERE id = $1) NOT LIKE $3 \
-                      OR (SELECT COUNT(*) FROM user_identities o WHERE o.user_id = $1) > 1) \
+                      OR (SELECT COUNT(*) FROM user_identities o WHERE o.user_id = $1) > 1 \
+                      OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = $1)) \
                  RETURNING provider_id",
             )
             .bind(user_id).bind(identity_id).bind(no_password_like)

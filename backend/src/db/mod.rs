@@ -2,6 +2,7 @@
 //! beside it — `users.rs`, `tasks.rs`, `attempts.rs` (throttling and revocation upkeep), `sessions.rs`,
 //! `two_factor.rs`, `outbox.rs` (mail waiting for delivery), `account_tokens.rs` (the tokens of mailed links
 //! and the flows they complete), `email_codes.rs` (one-time sign-in codes), `identities.rs` (provider sign-in: pending flows and linked identities),
+//! `passkeys.rs` (passkeys and their pending ceremonies),
 //! `activity.rs` (the account's history, written in the transaction of each change) and `deletion.rs` (an account
 //! and every row of it). The timestamp type, [`Ts`], is the clock's.
 //!
@@ -75,6 +76,7 @@ pub mod deletion;
 pub mod email_codes;
 pub mod identities;
 pub mod outbox;
+pub mod passkeys;
 pub mod sessions;
 mod tasks;
 mod two_factor;

@@ -3,21 +3,19 @@
 //! notice. (Taking the data away, the export, is read straight from the database by the HTTP layer as it
 //! streams: `http::routes::data`.)
 
-use std::time::Duration;
-
-use axum::http::StatusCode;
-
-use super::{sign_in, two_factor, Device};
+use super::{
+    sign_in::{self, missing},
+    two_factor, Device,
+};
 use crate::{
     auth::throttle,
-    db::{Deletion, SessionUser, User},
-    error::{ApiError, ApiResult, FieldError},
+    db::{Deletion, SessionUser},
+    error::{ApiError, ApiResult},
     mail::{self, Kind},
     state::AppState,
 };
 
-/// How recent a sign-in must be to stand for the password of an account that has none.
-pub const FRESH_SIGN_IN: Duration = Duration::from_secs(10 * 60);
+pub use sign_in::FRESH_SIGN_IN;
 
 pub const SIGN_IN_AGAIN: &str = "Sign in again to delete your account";
 
@@ -44,18 +42,8 @@ pub async fn delete_account(
 ) -> ApiResult<()> {
     let gone = || ApiError::Unauthorized("User not found");
     let user = state.db.user_by_id(&current.id).await?.ok_or_else(gone)?;
-    if has_password(&user) {
-        let password = proof.current_password.ok_or_else(|| missing("current_password"))?;
-        sign_in::check_current_password(state, device.ip, &user.id, password).await?;
-    } else {
-        let started = match proof.session_id {
-            Some(id) => state.db.session(id, &user.id).await?.map(|s| s.created_at),
-            None => None,
-        };
-        if started.is_none_or(|at| at.plus(FRESH_SIGN_IN) < state.clock.now()) {
-            return Err(ApiError::Detail(StatusCode::FORBIDDEN, SIGN_IN_AGAIN.into()));
-        }
-    }
+    sign_in::check_fresh_proof(state, device.ip, &user, proof.current_password, proof.session_id, SIGN_IN_AGAIN)
+        .await?;
     if user.two_factor_enabled {
         let code = proof.code.ok_or_else(|| missing("code"))?;
         if !two_factor::spend_second_factor(state, &user, device, code).await? {
@@ -76,14 +64,4 @@ pub async fn delete_account(
     }
     tracing::info!(user_id = %user.id, "account deleted");
     Ok(())
-}
-
-/// A field the proof needs, missing: the 422 of a required field.
-fn missing(field: &str) -> ApiError {
-    ApiError::Validation(vec![FieldError::body(Some(field), "missing", "Field required")])
-}
-
-/// Whether the account has a password (one made by an OpenID Connect sign-in has none: `auth::no_password`).
-fn has_password(user: &User) -> bool {
-    !crate::auth::no_password::is_marker(&user.hashed_password)
 }

@@ -11,12 +11,14 @@
 //! - [`sessions`]: where a user is signed in, and signing out;
 //! - [`email_code`]: sign-in with a one-time code mailed to the account's address;
 //! - [`oidc`]: sign-in with an OpenID Connect provider, linking and unlinking one;
+//! - [`passkeys`]: passkeys (WebAuthn): adding, signing in, listing, renaming, removing;
 //! - [`activity`]: the account's history (the event each flow records with its change, failed sign-ins, the
 //!   new-device notice) and what a device is;
 //! - [`data`]: the user's data taken away (the export) and the account deleted.
 //!
-//! Within the layer, modules point one way: `data`, `account`, `recovery`, `two_factor`, `oidc` and
-//! `email_code` use `sign_in`, which uses `sessions`; `email_code` uses `recovery`'s count of mail requests; `data` uses `two_factor` too; every one of them may use `activity`, which
+//! Within the layer, modules point one way: `data`, `account`, `recovery`, `two_factor`, `oidc`, `email_code` and
+//! `passkeys` use `sign_in`, which uses `sessions`; `email_code` uses `recovery`'s count of mail requests; `data` uses
+//! `two_factor` too; every one of them may use `activity`, which
 //! uses none.
 
 pub mod account;
@@ -24,6 +26,7 @@ pub mod activity;
 pub mod data;
 pub mod email_code;
 pub mod oidc;
+pub mod passkeys;
 pub mod recovery;
 pub mod sessions;
 pub mod sign_in;

@@ -56,6 +56,8 @@ pub enum Method {
     ProviderAndSecondFactor,
     /// An emailed code, then the two-factor step.
     EmailCodeAndSecondFactor,
+    /// A passkey (`flows::passkeys`): possession and user verification, two factors in one.
+    Passkey,
 }
 
 impl Method {
@@ -70,6 +72,7 @@ impl Method {
             Method::EmailCode => "Emailed code",
             Method::ProviderAndSecondFactor => "Identity provider and two-factor code",
             Method::EmailCodeAndSecondFactor => "Emailed code and two-factor code",
+            Method::Passkey => "Passkey",
         }
     }
 
@@ -201,6 +204,41 @@ pub async fn check_current_password(
         return Err(ApiError::bad_request(CURRENT_PASSWORD_INCORRECT));
     }
     Ok(user)
+}
+
+/// How recent a sign-in must be to stand for the password of an account that has none.
+pub const FRESH_SIGN_IN: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// The fresh proof of the account a grave change asks for (deleting it, adding a passkey): the current password
+/// (checked and throttled by [`check_current_password`]; missing → the 422 of a required field), or for an
+/// account without one (`auth::no_password`) a session of this request signed in at most [`FRESH_SIGN_IN`] ago
+/// (else `403 sign_in_again`).
+pub async fn check_fresh_proof(
+    state: &AppState,
+    client: ClientIp,
+    user: &User,
+    current_password: Option<&str>,
+    session_id: Option<&str>,
+    sign_in_again: &'static str,
+) -> ApiResult<()> {
+    if !crate::auth::no_password::is_marker(&user.hashed_password) {
+        let password = current_password.ok_or_else(|| missing("current_password"))?;
+        check_current_password(state, client, &user.id, password).await?;
+        return Ok(());
+    }
+    let started = match session_id {
+        Some(id) => state.db.session(id, &user.id).await?.map(|s| s.created_at),
+        None => None,
+    };
+    if started.is_none_or(|at| at.plus(FRESH_SIGN_IN) < state.clock.now()) {
+        return Err(ApiError::Detail(axum::http::StatusCode::FORBIDDEN, sign_in_again.into()));
+    }
+    Ok(())
+}
+
+/// A field a body needs, missing: the 422 of a required field.
+pub fn missing(field: &str) -> ApiError {
+    ApiError::Validation(vec![crate::error::FieldError::body(Some(field), "missing", "Field required")])
 }
 
 /// Starts the second step of a sign-in whose first proof was right: a random token, of which only a hash is

@@ -4,9 +4,32 @@
 //! field names the body's schema.
 #![allow(dead_code)]
 
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
 use utoipa::IntoResponses;
 
-use crate::http::schemas::{ErrorResponse, ValidationErrorResponse};
+use crate::{
+    error::ApiError,
+    flows::sign_in::SignInOutcome,
+    http::{
+        extract::VERIFY_FIRST,
+        schemas::{ErrorResponse, TokenResponse, TwoFactorRequiredResponse, ValidationErrorResponse},
+    },
+};
+
+/// A sign-in's outcome in HTTP: the token (200), or the 403 that says what is still missing.
+pub fn sign_in_response(outcome: SignInOutcome) -> Response {
+    match outcome {
+        SignInOutcome::SignedIn(signed_in) => Json(TokenResponse::from(signed_in)).into_response(),
+        SignInOutcome::SecondFactorRequired { mfa_token } => {
+            (StatusCode::FORBIDDEN, Json(TwoFactorRequiredResponse::new(mfa_token))).into_response()
+        }
+        SignInOutcome::Unverified => ApiError::Detail(StatusCode::FORBIDDEN, VERIFY_FIRST.into()).into_response(),
+    }
+}
 
 /// 401: the credential is missing or no longer good.
 #[derive(IntoResponses)]

@@ -765,3 +765,86 @@ mod tests {
         );
     }
 }
+
+// ---------- passkeys ----------
+
+const CEREMONY_ID: Text = Text { min: 1, max: 128, strip: false };
+const PASSKEY_NAME: Text = Text { min: 1, max: 64, strip: true };
+
+/// The fresh proof adding a passkey asks for.
+#[derive(Debug, ToSchema)]
+pub struct PasskeyRegisterStartRequest {
+    /// The account's password (an account without one proves itself with a sign-in at most 10 minutes old).
+    #[schema(max_length = 4096, pattern = "^[^\\u0000]*$")]
+    pub current_password: Option<String>,
+}
+
+impl FromJson for PasskeyRegisterStartRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let current_password = f.optional("current_password", ANY_PASSWORD);
+        Some(PasskeyRegisterStartRequest { current_password: current_password.flatten() })
+    }
+}
+
+/// The authenticator's answer to a registration.
+#[derive(Debug, ToSchema)]
+pub struct PasskeyRegisterFinishRequest {
+    /// From the start's answer.
+    #[schema(min_length = 1, max_length = 128, pattern = "^[^\\u0000]*$")]
+    pub ceremony_id: String,
+    /// What /account shows (default: the browser that made it, e.g. "Chrome on Linux").
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+        example = "My laptop"
+    )]
+    pub name: Option<String>,
+    /// The `PublicKeyCredential` of `navigator.credentials.create()`, as JSON (`toJSON()`, or what
+    /// @simplewebauthn/browser's `startRegistration` answers).
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+impl FromJson for PasskeyRegisterFinishRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let ceremony_id = f.required("ceremony_id", CEREMONY_ID);
+        let name = f.optional("name", PASSKEY_NAME);
+        let credential = f.object("credential");
+        Some(PasskeyRegisterFinishRequest { ceremony_id: ceremony_id?, name: name.flatten(), credential: credential? })
+    }
+}
+
+/// The authenticator's answer to a sign-in.
+#[derive(Debug, ToSchema)]
+pub struct PasskeyLoginFinishRequest {
+    /// From the start's answer.
+    #[schema(min_length = 1, max_length = 128, pattern = "^[^\\u0000]*$")]
+    pub ceremony_id: String,
+    /// The `PublicKeyCredential` of `navigator.credentials.get()`, as JSON (`toJSON()`, or what
+    /// @simplewebauthn/browser's `startAuthentication` answers).
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+}
+
+impl FromJson for PasskeyLoginFinishRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let ceremony_id = f.required("ceremony_id", CEREMONY_ID);
+        let credential = f.object("credential");
+        Some(PasskeyLoginFinishRequest { ceremony_id: ceremony_id?, credential: credential? })
+    }
+}
+
+/// A passkey's new name.
+#[derive(Debug, ToSchema)]
+pub struct PasskeyRenameRequest {
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$", example = "My phone")]
+    pub name: String,
+}
+
+impl FromJson for PasskeyRenameRequest {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let name = f.required("name", PASSKEY_NAME);
+        Some(PasskeyRenameRequest { name: name? })
+    }
+}

@@ -155,6 +155,21 @@ impl Fields<'_> {
         }
     }
 
+    /// A required JSON object, kept as it is (a parser of its own reads it: a WebAuthn credential).
+    pub fn object(&mut self, name: &'static str) -> Option<Value> {
+        match self.map.get(name) {
+            None => {
+                self.errors.push(FieldError::body(Some(name), "missing", "Field required"));
+                None
+            }
+            Some(v @ Value::Object(_)) => Some(v.clone()),
+            Some(_) => {
+                self.errors.push(FieldError::body(Some(name), "dict_type", "Input should be a valid dictionary"));
+                None
+            }
+        }
+    }
+
     /// A required email address, normalised (trimmed, lower-cased).
     pub fn email(&mut self, name: &'static str) -> Option<String> {
         let raw = self.required(name, Text { min: 0, max: usize::MAX, strip: false })?;

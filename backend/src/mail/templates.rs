@@ -85,6 +85,12 @@ pub enum Kind<'a> {
         email: &'a str,
         provider: &'a str,
     },
+    /// A passkey was added to the account (`true`) or removed; `name`: the passkey's name.
+    Passkey {
+        email: &'a str,
+        name: &'a str,
+        added: bool,
+    },
     /// New recovery codes were made; the old ones no longer work.
     RecoveryCodes {
         email: &'a str,
@@ -124,6 +130,7 @@ impl Kind<'_> {
             | Kind::TwoFactor { .. }
             | Kind::ProviderLinked { .. }
             | Kind::ProviderUnlinked { .. }
+            | Kind::Passkey { .. }
             | Kind::RecoveryCodes { .. }
             | Kind::AccountDeleted { .. }
             | Kind::SignInCode { .. } => None,
@@ -240,6 +247,24 @@ pub fn render(kind: &Kind<'_>) -> Rendered {
             String::new(),
             "If this wasn't you, someone is signed in to your account: sign out everywhere from your account page and change your password.".to_string(),
         ),
+        Kind::Passkey { email, name, added: true } => (
+            format!("A passkey was added to your {p} account"),
+            "A passkey was added",
+            format!("The passkey \"{name}\" can now sign in to the {p} account for {email}, with no password."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, someone can sign in to your account: remove the passkey on your account page, change your password and sign out everywhere.".to_string(),
+        ),
+        Kind::Passkey { email, name, added: false } => (
+            format!("A passkey was removed from your {p} account"),
+            "A passkey was removed",
+            format!("The passkey \"{name}\" can no longer sign in to the {p} account for {email}."),
+            "",
+            None,
+            String::new(),
+            "If this wasn't you, someone is signed in to your account: sign out everywhere from your account page and change your password.".to_string(),
+        ),
         Kind::RecoveryCodes { email } => (
             format!("New recovery codes for your {p} account"),
             "New recovery codes were made",
@@ -303,6 +328,8 @@ mod tests {
             Kind::ProviderLinked { email: "a@example.com", provider: "Google", took_back: false },
             Kind::ProviderLinked { email: "a@example.com", provider: "Google", took_back: true },
             Kind::ProviderUnlinked { email: "a@example.com", provider: "Google" },
+            Kind::Passkey { email: "a@example.com", name: "Chrome on Linux", added: true },
+            Kind::Passkey { email: "a@example.com", name: "Chrome on Linux", added: false },
             Kind::RecoveryCodes { email: "a@example.com" },
         ];
         for kind in &kinds {

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { ChangeEmailForm } from "@/components/account/ChangeEmailForm";
 import { NameForm } from "@/components/account/NameForm";
 import { LinkedProvidersSection } from "@/components/account/LinkedProvidersSection";
+import { PasskeysSection } from "@/components/account/PasskeysSection";
 import { RecentActivitySection } from "@/components/account/RecentActivitySection";
 import { EmailAddress, Panel, SettingsRow, SettingsSection } from "@/components/account/Settings";
 import { SessionsList } from "@/components/account/SessionsList";
@@ -22,7 +23,16 @@ import { notify } from "@/lib/notify";
 const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
 
 /** Which row's form is open: one at a time, so the page asks for the current password once. */
-type Open = "name" | "email" | "password" | "two-factor" | "recovery-codes" | "activity" | "delete-account" | null;
+type Open =
+  | "name"
+  | "email"
+  | "password"
+  | "two-factor"
+  | "recovery-codes"
+  | "passkey"
+  | "activity"
+  | "delete-account"
+  | null;
 
 /**
  * /account: sections of summary rows, one form open at a time (after Clerk's user profile and GitHub's
@@ -126,6 +136,8 @@ export function AccountView() {
           <RecoveryCodesRow open={open === "recovery-codes"} onToggle={toggle("recovery-codes")} onClose={close} />
         ) : null}
       </SettingsSection>
+
+      <PasskeysSection open={open === "passkey"} onToggle={toggle("passkey")} onClose={close} />
 
       <LinkedProvidersSection />
 

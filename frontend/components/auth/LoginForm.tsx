@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { useEffect, useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { CurrentPasswordField, EmailField, FormError, ShowPassword } from "@/components/FormField";
 import { EmailCodeSignIn } from "@/components/auth/EmailCodeSignIn";
 import { ProviderSignIn } from "@/components/auth/ProviderSignIn";
@@ -12,6 +12,12 @@ import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { sanitizeNext } from "@/lib/navigation";
 import { notify } from "@/lib/notify";
+import {
+  cancelPasskeyCeremony,
+  passkeyAutofillSupported,
+  passkeyErrorMessage,
+  passkeysSupported,
+} from "@/lib/passkeys";
 import { takeHandedEmail } from "@/lib/prefill";
 import { takeProviderMfaToken } from "@/lib/providers";
 import { validateEmail } from "@/lib/validation";
@@ -19,7 +25,7 @@ import { validateEmail } from "@/lib/validation";
 const FIELDS = ["email", "password"] as const;
 
 export function LoginForm() {
-  const { login } = useAuth();
+  const { login, loginWithPasskey } = useAuth();
   const params = useSearchParams();
   const next = sanitizeNext(params.get("next"));
   const [email, setEmail] = useState("");
@@ -67,6 +73,45 @@ export function LoginForm() {
     if (handed) setMfaToken(handed);
   }, []);
 
+  // Passkeys: a button (the browser's dialog) and, where the browser can, autofill on the email field
+  // (conditional mediation: a ceremony waits in the background until a passkey is picked from the suggestions).
+  const [passkeyError, setPasskeyError] = useState<string | null>(null);
+  const [passkeyPending, setPasskeyPending] = useState(false);
+  const [canPasskey, setCanPasskey] = useState(false);
+  const mounted = useRef(true);
+  async function passkeySignIn(autofill: boolean) {
+    if (!autofill) {
+      setPasskeyPending(true);
+      setPasskeyError(null);
+    }
+    try {
+      await loginWithPasskey(autofill);
+      notify.success("Signed in");
+    } catch (err) {
+      // Autofill waits in the background: a failure there (no passkey picked, a site that cannot use passkeys)
+      // is no news to the person, who may be typing a password. The button's failures are said.
+      const message = autofill ? null : passkeyErrorMessage(err, "sign-in");
+      if (message && mounted.current) setPasskeyError(message);
+    } finally {
+      if (!autofill && mounted.current) setPasskeyPending(false);
+    }
+  }
+  useEffect(() => {
+    mounted.current = true;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- what the browser supports is only known here
+    setCanPasskey(passkeysSupported());
+    let cancelled = false;
+    void passkeyAutofillSupported().then((yes) => {
+      if (yes && !cancelled) void passkeySignIn(true);
+    });
+    return () => {
+      cancelled = true;
+      mounted.current = false;
+      cancelPasskeyCeremony();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- one autofill ceremony per visit of the page
+  }, []);
+
   if (mfaToken) return <TwoFactorStep mfaToken={mfaToken} onRestart={() => setMfaToken(null)} />;
   if (byCode) {
     return <EmailCodeSignIn initialEmail={email} onSecondFactor={setMfaToken} onPassword={() => setByCode(false)} />;
@@ -77,6 +122,26 @@ export function LoginForm() {
       <h1 id="login-title">Sign in</h1>
       <p className="muted">{next ? "Sign in to continue where you were." : "Welcome back. Sign in to see your tasks."}</p>
       <ProviderSignIn next={next} />
+      {canPasskey ? (
+        <div className="passkey-sign-in">
+          {passkeyError ? (
+            <p role="alert" className="form-error" data-testid="passkey-error">
+              {passkeyError}
+            </p>
+          ) : null}
+          <button
+            type="button"
+            className="btn btn-secondary btn-block"
+            onClick={() => void passkeySignIn(false)}
+            disabled={passkeyPending}
+          >
+            {passkeyPending ? "Waiting for your passkey…" : "Sign in with a passkey"}
+          </button>
+          <p className="auth-divider">
+            <span>or with your password</span>
+          </p>
+        </div>
+      ) : null}
       <form ref={formRef} onSubmit={onSubmit} onInput={onInput} noValidate aria-describedby="login-form-error">
         <FormError id="login-form-error" message={formError} throttle={throttle}>
           {throttle ? (
@@ -85,7 +150,14 @@ export function LoginForm() {
             </>
           ) : null}
         </FormError>
-        <EmailField id="email" label="Email" value={email} onChange={setEmail} error={errors.email} />
+        <EmailField
+          id="email"
+          label="Email"
+          value={email}
+          onChange={setEmail}
+          error={errors.email}
+          autoComplete="username webauthn"
+        />
         <CurrentPasswordField
           id="password"
           label="Password"

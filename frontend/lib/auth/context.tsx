@@ -13,6 +13,7 @@ import {
   type EndReason,
   type Session,
 } from "@/lib/auth/storage";
+import { signInWithPasskey } from "@/lib/passkeys";
 import { suggestPasswordChange } from "@/lib/passwordAdvice";
 import type { RegisterRequest, SignedIn, User } from "@/lib/types";
 
@@ -25,6 +26,8 @@ export interface AuthContextValue {
   endReason: EndReason;
   /** Signs in; for a two-factor user throws the API's 403 as an ApiError carrying `mfaToken`. */
   login: (email: string, password: string) => Promise<User>;
+  /** Signs in with a passkey (a button, or with `autofill` the email field's suggestions). */
+  loginWithPasskey: (autofill: boolean) => Promise<User>;
   /** Completes a two-factor sign-in with the login's mfa_token and a code (or a recovery code). */
   loginWithCode: (mfaToken: string, code: string) => Promise<User>;
   /** Signs in with a code mailed to the address; for a two-factor user throws the 403 carrying `mfaToken`. */
@@ -116,6 +119,11 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
     [],
   );
 
+  const loginWithPasskey = useCallback(
+    async (autofill: boolean) => signedIn(await signInWithPasskey(autofill)),
+    [],
+  );
+
   const register = useCallback(async (email: string, password: string, name?: string | null) => {
     const body: RegisterRequest = { email: email.trim(), password };
     const trimmedName = name?.trim();
@@ -162,6 +170,7 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
       login,
       loginWithCode,
       loginWithEmailCode,
+      loginWithPasskey,
       register,
       logout,
       logoutAll,
@@ -174,6 +183,7 @@ export function AuthProvider({ children }: { children: React.ReactNode }) {
       login,
       loginWithCode,
       loginWithEmailCode,
+      loginWithPasskey,
       register,
       logout,
       logoutAll,

@@ -1,25 +1,17 @@
 //! /api/auth (seed: routes/auth.py): register, login, me — and, beyond the seed, logout, logout-all,
-//! change-password and sign-in with a one-time email code (email-code, email-code/verify). Each handler extracts, calls one flow (`crate::flows`), and says the flow's outcome in HTTP.
+//! change-password and sign-in with a one-time email code (email-code, email-code/verify). Each handler
+//! extracts, calls one flow (`crate::flows`), and says the flow's outcome in HTTP.
 
-use axum::{
-    extract::State,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    Json,
-};
+use axum::{extract::State, http::StatusCode, response::Response, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::ClientIp,
-    error::{ApiError, ApiResult},
-    flows::{
-        account, email_code, sessions,
-        sign_in::{self, SignInOutcome},
-        Device,
-    },
+    error::ApiResult,
+    flows::{account, email_code, sessions, sign_in, Device},
     http::{
-        extract::{AnyUser, CurrentUser, VERIFY_FIRST},
-        responses::{InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
+        extract::{AnyUser, CurrentUser},
+        responses::{sign_in_response, InvalidBody, NotSignedIn, TooManyAttempts, Unavailable},
         schemas::{
             ChangePasswordRequest, EmailCodeRequest, EmailCodeVerifyRequest, ErrorResponse, LoginRequest,
             LogoutAllResponse, MessageResponse, RegisterRequest, TokenResponse, TwoFactorRequiredResponse,
@@ -40,17 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(request_email_code))
         .routes(routes!(verify_email_code))
-}
-
-/// A sign-in's outcome in HTTP: the token (200), or the 403 that says what is still missing.
-pub fn sign_in_response(outcome: SignInOutcome) -> Response {
-    match outcome {
-        SignInOutcome::SignedIn(signed_in) => Json(TokenResponse::from(signed_in)).into_response(),
-        SignInOutcome::SecondFactorRequired { mfa_token } => {
-            (StatusCode::FORBIDDEN, Json(TwoFactorRequiredResponse::new(mfa_token))).into_response()
-        }
-        SignInOutcome::Unverified => ApiError::Detail(StatusCode::FORBIDDEN, VERIFY_FIRST.into()).into_response(),
-    }
 }
 
 /// Create an account and sign it in.

@@ -171,7 +171,7 @@ impl Writer {
 
 /// The document, section by section: `exported_at` and `user`, then each kind of the user's rows. A section
 /// is one query (or one paged query, for what may be long: tasks, history); the passkeys and linked providers
-/// are empty until those tables exist (then each is one query here).
+/// are one query each.
 async fn write_export(db: &Db, user: &SessionUser, now: Ts, out: &mut Writer) -> Result<(), Failure> {
     out.raw(b"{\"exported_at\":");
     out.value(&now)?;
@@ -218,7 +218,15 @@ async fn write_export(db: &Db, user: &SessionUser, now: Ts, out: &mut Writer) ->
     }
     out.raw(b"]");
 
-    out.all("passkeys", Vec::<ExportPasskey>::new())?;
+    let passkeys = db.list_passkeys(&user.id).await?;
+    out.all(
+        "passkeys",
+        passkeys.into_iter().map(|p| ExportPasskey {
+            name: p.name,
+            created_at: p.created_at,
+            last_used_at: p.last_used_at,
+        }),
+    )?;
     let identities = db.list_identities(&user.id).await?;
     out.all(
         "linked_providers",

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod data;
 pub mod health;
 pub mod oidc;
+pub mod passkeys;
 pub mod sessions;
 pub mod task_stream;
 pub mod tasks;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(account::router())
         .merge(two_factor::router())
         .merge(oidc::router())
+        .merge(passkeys::router())
         .merge(data::router())
         .merge(tasks::router())
         .merge(super::web_session::router())
@@ -53,6 +55,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
                        FastAPI seed's backend: same routes, bodies, status codes, tables and tokens."),
     modifiers(&BearerScheme),
     tags((name = "auth", description = "Accounts and tokens"), (name = "two-factor", description = "Two-factor sign-in (TOTP and recovery codes)"),
+         (name = "passkeys", description = "Passkeys (WebAuthn): adding, signing in, listing, renaming, removing"),
          (name = "tasks", description = "The signed-in user's tasks"),
          (name = "ops", description = "Greeting and health"))
 )]
@@ -84,9 +87,10 @@ mod tests {
     use crate::http::{
         schemas::{
             ChangeEmailRequest, ChangePasswordRequest, DeleteAccountRequest, EmailCodeRequest, EmailCodeVerifyRequest,
-            ForgotPasswordRequest, LinkTokenRequest, LoginRequest, RecoveryCodesRequest, RegisterRequest,
-            ResetPasswordRequest, TaskCreate, TaskUpdate, TwoFactorDisableRequest, TwoFactorEnableRequest,
-            TwoFactorLoginRequest, TwoFactorSetupRequest, UpdateMeRequest,
+            ForgotPasswordRequest, LinkTokenRequest, LoginRequest, PasskeyLoginFinishRequest,
+            PasskeyRegisterFinishRequest, PasskeyRegisterStartRequest, PasskeyRenameRequest, RecoveryCodesRequest,
+            RegisterRequest, ResetPasswordRequest, TaskCreate, TaskUpdate, TwoFactorDisableRequest,
+            TwoFactorEnableRequest, TwoFactorLoginRequest, TwoFactorSetupRequest, UpdateMeRequest,
         },
         validate::{validate, FromJson},
     };
@@ -177,6 +181,10 @@ mod tests {
             check::<DeleteAccountRequest>(&doc),
             check::<EmailCodeRequest>(&doc),
             check::<EmailCodeVerifyRequest>(&doc),
+            check::<PasskeyRegisterStartRequest>(&doc),
+            check::<PasskeyRegisterFinishRequest>(&doc),
+            check::<PasskeyLoginFinishRequest>(&doc),
+            check::<PasskeyRenameRequest>(&doc),
         ];
         assert!(checked.iter().map(|(_, n)| n).sum::<usize>() >= 25, "{checked:?}");
         // Every request body the document names is among those checked (a new one cannot be forgotten).
