@@ -2930,6 +2930,15 @@ export interface operations {
                     "application/json": components["schemas"]["PasskeyResponse"];
                 };
             };
+            /** @description A passkey's name cannot be blank (nothing left once control characters and spaces are taken out) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked token, or an ended session */
             401: {
                 headers: {

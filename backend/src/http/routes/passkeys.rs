@@ -209,6 +209,7 @@ pub async fn list(State(state): State<AppState>, current: CurrentUser) -> ApiRes
     request_body = PasskeyRenameRequest,
     responses(
         (status = 200, description = "Renamed", body = PasskeyResponse),
+        (status = 400, description = "A passkey's name cannot be blank (nothing left once control characters and spaces are taken out)", body = ErrorResponse),
         NotSignedIn,
         (status = 404, description = "Passkey not found", body = ErrorResponse),
         InvalidBody,
