@@ -89,9 +89,10 @@ test("a passkey is added on /account, signs in by the button and by autofill, an
   await section.scrollIntoViewIfNeeded();
   await screenshot(page, "passkeys-account");
 
-  // Signed out, then in with the button: no email typed.
-  await signOut(page);
+  // Signed out, then in with the button: no email typed. No autofill is asked for before signing out: the
+  // sign-out lands on /login, whose conditional request the virtual authenticator would answer at once.
   await askNoAutofill(page, true);
+  await signOut(page);
   await page.goto("/login");
   const button = page.getByRole("button", { name: "Sign in with a passkey" });
   await button.waitFor();
@@ -120,8 +121,8 @@ test("a passkey is added on /account, signs in by the button and by autofill, an
   await page.getByRole("dialog").getByRole("button", { name: "Remove" }).click();
   await toast(page, "was removed").waitFor();
   await again.getByText("No passkeys yet").waitFor();
-  await signOut(page);
   await askNoAutofill(page, true);
+  await signOut(page);
   await page.goto("/login");
   await page.getByRole("button", { name: "Sign in with a passkey" }).click();
   await page.getByTestId("passkey-error").waitFor();

@@ -84,13 +84,13 @@ await pk.scrollIntoViewIfNeeded();
 await shot(page, "02-account-passkey-added");
 
 log("3. sign out, sign in with the passkey (button)");
+await page.evaluate(() => sessionStorage.setItem("noAutofill", "1")); // before /login loads, or autofill wins
 await page.getByRole("button", { name: "Sign out", exact: true }).click();
 await page.waitForURL(/\/login/);
-await page.evaluate(() => sessionStorage.setItem("noAutofill", "1"));
 await page.goto("/login");
 await page.getByRole("button", { name: "Sign in with a passkey" }).waitFor();
 await shot(page, "03-login-with-passkey-button");
-await page.getByRole("button", { name: "Sign in with a passkey" }).click({ timeout: 5000 }).catch(() => log("   (autofill signed in first)"));
+await page.getByRole("button", { name: "Sign in with a passkey" }).click();
 await page.waitForURL(/\/tasks/);
 await shot(page, "04-signed-in-with-passkey");
 
