@@ -104,7 +104,19 @@ impl Db {
     }
 
     /// Removes the events `ids` and every event of `keys` (a success undoing its failure reservations).
+    /// Run again when PostgreSQL ends it in a deadlock with an account's deletion, which removes the same rows
+    /// one key at a time (a delete removes nothing twice; three tries at most).
     pub async fn release_attempts(&self, ids: &[i64], keys: &[String]) -> Result<(), sqlx::Error> {
+        let mut tries = 1;
+        loop {
+            match self.release_attempts_once(ids, keys).await {
+                Err(e) if super::is_deadlock(&e) && tries < 3 => tries += 1,
+                done => return done,
+            }
+        }
+    }
+
+    async fn release_attempts_once(&self, ids: &[i64], keys: &[String]) -> Result<(), sqlx::Error> {
         if ids.is_empty() && keys.is_empty() {
             return Ok(());
         }

@@ -44,7 +44,21 @@ impl Db {
     /// Deletions and other writes of one account are taken one at a time: on PostgreSQL the user's row is
     /// locked first (`FOR UPDATE` also holds back a task or session being inserted for it until this commits);
     /// on SQLite the first statement is a write, which holds the database's write lock to the end.
+    ///
+    /// A request of the same account writing the rows this removes (its throttle rows, a session's
+    /// `last_used_at`) can lock them in another order: PostgreSQL then ends one of the two with a deadlock error
+    /// (40P01). When that is this transaction, nothing of it stayed, and it is run again (three tries at most).
     pub async fn delete_account(&self, d: &Deletion<'_>, now: Ts) -> Result<bool, sqlx::Error> {
+        let mut tries = 1;
+        loop {
+            match self.delete_account_once(d, now).await {
+                Err(e) if super::is_deadlock(&e) && tries < 3 => tries += 1,
+                done => return done,
+            }
+        }
+    }
+
+    async fn delete_account_once(&self, d: &Deletion<'_>, now: Ts) -> Result<bool, sqlx::Error> {
         let first = match self {
             Db::Postgres(_) => "SELECT email FROM users WHERE id = $1 FOR UPDATE",
             Db::Sqlite(_) => "UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING email",

@@ -24,6 +24,11 @@ use sqlx::{
 
 use crate::config::{DatabaseUrl, Settings};
 
+/// PostgreSQL's deadlock error (40P01): the transaction it ended was rolled back, and may be run again.
+pub(crate) fn is_deadlock(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("40P01"))
+}
+
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool),
