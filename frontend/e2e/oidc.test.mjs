@@ -23,6 +23,23 @@ test.beforeAll(() => {
   assert.ok(OIDC_ISSUER, "E2E_OIDC_ISSUER is not set: run the browser tests with scripts/e2e.sh");
 });
 
+/**
+ * From now on, the page records the text of every toast it shows, in order (window.__toasts): a toast that another
+ * replaces within milliseconds is missed by a waitFor, not by this.
+ */
+async function recordToasts(page) {
+  await page.evaluate(() => {
+    window.__toasts = [];
+    const record = () => {
+      for (const el of document.querySelectorAll('[data-rht-toaster] [role="status"]')) {
+        if (!window.__toasts.includes(el.textContent)) window.__toasts.push(el.textContent);
+      }
+    };
+    new MutationObserver(record).observe(document.body, { childList: true, subtree: true, characterData: true });
+    record();
+  });
+}
+
 /** At the provider's login page (a fresh browser always gets it): sign in as `login`. */
 async function signInAtProvider(page, login) {
   await page.waitForURL((url) => url.origin === new URL(OIDC_ISSUER).origin);
@@ -84,10 +101,15 @@ test("link a provider from /account, sign in with it, then unlink it", async ({ 
   assert.equal(me.body.email, email);
 
   // Unlink (confirmed in a dialog): gone from the list, and carol no longer signs in here.
+  await recordToasts(page);
   await section.getByRole("button", { name: `Unlink ${OIDC_NAME} (carol@example.com)` }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Unlink" }).click();
   await toast(page, `${OIDC_NAME} is unlinked`).waitFor();
   await section.getByTestId("linked-identity").waitFor({ state: "detached" });
+  // The one notice of the unlink, until it goes: the return from the link is not announced again when the
+  // section reads the providers anew.
+  await waitForToastsGone(page);
+  assert.deepEqual(await page.evaluate(() => window.__toasts), [`${OIDC_NAME} is unlinked`]);
   const linked = await api("/api/auth/identities", { token: await storedToken(page) });
   assert.deepEqual(linked.body, { identities: [], has_password: true });
 });

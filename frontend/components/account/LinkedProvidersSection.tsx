@@ -42,7 +42,10 @@ export function LinkedProvidersSection() {
     return () => controller.abort();
   }, [reloadKey]);
 
-  // Back from a link: say how it went once, then take the note out of the address.
+  // Back from a link: say how it went once, then take the note out of the address — with `null` as the state,
+  // so Next.js's router hears of it too (it passes over a replaceState whose state is its own, and then
+  // useSearchParams keeps `linked`: every later read of the providers said "… is linked" again, e.g. over the
+  // "… is unlinked" of an unlink).
   const linkedNow = params.get("linked");
   const failure = params.get("error");
   const failedProvider = params.get("provider");
@@ -51,7 +54,7 @@ export function LinkedProvidersSection() {
   useEffect(() => {
     if (!linkedNow || providers.length === 0) return;
     notify.success(`${nameOf(linkedNow)} is linked to your account`);
-    window.history.replaceState(window.history.state, "", window.location.pathname);
+    window.history.replaceState(null, "", window.location.pathname);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- once per return from the provider
   }, [linkedNow, providers]);
 
