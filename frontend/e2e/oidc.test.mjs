@@ -79,8 +79,17 @@ test("link a provider from /account, sign in with it, then unlink it", async ({ 
   await registerViaApi(email);
   await signIn(page, email, PASSWORD);
   await waitForPath(page, "/tasks");
+  const identityReads = [];
+  const countIdentityReads = (request) => {
+    if (request.method() === "GET" && new URL(request.url()).pathname === "/api/auth/identities") identityReads.push(1);
+  };
+  page.on("request", countIdentityReads);
   await page.goto("/account");
   const section = page.getByTestId("linked-providers");
+  await section.getByRole("button", { name: `Link ${OIDC_NAME}` }).waitFor();
+  await page.getByTestId("passkeys").getByText("No passkeys yet").waitFor();
+  page.off("request", countIdentityReads);
+  assert.equal(identityReads.length, 1, "the page reads the linked identities once, for Passkeys and Linked providers");
   await section.getByRole("button", { name: `Link ${OIDC_NAME}` }).click();
   await signInAtProvider(page, "carol");
   await page.waitForURL((url) => url.pathname === "/account");
