@@ -52,6 +52,11 @@ test("Continue with the provider: its login page, then back on /tasks signed in 
   await page.goto("/login?next=/tasks");
   const button = page.getByRole("link", { name: `Continue with ${OIDC_NAME}` });
   await button.waitFor();
+  // The ways in that need no email (the provider, a passkey), then one "or with your email" above the form.
+  const card = await page.locator(".auth-card").innerText();
+  const at = (text) => card.indexOf(text);
+  const order = [`Continue with ${OIDC_NAME}`, "Sign in with a passkey", "or with your email", "Password"];
+  assert.ok(order.every((text, i) => at(text) >= 0 && (i === 0 || at(order[i - 1]) < at(text))), card);
   await screenshot(page, "oidc-login-buttons");
   await button.click();
   await page.getByLabel("Login or email").waitFor();
