@@ -23,6 +23,23 @@ test.beforeAll(() => {
   assert.ok(OIDC_ISSUER, "E2E_OIDC_ISSUER is not set: run the browser tests with scripts/e2e.sh");
 });
 
+/**
+ * From now on, the page records the text of every toast it shows, in order (window.__toasts): a toast that another
+ * replaces within milliseconds is missed by a waitFor, not by this.
+ */
+async function recordToasts(page) {
+  await page.evaluate(() => {
+    window.__toasts = [];
+    const record = () => {
+      for (const el of document.querySelectorAll('[data-rht-toaster] [role="status"]')) {
+        if (!window.__toasts.includes(el.textContent)) window.__toasts.push(el.textContent);
+      }
+    };
+    new MutationObserver(record).observe(document.body, { childList: true, subtree: true, characterData: true });
+    record();
+  });
+}
+
 /** At the provider's login page (a fresh browser always gets it): sign in as `login`. */
 async function signInAtProvider(page, login) {
   await page.waitForURL((url) => url.origin === new URL(OIDC_ISSUER).origin);
@@ -35,6 +52,11 @@ test("Continue with the provider: its login page, then back on /tasks signed in 
   await page.goto("/login?next=/tasks");
   const button = page.getByRole("link", { name: `Continue with ${OIDC_NAME}` });
   await button.waitFor();
+  // The ways in that need no email (the provider, a passkey), then one "or with your email" above the form.
+  const card = await page.locator(".auth-card").innerText();
+  const at = (text) => card.indexOf(text);
+  const order = [`Continue with ${OIDC_NAME}`, "Sign in with a passkey", "or with your email", "Password"];
+  assert.ok(order.every((text, i) => at(text) >= 0 && (i === 0 || at(order[i - 1]) < at(text))), card);
   await screenshot(page, "oidc-login-buttons");
   await button.click();
   await page.getByLabel("Login or email").waitFor();
@@ -62,8 +84,17 @@ test("link a provider from /account, sign in with it, then unlink it", async ({ 
   await registerViaApi(email);
   await signIn(page, email, PASSWORD);
   await waitForPath(page, "/tasks");
+  const identityReads = [];
+  const countIdentityReads = (request) => {
+    if (request.method() === "GET" && new URL(request.url()).pathname === "/api/auth/identities") identityReads.push(1);
+  };
+  page.on("request", countIdentityReads);
   await page.goto("/account");
   const section = page.getByTestId("linked-providers");
+  await section.getByRole("button", { name: `Link ${OIDC_NAME}` }).waitFor();
+  await page.getByTestId("passkeys").getByText("No passkeys yet").waitFor();
+  page.off("request", countIdentityReads);
+  assert.equal(identityReads.length, 1, "the page reads the linked identities once, for Passkeys and Linked providers");
   await section.getByRole("button", { name: `Link ${OIDC_NAME}` }).click();
   await signInAtProvider(page, "carol");
   await page.waitForURL((url) => url.pathname === "/account");
@@ -84,10 +115,15 @@ test("link a provider from /account, sign in with it, then unlink it", async ({ 
   assert.equal(me.body.email, email);
 
   // Unlink (confirmed in a dialog): gone from the list, and carol no longer signs in here.
+  await recordToasts(page);
   await section.getByRole("button", { name: `Unlink ${OIDC_NAME} (carol@example.com)` }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Unlink" }).click();
   await toast(page, `${OIDC_NAME} is unlinked`).waitFor();
   await section.getByTestId("linked-identity").waitFor({ state: "detached" });
+  // The one notice of the unlink, until it goes: the return from the link is not announced again when the
+  // section reads the providers anew.
+  await waitForToastsGone(page);
+  assert.deepEqual(await page.evaluate(() => window.__toasts), [`${OIDC_NAME} is unlinked`]);
   const linked = await api("/api/auth/identities", { token: await storedToken(page) });
   assert.deepEqual(linked.body, { identities: [], has_password: true });
 });

@@ -16,14 +16,28 @@ test.use({ baseURL: LOCALHOST_URL });
  */
 async function withoutAutofillWhenAsked(page) {
   await page.addInitScript(() => {
-    if (sessionStorage.getItem("noAutofill") && window.PublicKeyCredential) {
+    if (!window.PublicKeyCredential) return;
+    window.__conditionalMediation = window.PublicKeyCredential.isConditionalMediationAvailable;
+    if (sessionStorage.getItem("noAutofill")) {
       window.PublicKeyCredential.isConditionalMediationAvailable = async () => false;
     }
   });
 }
 
+/**
+ * Asks for (or stops asking for) no autofill: in the pages opened from now on, and in the one already open — a
+ * sign-out lands on /login without loading a document, so the flag read when the page loaded would not do (its
+ * /login then made a conditional request, which the authenticator answered, signing back in at once).
+ */
 async function askNoAutofill(page, yes) {
-  await page.evaluate((on) => (on ? sessionStorage.setItem("noAutofill", "1") : sessionStorage.removeItem("noAutofill")), yes);
+  await page.evaluate((on) => {
+    if (on) sessionStorage.setItem("noAutofill", "1");
+    else sessionStorage.removeItem("noAutofill");
+    if (window.PublicKeyCredential && window.__conditionalMediation) {
+      const available = on ? async () => false : window.__conditionalMediation;
+      window.PublicKeyCredential.isConditionalMediationAvailable = available;
+    }
+  }, yes);
 }
 
 /** A platform authenticator (internal, resident keys, user verification) on this page's browser context. */

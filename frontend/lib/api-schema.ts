@@ -2739,7 +2739,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasskeyResponse"];
                 };
             };
-            /** @description The ceremony expired, was used or is another account's; the answer did not verify; or the passkey is registered already */
+            /** @description The ceremony expired, was used or is another account's; the answer did not verify; the passkey is registered already; or the account has 20 passkeys by then */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -73,6 +73,8 @@ pub enum Registered {
     Done,
     /// The credential id is registered already (to this account or another).
     Taken,
+    /// The account has its most passkeys already: nothing stored.
+    TooMany,
 }
 
 /// What a removal did.
@@ -140,33 +142,44 @@ impl Db {
         on_pool!(self, pool => sqlx::query_as::<_, StoredCredential>(SQL).bind(credential_id).fetch_optional(pool).await)
     }
 
-    /// Stores a new passkey, queues `notice` and records `event`, in one transaction.
+    /// Stores a new passkey, queues `notice` and records `event`, in one transaction — unless the account has
+    /// `max` passkeys already ([`Registered::TooMany`], nothing written). The account's row is locked first (as
+    /// for a removal), so of two registrations finishing at once for an account at `max - 1`, one is stored.
     pub async fn add_passkey(
         &self,
         p: &NewPasskey<'_>,
+        max: usize,
         notice: &Mail,
         event: &Event,
         now: Ts,
     ) -> Result<Registered, sqlx::Error> {
         const SQL: &str = "INSERT INTO passkeys (id, user_id, credential_id, passkey, counter, transports, \
              backup_eligible, backed_up, name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-        let result: Result<(), sqlx::Error> = async {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        let result: Result<Registered, sqlx::Error> = async {
             on_pool!(self, pool => {
                 let mut tx = pool.begin().await?;
+                sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+                    .bind(p.user_id).execute(&mut *tx).await?;
+                let count = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+                    .bind(p.user_id).fetch_one(&mut *tx).await?;
+                if count >= max {
+                    return Ok(Registered::TooMany); // the transaction is dropped: rolled back
+                }
                 sqlx::query(SQL)
                     .bind(p.id).bind(p.user_id).bind(p.credential_id).bind(p.passkey).bind(p.counter)
                     .bind(p.transports).bind(p.backup_eligible).bind(p.backed_up).bind(p.name).bind(now)
                     .execute(&mut *tx).await?;
                 insert_mails!(tx, std::slice::from_ref(notice), now);
                 record!(tx, p.user_id, event);
-                tx.commit().await
+                tx.commit().await?;
+                Ok(Registered::Done)
             })
         }
         .await;
         match result {
-            Ok(()) => Ok(Registered::Done),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Registered::Taken),
-            Err(e) => Err(e),
+            other => other,
         }
     }
 

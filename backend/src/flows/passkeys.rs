@@ -158,12 +158,14 @@ pub async fn finish_registration(
         backed_up,
         name: &name,
     };
-    match state.db.add_passkey(&row, &notice, &event, now).await? {
+    match state.db.add_passkey(&row, MAX_PASSKEYS, &notice, &event, now).await? {
         Registered::Done => {
             tracing::info!(user_id = %current.id, passkey = %id, "passkey added");
             Ok(PasskeyRow { id, name, created_at: now, last_used_at: None, backed_up, backup_eligible })
         }
         Registered::Taken => Err(ApiError::bad_request(ALREADY_REGISTERED)),
+        // Another registration of the account finished first (two tabs): the limit holds at the finish too.
+        Registered::TooMany => Err(ApiError::bad_request(TOO_MANY)),
     }
 }
 

@@ -540,3 +540,95 @@ both!(
         assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     }
 );
+
+const VERIFY_FIRST: &str = "Please verify your email address first";
+const TOO_MANY: &str = "An account can have at most 20 passkeys: remove one first";
+
+/// What a refused passkey request must leave as it was: the account's passkeys (ids), and how many kept
+/// ceremonies, history events, queued mails and sessions there are.
+async fn stored(app: &TestApp) -> (Vec<String>, [i64; 4]) {
+    let ids = match &app.state.db {
+        todo_auth::db::Db::Sqlite(pool) => {
+            sqlx::query_scalar::<_, String>("SELECT id FROM passkeys ORDER BY id").fetch_all(pool).await.unwrap()
+        }
+        todo_auth::db::Db::Postgres(pool) => {
+            sqlx::query_scalar::<_, String>("SELECT id FROM passkeys ORDER BY id").fetch_all(pool).await.unwrap()
+        }
+    };
+    let counts = [
+        on_db(app, "SELECT COUNT(*) FROM passkey_ceremonies").await,
+        on_db(app, "SELECT COUNT(*) FROM activity").await,
+        on_db(app, "SELECT COUNT(*) FROM mail_outbox").await,
+        on_db(app, "SELECT COUNT(*) FROM sessions").await,
+    ];
+    (ids, counts)
+}
+
+both!(
+    async fn with_verified_email_required_an_unverified_accounts_passkey_is_refused_like_its_password(kind: Kind) {
+        // The account and its passkey come from a process without the rule (with it, an unverified token cannot
+        // add one: the route answers 403); a second process on the same database has REQUIRE_VERIFIED_EMAIL on.
+        let smtp = SmtpServer::start();
+        let lax = TestApp::start_with(kind, &[("SMTP_URL", &smtp.url())]).await;
+        let (token, user_id) = lax.signup("unproved@example.com").await;
+        let (mut authenticator, _) = add_passkey(&lax, &token).await;
+        let strict = TestApp::start_on(lax.db.clone(), &[("REQUIRE_VERIFIED_EMAIL", "true")]).await;
+        let before = stored(&strict).await;
+
+        // The password sign-in's refusal, and the passkey sign-in's: the same status and the same body.
+        let password = parts(strict.login("unproved@example.com", PASSWORD).await).await;
+        assert_eq!(password, (StatusCode::FORBIDDEN, json!({ "detail": VERIFY_FIRST })));
+        let passkey = sign_in(&strict, &mut authenticator, &Answer::default()).await;
+        assert_eq!(passkey, password, "a passkey sign-in of an unverified account under REQUIRE_VERIFIED_EMAIL");
+        // No session started, nothing on the history, no new-device mail (the spent ceremony aside).
+        let after = stored(&strict).await;
+        assert_eq!(after.0, before.0);
+        assert_eq!(&after.1[1..], &before.1[1..], "activity, mail, sessions");
+        // Once the address is verified, the same passkey signs in on the strict process.
+        let mails = lax.mails(&smtp, "unproved@example.com").await;
+        let link = mails.iter().rev().find(|m| m.subject().contains("Confirm your email")).unwrap().token();
+        let res = strict.request(Method::POST, "/api/auth/verify-email", None, Some(json!({ "token": link }))).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let (status, body) = sign_in(&strict, &mut authenticator, &Answer::default()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["user"]["id"], user_id.as_str());
+    }
+);
+
+both!(
+    async fn an_account_has_at_most_20_passkeys_and_the_21st_changes_nothing(kind: Kind) {
+        let app = TestApp::start(kind).await;
+        let (token, _) = app.signup("collector@example.com").await;
+        for _ in 0..19 {
+            add_passkey(&app, &token).await;
+        }
+        // Two registrations started with 19 (two tabs): both may start; the first to finish is the 20th.
+        let (first, first_options) = register_start(&app, &token).await;
+        let (second, second_options) = register_start(&app, &token).await;
+        let (_, credential) = Authenticator::create(&first_options, &Answer::default());
+        assert_eq!(register_finish(&app, &token, &first, credential).await.0, StatusCode::CREATED);
+        assert_eq!(passkeys_of(&app, &token).await.len(), 20);
+
+        // A 21st start: 400 in the contract's shape, no ceremony kept, nothing else written.
+        let before = stored(&app).await;
+        let res = app.post("/api/auth/passkeys/register/start", &token, json!({ "current_password": PASSWORD })).await;
+        assert_eq!(parts(res).await, (StatusCode::BAD_REQUEST, json!({ "detail": TOO_MANY })));
+        assert_eq!(stored(&app).await, before);
+
+        // The other tab's finish would be the 21st: the same refusal, no passkey, no mail, no history (its
+        // ceremony is spent).
+        let (_, credential) = Authenticator::create(&second_options, &Answer::default());
+        let refused = register_finish(&app, &token, &second, credential).await;
+        assert_eq!(refused, (StatusCode::BAD_REQUEST, json!({ "detail": TOO_MANY })));
+        let after = stored(&app).await;
+        assert_eq!(after.0, before.0);
+        assert_eq!(&after.1[1..], &before.1[1..], "activity, mail, sessions");
+        assert_eq!(passkeys_of(&app, &token).await.len(), 20);
+
+        // One removed, one may be added again.
+        let id = passkeys_of(&app, &token).await[0]["id"].as_str().unwrap().to_string();
+        assert_eq!(app.delete(&format!("/api/auth/passkeys/{id}"), &token).await.status(), StatusCode::NO_CONTENT);
+        add_passkey(&app, &token).await;
+        assert_eq!(passkeys_of(&app, &token).await.len(), 20);
+    }
+);

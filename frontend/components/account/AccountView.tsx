@@ -15,10 +15,11 @@ import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { CurrentPasswordField, FormError } from "@/components/FormField";
 import { LocalTime } from "@/components/LocalTime";
 import { NewPasswordFields, validateNewPassword } from "@/components/password/NewPasswordFields";
-import { errorMessage } from "@/lib/api";
+import { errorMessage, providersApi } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { notify } from "@/lib/notify";
+import { useReloadable } from "@/lib/reloadable";
 
 const FIELDS = ["current_password", "new_password", "confirm_new_password"] as const;
 
@@ -137,9 +138,7 @@ export function AccountView() {
         ) : null}
       </SettingsSection>
 
-      <PasskeysSection open={open === "passkey"} onToggle={toggle("passkey")} onClose={close} />
-
-      <LinkedProvidersSection />
+      <PasskeysAndProviders open={open === "passkey"} onToggle={toggle("passkey")} onClose={close} />
 
       <SessionsList key={sessionsVersion} />
 
@@ -157,6 +156,26 @@ export function AccountView() {
 
       <SignOutEverywhere />
     </div>
+  );
+}
+
+/**
+ * "Passkeys" and "Linked providers", with one read of GET /api/auth/identities for both: Passkeys needs its
+ * `has_password` (the add form asks for the password only when there is one), Linked providers the identities
+ * (and reads them again after an unlink).
+ */
+function PasskeysAndProviders({ open, onToggle, onClose }: { open: boolean; onToggle: () => void; onClose: () => void }) {
+  const identities = useReloadable((signal) => providersApi.identities(signal));
+  return (
+    <>
+      <PasskeysSection
+        hasPassword={identities.data?.has_password ?? true}
+        open={open}
+        onToggle={onToggle}
+        onClose={onClose}
+      />
+      <LinkedProvidersSection identities={identities} />
+    </>
   );
 }
 

@@ -8,41 +8,30 @@ import { LocalTime } from "@/components/LocalTime";
 import { errorMessage, providersApi } from "@/lib/api";
 import { notify } from "@/lib/notify";
 import { providerErrorMessage } from "@/lib/providers";
-import type { LinkedIdentity, ProviderInfo } from "@/lib/types";
+import { useReloadable, type Reloadable } from "@/lib/reloadable";
+import type { IdentitiesResponse, LinkedIdentity, ProviderInfo } from "@/lib/types";
 
 /**
  * /account's "Linked providers": the OpenID Connect identities that sign in to this account, each with
  * "Unlink" (the API refuses the last way to sign in), and "Link <name>" for every configured provider. A link
  * leaves for the provider and comes back to /account?linked=<id> (or ?error=<code>&provider=<id>).
- * Self-contained: nothing shows when no provider is configured and none is linked.
+ * `identities`: GET /api/auth/identities, read once by the page (the Passkeys section needs its `has_password`
+ * too) and read again here after an unlink. Nothing shows when no provider is configured and none is linked.
  */
-export function LinkedProvidersSection() {
+export function LinkedProvidersSection({ identities }: { identities: Reloadable<IdentitiesResponse> }) {
   const params = useSearchParams();
-  const [providers, setProviders] = useState<ProviderInfo[]>([]);
-  const [linked, setLinked] = useState<LinkedIdentity[] | null>(null);
-  const [hasPassword, setHasPassword] = useState(true);
-  const [error, setError] = useState<string | null>(null);
+  const configured = useReloadable((signal) => providersApi.list(signal));
+  const providers = configured.data?.providers ?? [];
+  const linked = identities.data?.identities ?? null;
+  const hasPassword = identities.data?.has_password ?? true;
+  const error = configured.error ?? identities.error;
   const [busy, setBusy] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<LinkedIdentity | null>(null);
-  const [reloadKey, setReloadKey] = useState(0);
-  const reload = () => setReloadKey((k) => k + 1);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    Promise.all([providersApi.list(controller.signal), providersApi.identities(controller.signal)])
-      .then(([p, i]) => {
-        setProviders(p.providers);
-        setLinked(i.identities);
-        setHasPassword(i.has_password);
-        setError(null);
-      })
-      .catch((err: unknown) => {
-        if (!controller.signal.aborted) setError(errorMessage(err));
-      });
-    return () => controller.abort();
-  }, [reloadKey]);
-
-  // Back from a link: say how it went once, then take the note out of the address.
+  // Back from a link: say how it went once, then take the note out of the address — with `null` as the state,
+  // so Next.js's router hears of it too (it passes over a replaceState whose state is its own, and then
+  // useSearchParams keeps `linked`: every later read of the providers said "… is linked" again, e.g. over the
+  // "… is unlinked" of an unlink).
   const linkedNow = params.get("linked");
   const failure = params.get("error");
   const failedProvider = params.get("provider");
@@ -51,9 +40,9 @@ export function LinkedProvidersSection() {
   useEffect(() => {
     if (!linkedNow || providers.length === 0) return;
     notify.success(`${nameOf(linkedNow)} is linked to your account`);
-    window.history.replaceState(window.history.state, "", window.location.pathname);
+    window.history.replaceState(null, "", window.location.pathname);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- once per return from the provider
-  }, [linkedNow, providers]);
+  }, [linkedNow, configured.data]);
 
   async function link(provider: ProviderInfo) {
     setBusy(provider.id);
@@ -76,11 +65,13 @@ export function LinkedProvidersSection() {
     } finally {
       setConfirming(null);
       setBusy(null);
-      reload();
+      identities.reload();
     }
   }
 
-  if (!error && (linked === null || (providers.length === 0 && linked.length === 0))) return null;
+  if (!error && (linked === null || configured.data === null || (providers.length === 0 && linked.length === 0))) {
+    return null;
+  }
   return (
     <SettingsSection
       id="providers"

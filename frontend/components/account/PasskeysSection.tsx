@@ -1,46 +1,41 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { ConfirmDialog } from "@/components/ConfirmDialog";
 import { CurrentPasswordField, FormError, InputField } from "@/components/FormField";
 import { LocalTime } from "@/components/LocalTime";
 import { Panel, SettingsRow, SettingsSection } from "@/components/account/Settings";
-import { ApiError, errorMessage, passkeysApi, providersApi } from "@/lib/api";
+import { ApiError, errorMessage, passkeysApi } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { useFormSubmit } from "@/lib/forms";
 import { notify } from "@/lib/notify";
 import { addPasskey, passkeyErrorMessage } from "@/lib/passkeys";
+import { useReloadable } from "@/lib/reloadable";
 import type { PasskeyInfo } from "@/lib/types";
 
 /**
  * /account's "Passkeys": each passkey of the account (its name, when it was added and last used) with "Rename"
  * and "Remove" (the API refuses the account's last way to sign in), and "Add a passkey", which asks for the
  * current password first (an account without one: a recent sign-in is the proof) and then opens the browser's
- * passkey dialog. `open`/`onToggle`: the add form, one of the page's one-at-a-time panels.
+ * passkey dialog. `hasPassword`: from the page's GET /api/auth/identities. `open`/`onToggle`: the add form, one
+ * of the page's one-at-a-time panels.
  */
-export function PasskeysSection({ open, onToggle, onClose }: { open: boolean; onToggle: () => void; onClose: () => void }) {
-  const [passkeys, setPasskeys] = useState<PasskeyInfo[] | null>(null);
-  const [hasPassword, setHasPassword] = useState(true);
-  const [error, setError] = useState<string | null>(null);
+export function PasskeysSection({
+  hasPassword,
+  open,
+  onToggle,
+  onClose,
+}: {
+  hasPassword: boolean;
+  open: boolean;
+  onToggle: () => void;
+  onClose: () => void;
+}) {
+  const { data, error, reload } = useReloadable((signal) => passkeysApi.list(signal));
+  const passkeys = data?.passkeys ?? null;
   const [renaming, setRenaming] = useState<string | null>(null);
   const [removing, setRemoving] = useState<PasskeyInfo | null>(null);
   const [busy, setBusy] = useState(false);
-  const [reloadKey, setReloadKey] = useState(0);
-  const reload = () => setReloadKey((k) => k + 1);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    Promise.all([passkeysApi.list(controller.signal), providersApi.identities(controller.signal)])
-      .then(([p, i]) => {
-        setPasskeys(p.passkeys);
-        setHasPassword(i.has_password);
-        setError(null);
-      })
-      .catch((err: unknown) => {
-        if (!controller.signal.aborted) setError(errorMessage(err));
-      });
-    return () => controller.abort();
-  }, [reloadKey]);
 
   async function remove(passkey: PasskeyInfo) {
     setBusy(true);

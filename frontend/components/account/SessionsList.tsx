@@ -1,37 +1,21 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { LocalTime } from "@/components/LocalTime";
 import { SettingsSection } from "@/components/account/Settings";
 import { authApi, errorMessage } from "@/lib/api";
 import { useAuth } from "@/lib/auth/context";
 import { describeAddress, describeDevice } from "@/lib/device";
 import { notify } from "@/lib/notify";
+import { useReloadable } from "@/lib/reloadable";
 import type { SessionInfo } from "@/lib/types";
 
 /** "Where you're signed in": every session of the account, with "Sign out" on each. */
 export function SessionsList() {
   const { logout } = useAuth();
-  const [sessions, setSessions] = useState<SessionInfo[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { data, error, reload } = useReloadable((signal) => authApi.sessions(signal));
+  const sessions = data?.sessions ?? null;
   const [busy, setBusy] = useState<string | null>(null);
-
-  const [reloadKey, setReloadKey] = useState(0);
-  const reload = () => setReloadKey((k) => k + 1);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    authApi
-      .sessions(controller.signal)
-      .then((res) => {
-        setSessions(res.sessions);
-        setError(null);
-      })
-      .catch((err: unknown) => {
-        if (!controller.signal.aborted) setError(errorMessage(err));
-      });
-    return () => controller.abort();
-  }, [reloadKey]);
 
   async function end(session: SessionInfo) {
     setBusy(session.id);

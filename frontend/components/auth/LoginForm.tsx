@@ -121,27 +121,26 @@ export function LoginForm() {
     <section className="card auth-card" aria-labelledby="login-title">
       <h1 id="login-title">Sign in</h1>
       <p className="muted">{next ? "Sign in to continue where you were." : "Welcome back. Sign in to see your tasks."}</p>
-      <ProviderSignIn next={next} />
-      {canPasskey ? (
-        <div className="passkey-sign-in">
-          {passkeyError ? (
-            <p role="alert" className="form-error" data-testid="passkey-error">
-              {passkeyError}
-            </p>
-          ) : null}
-          <button
-            type="button"
-            className="btn btn-secondary btn-block"
-            onClick={() => void passkeySignIn(false)}
-            disabled={passkeyPending}
-          >
-            {passkeyPending ? "Waiting for your passkey…" : "Sign in with a passkey"}
-          </button>
-          <p className="auth-divider">
-            <span>or with your password</span>
-          </p>
-        </div>
-      ) : null}
+      {/* The ways in without an email (providers, a passkey), then "or with your email" and the form. */}
+      <ProviderSignIn next={next}>
+        {canPasskey ? (
+          <>
+            {passkeyError ? (
+              <p role="alert" className="form-error" data-testid="passkey-error">
+                {passkeyError}
+              </p>
+            ) : null}
+            <button
+              type="button"
+              className="btn btn-secondary btn-block"
+              onClick={() => void passkeySignIn(false)}
+              disabled={passkeyPending}
+            >
+              {passkeyPending ? "Waiting for your passkey…" : "Sign in with a passkey"}
+            </button>
+          </>
+        ) : null}
+      </ProviderSignIn>
       <form ref={formRef} onSubmit={onSubmit} onInput={onInput} noValidate aria-describedby="login-form-error">
         <FormError id="login-form-error" message={formError} throttle={throttle}>
           {throttle ? (

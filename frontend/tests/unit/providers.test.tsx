@@ -76,6 +76,30 @@ describe("ProviderSignIn", () => {
     expect(container.textContent).toBe("");
   });
 
+  it("puts the other ways in without an email after the providers, then one 'or with your email'", async () => {
+    mockFetch(() => jsonResponse(200, { providers: [{ id: "corp", name: "Corp SSO" }] }));
+    const { container } = render(
+      <ProviderSignIn next={null}>
+        <button type="button">Sign in with a passkey</button>
+      </ProviderSignIn>,
+    );
+    await screen.findByRole("link", { name: "Continue with Corp SSO" });
+    const order = [...container.querySelectorAll("a, button, .auth-divider")].map((el) => el.textContent);
+    expect(order).toEqual(["Continue with Corp SSO", "Sign in with a passkey", "or with your email"]);
+  });
+
+  it("with no provider, the other ways in still come before 'or with your email'", async () => {
+    const fetchMock = mockFetch(() => jsonResponse(200, { providers: [] }));
+    const { container } = render(
+      <ProviderSignIn next={null}>
+        <button type="button">Sign in with a passkey</button>
+      </ProviderSignIn>,
+    );
+    await waitFor(() => expect(fetchMock).toHaveBeenCalled());
+    const order = [...container.querySelectorAll("a, button, .auth-divider")].map((el) => el.textContent);
+    expect(order).toEqual(["Sign in with a passkey", "or with your email"]);
+  });
+
   it("says why a provider sign-in came back, naming the provider", async () => {
     search = "error=oidc_unverified_email&provider=corp";
     mockFetch(() => jsonResponse(200, { providers: [{ id: "corp", name: "Corp SSO" }] }));

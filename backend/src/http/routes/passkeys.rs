@@ -133,7 +133,7 @@ pub async fn register_start(
     request_body = PasskeyRegisterFinishRequest,
     responses(
         (status = 201, description = "Added", body = PasskeyResponse),
-        (status = 400, description = "The ceremony expired, was used or is another account's; the answer did not verify; or the passkey is registered already", body = ErrorResponse),
+        (status = 400, description = "The ceremony expired, was used or is another account's; the answer did not verify; the passkey is registered already; or the account has 20 passkeys by then", body = ErrorResponse),
         NotSignedIn,
         InvalidBody,
         (status = 503, description = "Passkeys are not available on this server", body = ErrorResponse),
