@@ -50,6 +50,11 @@ const one = await browser.newContext({ baseURL: WEB, viewport: { width: 1280, he
 const page = await one.newPage();
 // A browser without passkey autofill for the button (the virtual authenticator would answer autofill at once).
 await page.addInitScript(() => { if (sessionStorage.getItem("noAutofill")) window.PublicKeyCredential.isConditionalMediationAvailable = async () => false; });
+// Also in the page already open: a sign-out lands on /login without loading a document (as in e2e/passkeys.test.mjs).
+const noAutofill = () => page.evaluate(() => {
+  sessionStorage.setItem("noAutofill", "1");
+  window.PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+});
 await authenticator(page);
 
 log("1. register", email);
@@ -84,7 +89,7 @@ await pk.scrollIntoViewIfNeeded();
 await shot(page, "02-account-passkey-added");
 
 log("3. sign out, sign in with the passkey (button)");
-await page.evaluate(() => sessionStorage.setItem("noAutofill", "1")); // before /login loads, or autofill wins
+await noAutofill(); // before /login loads, or autofill wins
 await page.getByRole("button", { name: "Sign out", exact: true }).click();
 await page.waitForURL(/\/login/);
 await page.goto("/login");
