@@ -42,10 +42,17 @@ def ok(flag):
     return "**met**" if flag else "**missed**"
 
 
+def has_curve(doc):
+    return any(r.get("curve") for r in doc["results"])
+
+
 def write(doc):
     md = render(doc)
     with open(os.path.join(REPO, "BENCHMARKS.md"), "w") as f:
         f.write(md)
+    if not has_curve(doc):  # BENCH_CURVE=0: the figure of the last run that drew it stays
+        print("wrote BENCHMARKS.md (no latency curve in this run: bench/latency.svg left as it was)")
+        return
     with open(os.path.join(HERE, "latency.svg"), "w") as f:
         f.write(svg(doc))
     print("wrote BENCHMARKS.md and bench/latency.svg")
@@ -278,6 +285,9 @@ def render(doc):
     w("")
     web_section(R, c, w)
     w("## Latency against offered load\n")
+    if not has_curve(doc):
+        w("Not measured in this run (`BENCH_CURVE=0`): [`bench/latency.svg`](bench/latency.svg) is from the last run "
+          "that drew it (its own date is in the git history of that file).\n")
     w("![p50 and p99 latency of GET /api/tasks against offered load](bench/latency.svg)\n")
     w(f"[`bench/latency.svg`](bench/latency.svg): paced wrk runs of {c['curve_seconds']} s each (every connection "
       "waits connections ÷ rate before each request, so the offered load is the rate until the server falls "
