@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
-import harness  # noqa: E402  (the scripts' shared helpers: psql)
+import harness  # noqa: E402  (the scripts' shared helpers: psql, stop_group)
 OUT = os.path.join(HERE, "out")
 SEED_DIR = os.path.abspath(os.environ.get("SEED_DIR", os.path.join(REPO, "..", "shared", "peers", "fastapi-seed")))
 SEED_VENV = os.environ.get("SEED_VENV", os.path.expanduser("~/.cache/fastapi-seed-venv"))
@@ -539,12 +539,7 @@ def run_web(t, server):
         if nginx:
             nginx.stop()
         if web.poll() is None:
-            os.killpg(web.pid, signal.SIGTERM)
-            try:
-                web.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(web.pid, signal.SIGKILL)
-                web.wait()
+            harness.stop_group(web, 15)
     return res
 
 

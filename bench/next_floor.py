@@ -19,12 +19,10 @@ import os
 import re
 import shutil
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
@@ -91,15 +89,6 @@ def answers(url, headers=None):
 def start(cmd, env, cwd, log):
     with open(log, "ab") as f:
         return subprocess.Popen(cmd, env=env, cwd=cwd, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(proc):
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def main():
@@ -187,7 +176,8 @@ def main():
                   f"| {med(ratios, '{:.3f}')} | {med([x['cpu_us'] for x in rr], '{:,.0f}')} |")
     finally:
         for p in procs:
-            stop(p)
+            if p.poll() is None:
+                harness.stop_group(p, 15)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,4 +1,4 @@
-"""What the Python scripts share: HTTP calls to a local server, free ports, waiting, and psql.
+"""What the Python scripts share: HTTP calls to a local server, free ports, waiting, stopping a server, and psql.
 
 Used by scripts/cluster.py (make cluster, the cluster tests), scripts/seed_compat.py (the seed-database
 stage of make test), bench/bench.py and bench/scale.py (make bench, make bench-scale). Standard library
@@ -8,7 +8,9 @@ only, so every script runs with the machine's python3. Import it with
 
 import http.client
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -65,6 +67,19 @@ def wait_for(cond, seconds, what):
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {seconds}s waiting for {what}")
+
+
+def stop_group(proc, grace):
+    """Stops a server started with `start_new_session=True` and everything it started (node:cluster's workers, a
+    shell's children): SIGTERM to its process group, then SIGKILL after `grace` seconds. Nothing if it is gone."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=grace)
+    except ProcessLookupError:
+        pass  # the whole group has exited already (a server that did not start)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def psql(url, sql=None, file=None, timeout=None):
