@@ -12,6 +12,7 @@
 import { chromium } from "@playwright/test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { askNoAutofill, virtualAuthenticator, withoutAutofillWhenAsked } from "../e2e/virtual-authenticator.mjs";
 
 const WEB = process.env.TOUR_WEB ?? "http://localhost:3000";
 const MAIL = process.env.TOUR_MAIL ?? path.resolve("../data/mail");
@@ -38,24 +39,12 @@ async function waitMail(to, after) {
   }
   throw new Error(`no mail to ${to}`);
 }
-async function authenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  await cdp.send("WebAuthn.addVirtualAuthenticator", { options: { protocol: "ctap2", transport: "internal",
-    hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } });
-}
-
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" });
 const one = await browser.newContext({ baseURL: WEB, viewport: { width: 1280, height: 800 } });
 const page = await one.newPage();
-// A browser without passkey autofill for the button (the virtual authenticator would answer autofill at once).
-await page.addInitScript(() => { if (sessionStorage.getItem("noAutofill")) window.PublicKeyCredential.isConditionalMediationAvailable = async () => false; });
-// Also in the page already open: a sign-out lands on /login without loading a document (as in e2e/passkeys.test.mjs).
-const noAutofill = () => page.evaluate(() => {
-  sessionStorage.setItem("noAutofill", "1");
-  window.PublicKeyCredential.isConditionalMediationAvailable = async () => false;
-});
-await authenticator(page);
+// A browser without passkey autofill for the button when asked (the virtual authenticator would answer autofill at once).
+await withoutAutofillWhenAsked(page);
+await virtualAuthenticator(page);
 
 log("1. register", email);
 const registered = Date.now() - 1000;
@@ -89,7 +78,7 @@ await pk.scrollIntoViewIfNeeded();
 await shot(page, "02-account-passkey-added");
 
 log("3. sign out, sign in with the passkey (button)");
-await noAutofill(); // before /login loads, or autofill wins
+await askNoAutofill(page, true); // before /login loads, or autofill wins
 await page.getByRole("button", { name: "Sign out", exact: true }).click();
 await page.waitForURL(/\/login/);
 await page.goto("/login");
